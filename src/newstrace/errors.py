@@ -1,0 +1,69 @@
+"""Numbered, one-line error messages (after spaCy's ``Errors`` table).
+
+A bad input never stops a run: readers yield a :class:`Skip` naming the input and the reason,
+the pipeline reports it on one line and counts it in the end summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class E(Enum):
+    """Error codes; the value is the message template."""
+
+    E001 = "empty file"
+    E002 = "binary file (not text)"
+    E003 = "cannot read: {detail}"
+    E004 = "not valid text in any known encoding"
+    E005 = "file is {size} bytes, over the {limit}-byte limit (--max-bytes)"
+    E006 = "line {line}: malformed JSON: {detail}"
+    E007 = "line {line}: no article text (fields text/maintext/content are empty or missing)"
+    E008 = "no article text could be extracted from the HTML"
+    E009 = "malformed WARC: {detail}"
+    E010 = "unsupported file type {suffix!r}"
+    E011 = "no such file or folder"
+    E012 = "line {line}: expected a JSON object, got {kind}"
+    E013 = "record {record}: {detail}"
+    E014 = "unexpected error: {detail}"
+
+    def format(self, **kw: object) -> str:
+        return f"[{self.name}] " + self.value.format(**kw)
+
+
+class W(Enum):
+    """Warning codes: the input was read, with a caveat."""
+
+    W001 = "not UTF-8; decoded as {encoding}"
+    W002 = "{n} non-HTML or non-response records passed over"
+
+    def format(self, **kw: object) -> str:
+        return f"[{self.name}] " + self.value.format(**kw)
+
+
+@dataclass
+class Skip:
+    """An input (a file, a line, a record) that could not be read, with the reason."""
+
+    origin: str
+    code: str
+    message: str
+    level: str = "skip"  # "skip": the input was not read; "warn": read, but with a caveat
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}"
+
+
+def skip(origin: str, code: E, **kw: object) -> Skip:
+    """Build a :class:`Skip` for ``origin`` from an error code and its fields."""
+    return Skip(origin=origin, code=code.name, message=code.format(**kw))
+
+
+def warn(origin: str, code: W, **kw: object) -> Skip:
+    """Build a warning: the input was read, but the user should know something about it."""
+    return Skip(origin=origin, code=code.name, message=code.format(**kw), level="warn")
+
+
+class NewstraceError(Exception):
+    """An error the user can act on (bad option, missing article id...)."""

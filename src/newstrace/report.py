@@ -1,0 +1,143 @@
+"""Report stage: what the store knows, as data (for ``--json``) and as rich terminal output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from .model import Analysis, Article
+from .store import Store
+
+
+def article_summary(a: Article) -> dict[str, Any]:
+    """The description of an article, without its texts."""
+    return {
+        "id": a.id, "ext_id": a.ext_id, "origin": a.origin, "format": a.fmt, "headline": a.headline,
+        "standfirst": a.standfirst, "dateline": a.dateline, "byline": a.byline, "outlet": a.outlet,
+        "url": a.url, "date": a.date, "language": a.language, "word_count": a.word_count,
+        "credits": [{"text": c.text, "agency": c.agency, "style": c.style} for c in a.credits],
+    }
+
+
+def article_detail(a: Article, *, removed: bool = False, raw: bool = False) -> dict[str, Any]:
+    """One article: its description and clean text, optionally what cleaning removed and the raw text."""
+    d = article_summary(a)
+    d["text"] = a.text
+    if removed:
+        d["removed"] = [{"start": r.start, "end": r.end, "reason": r.reason, "text": r.text} for r in a.removed]
+    if raw:
+        d["raw"] = a.raw
+    return d
+
+
+def report_data(store: Store, analysis: Analysis | None = None) -> dict[str, Any]:
+    """Stories with their articles, relations, quotes and discrepancies."""
+    analysis = analysis or store.load_analysis()
+    arts = {a.id: a for a in store.articles()}
+    rel_by_story: dict[str, list[dict[str, Any]]] = {}
+    story_of = {aid: s.id for s in analysis.stories for aid in s.articles}
+    for r in analysis.relations:
+        rel_by_story.setdefault(story_of.get(r.derived, ""), []).append({
+            "origin": r.origin, "derived": r.derived, "kind": r.kind, "score": r.score, "direction": r.direction,
+            "passages": [{"origin": [p.a_start, p.a_end], "derived": [p.b_start, p.b_end],
+                          "similarity": p.similarity} for p in r.passages]})
+    quotes_by_article: dict[str, list[dict[str, Any]]] = {}
+    for q in analysis.quotes:
+        quotes_by_article.setdefault(q.article, []).append(
+            {"text": q.text, "speaker": q.speaker, "kind": q.kind, "content": list(q.content)})
+    disc_by_story: dict[str, list[dict[str, Any]]] = {}
+    for d in analysis.discrepancies:
+        disc_by_story.setdefault(d.story, []).append(
+            {"kind": d.kind, "a": d.a, "b": d.b, "a_text": d.a_text, "b_text": d.b_text, "note": d.note})
+    stories = []
+    for s in analysis.stories:
+        stories.append({
+            "id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
+            "articles": [dict(article_summary(arts[a]), quotes=quotes_by_article.get(a, []))
+                         for a in s.articles if a in arts],
+            "relations": rel_by_story.get(s.id, []),
+            "discrepancies": disc_by_story.get(s.id, []),
+        })
+    return {"articles": len(arts), "stories": stories,
+            "counts": {"stories": len(analysis.stories), "relations": len(analysis.relations),
+                       "quotes": len(analysis.quotes), "discrepancies": len(analysis.discrepancies)}}
+
+
+def _label(a: dict[str, Any]) -> str:
+    who = a.get("outlet") or "unknown outlet"
+    when = f", {a['date']}" if a.get("date") else ""
+    return f"[bold]{escape(a['ext_id'])}[/] [dim]{a['id'][:8]}[/] ({escape(who)}{escape(when)})"
+
+
+def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6) -> None:
+    """Print the story report: per story its articles, reuse relations, quotes and discrepancies."""
+    c = data["counts"]
+    console.print(f"[bold]{data['articles']} articles[/] in {c['stories']} stories; {c['relations']} reuse "
+                  f"relations, {c['quotes']} quotes, {c['discrepancies']} discrepancies\n")
+    for s in data["stories"]:
+        span = f"{s['first']} → {s['last']}" if s["first"] else "undated"
+        tree = Tree(f"[bold cyan]Story {s['id']}[/]: {escape(s['headline'] or '')}  "
+                    f"[dim]({len(s['articles'])} articles, {span})[/]")
+        by_id = {a["id"]: a for a in s["articles"]}
+        derived = {r["derived"] for r in s["relations"]}
+        for a in s["articles"]:
+            if a["id"] in derived:
+                continue
+            node = tree.add(_label(a) + ("  [green]origin[/]" if any(r["origin"] == a["id"] for r in s["relations"])
+                                         else ""))
+            node.add(f"[italic]{escape(a['headline'] or '')}[/]")
+            for r in s["relations"]:
+                if r["origin"] == a["id"] and r["derived"] in by_id:
+                    node.add(f"[yellow]{r['kind']}[/] {r['score']:.2f} → {_label(by_id[r['derived']])}"
+                             f" [dim]({len(r['passages'])} passages; origin by {r['direction']})[/]")
+        quotes = [(a, q) for a in s["articles"] for q in a["quotes"] if q["speaker"]]
+        if quotes:
+            qn = tree.add(f"[bold]Quotes[/] ({len(quotes)} with a speaker)")
+            for a, q in quotes[:max_quotes]:
+                text = q["text"] if len(q["text"]) < 110 else q["text"][:107] + "…"
+                qn.add(f"[magenta]{escape(q['speaker'])}[/]: {escape(text)} [dim]({escape(a['ext_id'])})[/]")
+            if len(quotes) > max_quotes:
+                qn.add(f"[dim]… {len(quotes) - max_quotes} more (newstrace report --json)[/]")
+        if s["discrepancies"]:
+            dn = tree.add("[bold red]Discrepancies[/]")
+            for d in s["discrepancies"]:
+                dn.add(f"{d['kind']}: {escape(d['a_text'])!s} ({by_id.get(d['a'], {}).get('ext_id', d['a'][:8])}) ≠ "
+                       f"{escape(d['b_text'])} ({by_id.get(d['b'], {}).get('ext_id', d['b'][:8])}) [dim]{d['note']}[/]")
+        console.print(tree)
+        console.print()
+
+
+def articles_table(articles: list[Article]) -> Table:
+    """A table of articles: id, input id, outlet, date, words, headline."""
+    t = Table(show_lines=False, header_style="bold")
+    for col in ("id", "input", "outlet", "date", "words", "credit", "headline"):
+        t.add_column(col, overflow="fold" if col == "headline" else "ellipsis", no_wrap=col != "headline")
+    for a in articles:
+        credit = ", ".join(sorted({c.agency for c in a.credits if c.agency}))
+        t.add_row(a.id[:12], escape(a.ext_id[:28]), escape(a.outlet or "-"), a.date or "-", str(a.word_count),
+                  credit or "-", escape(a.headline or ""))
+    return t
+
+
+def render_article(a: Article, console: Console, *, removed: bool = False, raw: bool = False) -> None:
+    """Print one article: metadata, clean text, and optionally what cleaning removed."""
+    meta = Table.grid(padding=(0, 2))
+    for k, v in article_summary(a).items():
+        if k == "credits":
+            v = "; ".join(f"{c['agency'] or '?'} ({c['style']}): {c['text']}" for c in v) or None
+        if v not in (None, ""):
+            meta.add_row(f"[bold]{k}[/]", escape(str(v)))
+    console.print(meta)
+    console.rule("clean text")
+    console.print(escape(a.text))
+    if removed:
+        console.rule(f"removed by cleaning ({len(a.removed)})")
+        for r in a.removed:
+            console.print(f"[red]- {r.reason:<22}[/] [dim]{r.start}:{r.end}[/] {escape(r.text)}")
+    if raw:
+        console.rule("raw text")
+        console.print(escape(a.raw))

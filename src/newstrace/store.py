@@ -1,0 +1,321 @@
+"""Store stage: the embedded SQLite store (WAL), with a versioned schema and migrations.
+
+Every write is one transaction: a batch of articles goes in whole or not at all, and the
+analysis results replace the previous ones atomically. Article ids are derived from content,
+so inserting an article that is already stored is a no-op (re-ingesting is idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import NewstraceError
+from .model import Analysis, Article, Credit, Discrepancy, Passage, Quote, Relation, Removed, Segment, Story
+
+# Each entry migrates the schema from version i to i + 1. Never edit a released entry: add one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,              -- insertion order
+        ext_id TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        fmt TEXT NOT NULL,
+        url TEXT, source TEXT, outlet TEXT, date TEXT, title TEXT,
+        headline TEXT, standfirst TEXT, dateline TEXT, byline TEXT,
+        language TEXT, word_count INTEGER NOT NULL DEFAULT 0,
+        raw TEXT NOT NULL,
+        text TEXT NOT NULL,
+        removed TEXT NOT NULL DEFAULT '[]',   -- JSON list of Removed
+        segments TEXT NOT NULL DEFAULT '[]',  -- JSON list of Segment
+        credits TEXT NOT NULL DEFAULT '[]',   -- JSON list of Credit
+        ingested_at TEXT NOT NULL
+    );
+    CREATE INDEX articles_ext ON articles(ext_id);
+    CREATE INDEX articles_date ON articles(date);
+    CREATE INDEX articles_outlet ON articles(outlet);
+    CREATE UNIQUE INDEX articles_seq ON articles(seq);
+
+    -- short lines counted per outlet: the corpus evidence for chrome
+    CREATE TABLE boilerplate (
+        outlet TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (outlet, key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE relations (
+        origin TEXT NOT NULL, derived TEXT NOT NULL, kind TEXT NOT NULL, score REAL NOT NULL,
+        direction TEXT NOT NULL DEFAULT '', passages TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (origin, derived)
+    );
+    CREATE INDEX relations_derived ON relations(derived);
+
+    CREATE TABLE stories (
+        id TEXT PRIMARY KEY, headline TEXT, first TEXT, last TEXT, outlets TEXT NOT NULL DEFAULT '[]',
+        size INTEGER NOT NULL
+    );
+    CREATE TABLE story_articles (
+        article TEXT PRIMARY KEY, story TEXT NOT NULL
+    );
+    CREATE INDEX story_articles_story ON story_articles(story);
+
+    CREATE TABLE quotes (
+        id INTEGER PRIMARY KEY, article TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+        kind TEXT NOT NULL, text TEXT NOT NULL, cue_start INTEGER, cue_end INTEGER,
+        source_start INTEGER, source_end INTEGER, speaker TEXT
+    );
+    CREATE INDEX quotes_article ON quotes(article);
+    CREATE INDEX quotes_speaker ON quotes(speaker);
+
+    CREATE TABLE discrepancies (
+        id INTEGER PRIMARY KEY, story TEXT NOT NULL, kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,
+        a_text TEXT NOT NULL, b_text TEXT NOT NULL, note TEXT NOT NULL DEFAULT ''
+    );
+
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY, command TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
+        read INTEGER, added INTEGER, skipped INTEGER
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_ARTICLE_COLS = ("id", "seq", "ext_id", "origin", "fmt", "url", "source", "outlet", "date", "title", "headline",
+                 "standfirst", "dateline", "byline", "language", "word_count", "raw", "text", "removed",
+                 "segments", "credits", "ingested_at")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """The SQLite store. Open it with :meth:`open`; use it as a context manager to close it."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+
+    # ------------------------------------------------------------------ opening and schema
+    @classmethod
+    def open(cls, path: str | Path = "newstrace.db", *, readonly: bool = False) -> Store:
+        """Open (and create or migrate) the store at ``path``."""
+        path = str(path)
+        if readonly and path != ":memory:" and not Path(path).exists():
+            raise NewstraceError(f"[E101] no store at {path}: run `newstrace ingest` or `newstrace run` first")
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.DatabaseError as exc:
+            raise NewstraceError(f"[E102] cannot open store {path}: {exc}") from exc
+        store = cls(conn, path)
+        store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise NewstraceError(f"[E102] {self.path} is not a newstrace store: {exc}") from exc
+        if version > SCHEMA_VERSION:
+            raise NewstraceError(
+                f"[E103] {self.path} has schema version {version}, newer than this newstrace ({SCHEMA_VERSION})")
+        for v in range(version, SCHEMA_VERSION):
+            # executescript commits any open transaction first, so the script carries its own
+            try:
+                self.conn.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[v]}\nPRAGMA user_version={v + 1};\nCOMMIT;")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise NewstraceError(f"[E102] cannot migrate {self.path} to schema {v + 1}: {exc}") from exc
+
+    @property
+    def version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: everything inside commits together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ articles
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """The ids among ``ids`` that are stored already."""
+        out: set[str] = set()
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            q = f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update(r[0] for r in self.conn.execute(q, chunk))
+        return out
+
+    def boilerplate_counts(self, outlet: str, keys: Iterable[str]) -> dict[str, int]:
+        """How many stored articles of ``outlet`` hold each of ``keys``."""
+        keys = list(keys)
+        out: dict[str, int] = {}
+        for i in range(0, len(keys), 900):
+            chunk = keys[i:i + 900]
+            q = f"SELECT key, n FROM boilerplate WHERE outlet=? AND key IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(q, [outlet, *chunk]).fetchall())
+        return out
+
+    def add_articles(self, conn: sqlite3.Connection, articles: Sequence[Article],
+                     counts: dict[tuple[str, str], int]) -> int:
+        """Insert a batch inside an open transaction; returns how many were new."""
+        seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
+        now = _now()
+        rows = []
+        for a in articles:
+            seq += 1
+            rows.append(self._article_row(a, seq, now))
+        before = conn.total_changes
+        conn.executemany(
+            f"INSERT OR IGNORE INTO articles ({','.join(_ARTICLE_COLS)}) VALUES ({','.join('?' * len(_ARTICLE_COLS))})",
+            rows)
+        added = conn.total_changes - before
+        conn.executemany(
+            "INSERT INTO boilerplate(outlet, key, n) VALUES (?,?,?) "
+            "ON CONFLICT(outlet, key) DO UPDATE SET n = n + excluded.n",
+            [(o, k, n) for (o, k), n in counts.items()])
+        return added
+
+    def update_cleaning(self, conn: sqlite3.Connection, articles: Sequence[Article]) -> None:
+        """Rewrite the cleaning and description of stored articles (after new corpus evidence)."""
+        conn.executemany(
+            "UPDATE articles SET text=?, removed=?, segments=?, credits=?, headline=?, standfirst=?, dateline=?,"
+            " byline=?, language=?, word_count=? WHERE id=?",
+            [(a.text, _dumps(a.removed), _dumps(a.segments), _dumps(a.credits), a.headline, a.standfirst,
+              a.dateline, a.byline, a.language, a.word_count, a.id) for a in articles])
+
+    @staticmethod
+    def _article_row(a: Article, seq: int, now: str) -> tuple[Any, ...]:
+        return (a.id, seq, a.ext_id, a.origin, a.fmt, a.url, a.source, a.outlet, a.date, a.title, a.headline,
+                a.standfirst, a.dateline, a.byline, a.language, a.word_count, a.raw, a.text, _dumps(a.removed),
+                _dumps(a.segments), _dumps(a.credits), now)
+
+    def count(self, table: str = "articles") -> int:
+        if table not in {"articles", "relations", "stories", "quotes", "discrepancies"}:
+            raise ValueError(table)
+        return self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    def articles(self, *, outlet: str | None = None, ids: Sequence[str] | None = None,
+                 text_contains: str | None = None) -> Iterator[Article]:
+        """Stored articles in insertion order (optionally of one outlet, or these ids)."""
+        q, args = f"SELECT {','.join(_ARTICLE_COLS)} FROM articles", []
+        where = []
+        if outlet is not None:
+            where.append("outlet = ?")
+            args.append(outlet)
+        if text_contains is not None:
+            where.append("instr(text, ?) > 0")
+            args.append(text_contains)
+        if ids is not None:
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            args.extend(ids)
+        if where:
+            q += " WHERE " + " AND ".join(where)
+        for row in self.conn.execute(q + " ORDER BY seq", args):
+            yield _article_from_row(row)
+
+    def get(self, ref: str) -> Article:
+        """One article by id, unique id prefix, or the input's own id (file name, JSONL id)."""
+        rows = self.conn.execute(
+            f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE id = ? OR ext_id = ? OR id LIKE ? "
+            "ORDER BY (id = ?) DESC, (ext_id = ?) DESC LIMIT 2", (ref, ref, ref + "%", ref, ref)).fetchall()
+        if not rows:
+            rows = self.conn.execute(
+                f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE ext_id LIKE ? LIMIT 2", (ref + "%",)).fetchall()
+        if not rows:
+            raise NewstraceError(f"[E104] no article {ref!r} in {self.path}")
+        exact = rows[0][0] == ref or rows[0][2] == ref
+        if len(rows) > 1 and not exact:
+            raise NewstraceError(f"[E105] {ref!r} names more than one article: give more of the id")
+        return _article_from_row(rows[0])
+
+    # ------------------------------------------------------------------ analysis results
+    def save_analysis(self, analysis: Analysis) -> None:
+        """Replace the stored analysis (relations, stories, quotes, discrepancies) in one transaction."""
+        with self.transaction() as c:
+            for table in ("relations", "stories", "story_articles", "quotes", "discrepancies"):
+                c.execute(f"DELETE FROM {table}")
+            c.executemany(
+                "INSERT OR REPLACE INTO relations VALUES (?,?,?,?,?,?)",
+                [(r.origin, r.derived, r.kind, r.score, r.direction, _dumps(r.passages)) for r in analysis.relations])
+            c.executemany("INSERT INTO stories VALUES (?,?,?,?,?,?)",
+                          [(s.id, s.headline, s.first, s.last, json.dumps(s.outlets), len(s.articles))
+                           for s in analysis.stories])
+            c.executemany("INSERT INTO story_articles VALUES (?,?)",
+                          [(a, s.id) for s in analysis.stories for a in s.articles])
+            c.executemany(
+                "INSERT INTO quotes(article,start,end,kind,text,cue_start,cue_end,source_start,source_end,speaker)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(q.article, q.content[0], q.content[1], q.kind, q.text, *(q.cue or (None, None)),
+                  *(q.source or (None, None)), q.speaker) for q in analysis.quotes])
+            c.executemany(
+                "INSERT INTO discrepancies(story,kind,a,b,a_text,b_text,note) VALUES (?,?,?,?,?,?,?)",
+                [(d.story, d.kind, d.a, d.b, d.a_text, d.b_text, d.note) for d in analysis.discrepancies])
+
+    def load_analysis(self) -> Analysis:
+        """The stored analysis."""
+        c = self.conn
+        relations = [Relation(o, d, k, s, passages=[Passage(**p) for p in json.loads(p_)], direction=dr)
+                     for o, d, k, s, dr, p_ in c.execute("SELECT * FROM relations ORDER BY origin, derived")]
+        members: dict[str, list[str]] = {}
+        for art, story in c.execute(
+                "SELECT sa.article, sa.story FROM story_articles sa JOIN articles a ON a.id = sa.article "
+                "ORDER BY a.date, a.seq"):
+            members.setdefault(story, []).append(art)
+        stories = [Story(i, members.get(i, []), h or "", f, last, json.loads(o))
+                   for i, h, f, last, o, _n in c.execute("SELECT * FROM stories ORDER BY first, id")]
+        quotes = [Quote(a, (s, e), k, t, (cs, ce) if cs is not None else None,
+                        (ss, se) if ss is not None else None, sp)
+                  for _i, a, s, e, k, t, cs, ce, ss, se, sp in c.execute("SELECT * FROM quotes ORDER BY id")]
+        discrepancies = [Discrepancy(*row[1:]) for row in c.execute("SELECT * FROM discrepancies ORDER BY id")]
+        return Analysis(relations, stories, quotes, discrepancies)
+
+    # ------------------------------------------------------------------ run log
+    def start_run(self, command: str) -> int:
+        with self.transaction() as c:
+            return c.execute("INSERT INTO runs(command, started) VALUES (?, ?)", (command, _now())).lastrowid
+
+    def finish_run(self, run_id: int, read: int, added: int, skipped: int) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET finished=?, read=?, added=?, skipped=? WHERE id=?",
+                      (_now(), read, added, skipped, run_id))
+
+
+def _dumps(items: Iterable[Any]) -> str:
+    return json.dumps([asdict(x) for x in items], ensure_ascii=False)
+
+
+def _article_from_row(row: Sequence[Any]) -> Article:
+    d = dict(zip(_ARTICLE_COLS, row, strict=True))
+    d.pop("seq")
+    d.pop("ingested_at")
+    d["removed"] = [Removed(**r) for r in json.loads(d["removed"])]
+    d["segments"] = [Segment(**s) for s in json.loads(d["segments"])]
+    d["credits"] = [Credit(**c) for c in json.loads(d["credits"])]
+    return Article(**d)

@@ -1,0 +1,39 @@
+"""Shared fixtures: the seed articles from ../shared/seeds, ingested once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newstrace.pipeline import analyse, ingest
+from newstrace.read import read_paths
+from newstrace.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(__import__("os").environ.get("NEWSTRACE_SHARED", ROOT.parent / "shared"))
+SEEDS = SHARED / "seeds"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def need(path: Path) -> Path:
+    """Skip the test, saying why, when shared data is not beside the repo."""
+    if not path.exists():
+        pytest.skip(f"{path} is absent (shared data lives beside the repo in ../shared)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_store(tmp_path_factory) -> Store:
+    need(SEEDS)
+    db = tmp_path_factory.mktemp("seeds") / "seeds.db"
+    store = Store.open(db)
+    ingest(read_paths([SEEDS]), store)
+    analyse(store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def seeds(seed_store) -> dict[str, object]:
+    """Seed articles by their number: "000" ... "004"."""
+    return {a.ext_id[:3]: a for a in seed_store.articles()}
