@@ -21,7 +21,7 @@ run: setup
 	$(BIN)/newstrace --db $(DB) run $(CORPUS)
 
 lint: setup
-	$(BIN)/ruff check src tests bench eval
+	$(BIN)/ruff check src tests $(wildcard bench eval)
 
 test: setup lint
 	$(BIN)/python -m pytest -q

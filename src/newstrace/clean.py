@@ -110,6 +110,11 @@ def _compile(table: dict[str, list[str]]) -> list[tuple[str, re.Pattern[str]]]:
 
 CHROME = _compile(_CHROME)
 END = _compile(_END)
+# every chrome, end-marker and credit pattern in one expression, for callers that only need a yes/no
+# on many lines (one regex call instead of a dozen)
+CHROME_ANY = re.compile(
+    r"^(?:[-•*·▪►»]\s+)?(?:" + "|".join(p for pats in (*_CHROME.values(), *_END.values()) for p in pats)
+    + "|" + "|".join(pat.pattern.lstrip("^").rstrip("$") for _, pat in _CREDIT) + r")$", re.I)
 
 #: an end marker only ends the article when it comes after this share of the text
 END_MIN_POSITION = 0.4

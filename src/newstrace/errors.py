@@ -6,8 +6,14 @@ the pipeline reports it on one line and counts it in the end summary.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
+
+
+def one_line(value: object) -> object:
+    """Strings with their line breaks and runs of white space folded into one space."""
+    return re.sub(r"\s+", " ", value).strip() if isinstance(value, str) else value
 
 
 class E(Enum):
@@ -17,7 +23,7 @@ class E(Enum):
     E002 = "binary file (not text)"
     E003 = "cannot read: {detail}"
     E004 = "not valid text in any known encoding"
-    E005 = "file is {size} bytes, over the {limit}-byte limit (--max-bytes)"
+    E005 = "{what} is {size} bytes, over the {limit}-byte limit (--max-bytes)"
     E006 = "line {line}: malformed JSON: {detail}"
     E007 = "line {line}: no article text (fields text/maintext/content are empty or missing)"
     E008 = "no article text could be extracted from the HTML"
@@ -27,9 +33,10 @@ class E(Enum):
     E012 = "line {line}: expected a JSON object, got {kind}"
     E013 = "record {record}: {detail}"
     E014 = "unexpected error: {detail}"
+    E015 = "line {line}: not valid UTF-8 ({detail})"
 
     def format(self, **kw: object) -> str:
-        return f"[{self.name}] " + self.value.format(**kw)
+        return f"[{self.name}] " + self.value.format(**{k: one_line(v) for k, v in kw.items()})
 
 
 class W(Enum):
@@ -39,7 +46,7 @@ class W(Enum):
     W002 = "{n} non-HTML or non-response records passed over"
 
     def format(self, **kw: object) -> str:
-        return f"[{self.name}] " + self.value.format(**kw)
+        return f"[{self.name}] " + self.value.format(**{k: one_line(v) for k, v in kw.items()})
 
 
 @dataclass
@@ -52,7 +59,8 @@ class Skip:
     level: str = "skip"  # "skip": the input was not read; "warn": read, but with a caveat
 
     def __str__(self) -> str:
-        return f"{self.origin}: {self.message}"
+        origin = self.origin.replace("\n", "\\n").replace("\r", "\\r")  # a file name may hold a line break
+        return f"{origin}: {self.message}"
 
 
 def skip(origin: str, code: E, **kw: object) -> Skip:

@@ -192,8 +192,9 @@ def _fresh(a: Article) -> Article:
 
 def analyse(store: Store) -> Analysis:
     """Run the analysis stages over every stored article and store the result."""
+    dedup.relate_new(store)
     articles = list(store.articles())
-    relations = dedup.relate(articles)
+    relations = store.load_analysis().relations
     stories = cluster.cluster(articles, relations)
     quotes = attribute.attribute_batch(articles)
     by_id = {a.id: a for a in articles}

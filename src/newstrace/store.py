@@ -83,6 +83,17 @@ MIGRATIONS: list[str] = [
         read INTEGER, added INTEGER, skipped INTEGER
     );
     """,
+    # 2: the persistent reuse index: sentence keys and salient terms of every indexed article
+    """
+    CREATE TABLE sentence_index (
+        key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE term_index (
+        term TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (term, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE term_df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE state (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -256,14 +267,39 @@ class Store:
         return _article_from_row(rows[0])
 
     # ------------------------------------------------------------------ analysis results
+    def get_state(self, key: str, default: str = "") -> str:
+        row = self.conn.execute("SELECT v FROM state WHERE k = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    @staticmethod
+    def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT INTO state(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+                     (key, value))
+
+    @staticmethod
+    def add_relations(conn: sqlite3.Connection, relations: Iterable[Relation]) -> None:
+        """Store reuse relations (inside an open transaction); a pair found again is replaced."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO relations VALUES (?,?,?,?,?,?)",
+            [(r.origin, r.derived, r.kind, r.score, r.direction, _dumps(r.passages)) for r in relations])
+
+    def articles_by_seq(self, after: int) -> list[tuple[int, str | None]]:
+        """(seq, date) of the articles inserted after ``seq``, oldest publication first."""
+        return self.conn.execute(
+            "SELECT seq, date FROM articles WHERE seq > ? ORDER BY COALESCE(date, ''), seq", (after,)).fetchall()
+
+    def article_at(self, seq: int) -> Article:
+        row = self.conn.execute(f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE seq = ?", (seq,)).fetchone()
+        return _article_from_row(row)
+
     def save_analysis(self, analysis: Analysis) -> None:
-        """Replace the stored analysis (relations, stories, quotes, discrepancies) in one transaction."""
+        """Replace the stored stories, quotes and discrepancies in one transaction.
+
+        Relations are not touched: the reuse index adds them incrementally (:mod:`.dedup`).
+        """
         with self.transaction() as c:
-            for table in ("relations", "stories", "story_articles", "quotes", "discrepancies"):
+            for table in ("stories", "story_articles", "quotes", "discrepancies"):
                 c.execute(f"DELETE FROM {table}")
-            c.executemany(
-                "INSERT OR REPLACE INTO relations VALUES (?,?,?,?,?,?)",
-                [(r.origin, r.derived, r.kind, r.score, r.direction, _dumps(r.passages)) for r in analysis.relations])
             c.executemany("INSERT INTO stories VALUES (?,?,?,?,?,?)",
                           [(s.id, s.headline, s.first, s.last, json.dumps(s.outlets), len(s.articles))
                            for s in analysis.stories])

@@ -43,12 +43,32 @@ def suffix_of(path: Path) -> str:
     return path.suffix.lower()
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(folder):
+def _walk(folder: Path) -> Iterator[Path | Skip]:
+    """The files under ``folder`` in name order (hidden ones left out); a folder that cannot be listed is a Skip."""
+    errors: list[OSError] = []
+    for root, dirs, files in os.walk(folder, onerror=errors.append):
+        while errors:
+            exc = errors.pop(0)
+            yield skip(str(exc.filename or root), E.E003, detail=exc.strerror or str(exc))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith("."):
                 yield Path(root) / name
+    for exc in errors:
+        yield skip(str(exc.filename or folder), E.E003, detail=exc.strerror or str(exc))
+
+
+def _guarded(items: Iterator[Article | Skip], origin: str) -> Iterator[Article | Skip]:
+    """Pass on what a reader yields; a reader that breaks costs its own input, never the run."""
+    try:
+        yield from items
+    except Exception as exc:  # a bug or a library error on odd input: reported, then the next input
+        yield skip(origin, E.E014, detail=f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _stdin_lines(stdin) -> Iterator[str] | Iterator[bytes]:
+    """Lines of stdin: as bytes when it has a byte buffer (each line is decoded on its own)."""
+    return getattr(stdin, "buffer", stdin)
 
 
 def read_paths(
@@ -65,19 +85,25 @@ def read_paths(
     """
     for p in paths:
         if str(p) == "-":
-            yield from read_jsonl_stream(stdin or sys.stdin, "<stdin>", source, max_bytes)
+            stream = _stdin_lines(stdin if stdin is not None else sys.stdin)
+            yield from _guarded(read_jsonl_stream(stream, "<stdin>", source, max_bytes), "<stdin>")
             continue
         path = Path(p)
         if path.is_dir():
             for f in _walk(path):
+                if isinstance(f, Skip):
+                    yield f
+                    continue
                 reader = READERS.get(suffix_of(f))
                 if reader is not None:
-                    yield from reader(f, source, max_bytes)
+                    yield from _guarded(reader(f, source, max_bytes), str(f))
         elif path.exists():
             reader = READERS.get(suffix_of(path))
             if reader is None:
                 yield skip(str(path), E.E010, suffix=suffix_of(path) or "(none)")
             else:
-                yield from reader(path, source, max_bytes)
+                yield from _guarded(reader(path, source, max_bytes), str(path))
+        elif path.is_symlink():
+            yield skip(str(path), E.E003, detail="broken symbolic link")
         else:
             yield skip(str(path), E.E011)

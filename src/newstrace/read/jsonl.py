@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
-from collections.abc import Iterator
+import os
+import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..errors import E, Skip, skip
 from ..model import Article, content_id
+from .common import MAGIC, open_input
 
 # first non-empty field wins; newstrace's names first, then news-please/CC-News and others
 FIELDS = {
@@ -55,51 +57,113 @@ def row_to_article(row: dict[str, Any], origin: str, fallback_id: str, source: s
     )
 
 
+def _stem(name: str) -> str:
+    """A file's name without its JSONL suffixes: ``feed.jsonl.gz`` -> ``feed``."""
+    stem = Path(name).name
+    for suffix in (".gz", ".jsonl", ".ndjson"):
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+    return stem
+
+
 def read_jsonl_stream(
-    stream: IO[str], name: str, source: str | None, max_bytes: int
+    stream: Iterable[str] | Iterable[bytes], name: str, source: str | None, max_bytes: int
 ) -> Iterator[Article | Skip]:
-    """Yield one article per line of a JSONL text stream; bad lines are skipped one by one."""
-    for n, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        origin = f"{name}:{n}"
-        if len(line) > max_bytes:
-            yield skip(origin, E.E005, size=len(line.encode("utf-8")), limit=max_bytes)
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield skip(name, E.E006, line=n, detail=exc.msg)
-            continue
-        if not isinstance(row, dict):
-            yield skip(name, E.E012, line=n, kind=type(row).__name__)
-            continue
-        article = row_to_article(row, origin, f"{Path(name).stem}:{n}", source)
-        if article is None:
-            yield skip(name, E.E007, line=n)
-        else:
-            yield article
+    """Yield one article per line of a JSONL stream (text or bytes); bad lines are skipped one by one.
+
+    Byte lines are decoded as UTF-8 one at a time, so a badly encoded line costs only that line.
+    """
+    seen = False  # any non-blank line at all
+    n = 0
+    try:
+        for n, line in enumerate(stream, 1):
+            size = getattr(line, "size", None)
+            if size is None and not line.strip():
+                continue
+            seen = True
+            origin = f"{name}:{n}"
+            if size is None:  # the line without its line break
+                body = line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
+                size = len(body) if isinstance(body, bytes) else len(body.encode("utf-8", "surrogatepass"))
+            if size > max_bytes:
+                yield skip(origin, E.E005, what="line", size=size, limit=max_bytes)
+                continue
+            if isinstance(line, bytes):
+                try:
+                    line = line.decode("utf-8-sig" if n == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    yield skip(name, E.E015, line=n, detail=f"byte {exc.object[exc.start]:#04x} at column {exc.start + 1}")
+                    continue
+            elif n == 1:
+                line = line.lstrip("\ufeff")
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield skip(name, E.E006, line=n, detail=exc.msg)
+                continue
+            except RecursionError:
+                yield skip(name, E.E006, line=n, detail="nested too deeply")
+                continue
+            if not isinstance(row, dict):
+                yield skip(name, E.E012, line=n, kind=type(row).__name__)
+                continue
+            article = row_to_article(row, origin, f"{_stem(name)}:{n}", source)
+            if article is None:
+                yield skip(name, E.E007, line=n)
+            else:
+                yield article
+    except UnicodeDecodeError:  # a text stream (stdin) that is not in its declared encoding
+        yield skip(name, E.E015, line=n + 1, detail="the stream's encoding does not fit; the rest is not read")
+        return
+    except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip and the like
+        yield skip(name, E.E003, detail=f"line {n + 1}: {exc}")
+        return
+    if not seen:
+        yield skip(name, E.E001)
+
+
+class _Cut(bytes):
+    """The start of a line longer than the limit; ``size`` is the whole line's length."""
+
+    size: int
+
+
+def _lines(fh: Any, limit: int) -> Iterator[bytes]:
+    """The lines of a binary stream; a line over ``limit`` bytes is cut short, never held whole."""
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            size = len(line)
+            while True:  # pass over the rest of the long line in bounded pieces
+                more = fh.readline(1 << 20)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            cut = _Cut(line[:64])
+            cut.size = size - (more.endswith(b"\r\n") + more.endswith(b"\n"))  # the line break is no content
+            line = cut
+        yield line
 
 
 def read_jsonl(path: Path, source: str | None, max_bytes: int) -> Iterator[Article | Skip]:
     """Yield the articles of a ``.jsonl`` or ``.jsonl.gz`` file."""
-    try:
-        if path.stat().st_size == 0:
+    fh = open_input(path)
+    if isinstance(fh, Skip):
+        yield fh
+        return
+    with fh:
+        if os.fstat(fh.fileno()).st_size == 0:
             yield skip(str(path), E.E001)
             return
-        raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
-    except OSError as exc:
-        yield skip(str(path), E.E003, detail=exc.strerror or str(exc))
-        return
-    with raw:
-        head = raw.peek(8192)[:8192] if hasattr(raw, "peek") else b""
-        if b"\x00" in head:
+        raw: Any = gzip.GzipFile(fileobj=fh, mode="rb") if path.name.lower().endswith(".gz") else fh
+        try:
+            head = raw.peek(8192)[:8192]
+        except (OSError, EOFError, zlib.error) as exc:  # not gzip at all, or cut short
+            yield skip(str(path), E.E003, detail=f"not a readable gzip file ({exc})")
+            return
+        if b"\x00" in head or head.startswith(MAGIC):
             yield skip(str(path), E.E002)
             return
-        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
-        try:
-            yield from read_jsonl_stream(stream, str(path), source, max_bytes)
-        except UnicodeDecodeError:
-            yield skip(str(path), E.E004)
-        except (OSError, EOFError) as exc:  # truncated gzip and the like
-            yield skip(str(path), E.E003, detail=str(exc))
+        yield from read_jsonl_stream(_lines(raw, max_bytes), str(path), source, max_bytes)

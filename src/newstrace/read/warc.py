@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import E, Skip, W, skip, warn
 from ..model import Article
-from .html import extract_html
+from .common import looks_binary, open_input
+from .html import extract_html, html_text
+
+
+def _charset(ctype: str) -> str | None:
+    """The charset parameter of a Content-Type header value."""
+    for param in ctype.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip(" \"'"):
+            return value.strip(" \"'")
+    return None
 
 
 def read_warc(path: Path, source: str | None, max_bytes: int) -> Iterator[Article | Skip]:
@@ -16,18 +27,23 @@ def read_warc(path: Path, source: str | None, max_bytes: int) -> Iterator[Articl
     from warcio.exceptions import ArchiveLoadFailed
 
     passed_over = 0
-    try:
-        fh = open(path, "rb")  # noqa: SIM115
-    except OSError as exc:
-        yield skip(str(path), E.E003, detail=exc.strerror or str(exc))
+    fh = open_input(path)
+    if isinstance(fh, Skip):
+        yield fh
         return
     with fh:
-        if path.stat().st_size == 0:
+        if os.fstat(fh.fileno()).st_size == 0:
             yield skip(str(path), E.E001)
             return
-        n = 0
+        n = records = 0
         try:
             for n, record in enumerate(ArchiveIterator(fh), 1):
+                if record.rec_type is None and not record.rec_headers.headers:
+                    continue  # blank space between (or instead of) records
+                records += 1
+                if record.format != "warc":  # warcio also reads ARC, and takes stray text for an ARC header
+                    yield skip(str(path), E.E009, detail=f"record {n} is not a WARC record")
+                    break
                 if record.rec_type != "response":
                     passed_over += 1
                     continue
@@ -39,18 +55,30 @@ def read_warc(path: Path, source: str | None, max_bytes: int) -> Iterator[Articl
                 origin = f"{path}#{n}"
                 length = int(record.rec_headers.get_header("Content-Length") or 0)
                 if length > max_bytes:
-                    yield skip(origin, E.E005, size=length, limit=max_bytes)
+                    yield skip(str(path), E.E005, what=f"record {n}", size=length, limit=max_bytes)
                     continue
                 body = record.content_stream().read()
                 if not body.strip():
                     yield skip(str(path), E.E013, record=n, detail="empty HTML response")
                     continue
+                if looks_binary(body):
+                    yield skip(str(path), E.E013, record=n, detail="HTML response holds binary data")
+                    continue
+                decoded = html_text(body, origin, _charset(ctype))
+                if isinstance(decoded, Skip):
+                    yield decoded
+                    continue
+                html, warning = decoded
+                if warning:
+                    yield warning
                 rec_id = record.rec_headers.get_header("WARC-Record-ID") or f"{path.stem}#{n}"
-                yield extract_html(body, origin, rec_id.strip("<>"), source, url=uri, fmt="warc")
+                yield extract_html(html, origin, rec_id.strip("<>"), source, url=uri, fmt="warc")
+            if not records:  # a gzip member holding nothing, or only blank lines
+                yield skip(str(path), E.E001)
         except ArchiveLoadFailed as exc:
             yield skip(str(path), E.E009, detail=str(exc).splitlines()[0][:200])
-        except (OSError, EOFError, ValueError) as exc:
-            yield skip(str(path), E.E009, detail=f"record {n + 1}: {exc}"[:200])
+        except Exception as exc:  # warcio fails in many ways on damaged records (OSError, ValueError...)
+            yield skip(str(path), E.E009, detail=f"record {n + 1}: {type(exc).__name__}: {exc}"[:200])
     if passed_over:
         note = warn(str(path), W.W002, n=passed_over)
         note.level = "info"  # requests, metadata and images are normal in a crawl: not a problem
