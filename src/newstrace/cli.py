@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -230,6 +231,91 @@ def show_cmd(c: Ctx, ref: str, removed: bool, raw: bool, as_json: bool) -> None:
         _json(article_detail(a, removed=removed, raw=raw))
     else:
         render_article(a, c.out, removed=removed, raw=raw)
+
+
+@main.command("dedup")
+@click.argument("input_path", metavar="IN.jsonl")
+@click.option("-o", "--output", default="-", show_default=True, help="Where to write the JSONL verdicts.")
+@click.option("--workers", "-j", type=int, default=1, show_default=True,
+              help="Processes that fingerprint while the main one decides.")
+@click.pass_obj
+def dedup_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
+    """One pass in date order: which earlier article each input article derives from.
+
+    Writes one line per article: {"id", "duplicate_of", "relation", "score"}; duplicate_of is
+    the earliest article of its family, null for an original. Needs no store.
+    """
+    import time
+    from collections import Counter
+
+    from .dedup.stream import dedup_rows, read_rows
+
+    errors = 0
+
+    def on_error(msg: str) -> None:
+        nonlocal errors
+        errors += 1
+        c.err.print(f"[red]skip[/] {msg}", highlight=False, soft_wrap=True)
+
+    if input_path != "-" and not __import__("os").path.exists(input_path):
+        raise click.ClickException(f"[E011] {input_path}: no such file")
+    kinds: Counter[str] = Counter()
+    start = time.perf_counter()
+    out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        with _progress(c, "dedup") as advance:
+            for d in dedup_rows(read_rows(input_path, on_error), workers=workers):
+                out.write(json.dumps(d.to_dict()) + "\n")
+                kinds[d.relation or "original"] += 1
+                advance(1)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    n = sum(kinds.values())
+    if not c.quiet:
+        secs = time.perf_counter() - start
+        c.err.print(f"dedup: {n} articles in {secs:.1f}s ({n / max(secs, 1e-9):.0f}/s): "
+                    + ", ".join(f"{k} {v}" for k, v in kinds.most_common())
+                    + (f"; {errors} lines skipped" if errors else ""), highlight=False)
+    sys.exit(EXIT_NOTHING if n == 0 else EXIT_SKIPPED if errors else EXIT_OK)
+
+
+@main.command("compare")
+@click.argument("first")
+@click.argument("second")
+@click.option("--json", "as_json", is_flag=True, help="Print the relation and aligned passages as JSON.")
+@click.pass_obj
+def compare_cmd(c: Ctx, first: str, second: str, as_json: bool) -> None:
+    """Two articles side by side: the reused passages aligned and the changes marked."""
+    from .dedup import relate_pair
+    from .report import render_compare
+
+    with c.store(readonly=True) as store:
+        try:
+            a, b = store.get(first), store.get(second)
+        except NewstraceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    rel = relate_pair(a, b)
+    arts = {a.id: a, b.id: b}
+    if as_json:
+        _json({"origin": rel.origin if rel else None, "derived": rel.derived if rel else None,
+               "relation": rel.kind if rel else None, "score": rel.score if rel else 0.0,
+               "direction": rel.direction if rel else None,
+               "passages": [{"origin": [p.a_start, p.a_end], "derived": [p.b_start, p.b_end],
+                             "similarity": p.similarity, "diff": p.diff} for p in (rel.passages if rel else [])]})
+    else:
+        render_compare(rel, arts, a, b, c.out)
+
+
+@contextmanager
+def _progress(c: Ctx, label: str):
+    if c.quiet:
+        yield lambda n: None
+        return
+    with Progress(SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("articles"),
+                  TimeElapsedColumn(), console=c.err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.advance(task, n)
 
 
 if __name__ == "__main__":  # pragma: no cover

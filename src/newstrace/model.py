@@ -88,14 +88,16 @@ def content_id(raw: str, title: str | None, source: str | None, url: str | None)
 
 @dataclass
 class Passage:
-    """An aligned pair of passages: character spans in the clean texts of two articles."""
+    """An aligned pair of passages: character spans in the clean texts of the origin (a) and the
+    derived article (b), with their similarity (1.0: the same sentences)."""
 
     a_start: int
     a_end: int
     b_start: int
     b_end: int
     similarity: float
-    diff: list[tuple[str, str]] = field(default_factory=list)  # (op, words): "=", "-", "+"
+    # word diff: (op, origin words, derived words), op one of "=", "~" (replaced), "-", "+"
+    diff: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass

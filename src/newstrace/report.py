@@ -141,3 +141,41 @@ def render_article(a: Article, console: Console, *, removed: bool = False, raw: 
     if raw:
         console.rule("raw text")
         console.print(escape(a.raw))
+
+
+def _diff_markup(diff: list, side: str) -> str:
+    parts = []
+    for op, a_words, b_words in diff:
+        words = a_words if side == "origin" else b_words
+        if not words:
+            continue
+        if op == "=":
+            parts.append(escape(words))
+        elif side == "origin":
+            parts.append(f"[red strike]{escape(words)}[/]")
+        else:
+            parts.append(f"[green underline]{escape(words)}[/]")
+    return " ".join(parts)
+
+
+def render_compare(rel, arts: dict[str, Article], a: Article, b: Article, console: Console) -> None:
+    """Print two articles' aligned passages side by side, deletions struck out, insertions underlined."""
+    if rel is None:
+        console.print(f"No reuse found between {escape(a.ext_id)} and {escape(b.ext_id)}.")
+        return
+    o, d = arts[rel.origin], arts[rel.derived]
+    console.print(f"[bold yellow]{rel.kind}[/] (score {rel.score:.2f}): [bold]{escape(d.ext_id)}[/] "
+                  f"({escape(d.outlet or 'unknown outlet')}) derives from [bold]{escape(o.ext_id)}[/] "
+                  f"({escape(o.outlet or 'unknown outlet')}); origin decided by {rel.direction}\n")
+    t = Table(show_lines=True, header_style="bold", expand=True)
+    t.add_column(f"origin: {escape(o.headline or o.ext_id)}", ratio=1)
+    t.add_column(f"derived: {escape(d.headline or d.ext_id)}", ratio=1)
+    t.add_column("sim", justify="right", no_wrap=True)
+    for p in rel.passages:
+        left, right = o.text[p.a_start:p.a_end], d.text[p.b_start:p.b_end]
+        if p.diff:
+            left, right = _diff_markup(p.diff, "origin"), _diff_markup(p.diff, "derived")
+        else:
+            left, right = f"[dim]{escape(left)}[/]", f"[dim]{escape(right)}[/]"
+        t.add_row(left, right, f"{p.similarity:.2f}")
+    console.print(t)

@@ -152,19 +152,18 @@ def classify(al: Alignment, same_text: bool = False, same_headline: bool = False
     return None
 
 
-def word_diff(a: str, b: str) -> list[tuple[str, str]]:
-    """Word-level diff of two passages: ("=", words), ("-", words only in a), ("+", words only in b)."""
+def word_diff(a: str, b: str) -> list[tuple[str, str, str]]:
+    """Word-level diff of two passages as (op, origin words, derived words).
+
+    op is "=" (the same words, up to case and quotation marks), "~" (replaced), "-" (only in
+    the origin) or "+" (only in the derived text).
+    """
     wa, wb = a.split(), b.split()
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, str]] = []
     sm = SequenceMatcher(None, [fold(w) for w in wa], [fold(w) for w in wb], autojunk=False)
     for op, i1, i2, j1, j2 in sm.get_opcodes():
-        if op == "equal":
-            out.append(("=", " ".join(wa[i1:i2])))
-            continue
-        if i2 > i1:
-            out.append(("-", " ".join(wa[i1:i2])))
-        if j2 > j1:
-            out.append(("+", " ".join(wb[j1:j2])))
+        ta, tb = " ".join(wa[i1:i2]), " ".join(wb[j1:j2])
+        out.append(({"equal": "=", "replace": "~", "delete": "-", "insert": "+"}[op], ta, tb))
     return out
 
 

@@ -15,7 +15,7 @@ import multiprocessing
 import re
 import sys
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -202,8 +202,30 @@ def _order(dates: list[re.Match[bytes] | None]) -> list[int]:
     return sorted(range(len(keys)), key=lambda i: (keys[i], i))
 
 
-def read_rows(path: str) -> Iterator[dict[str, Any]]:
-    """JSON objects of a JSONL file in date order; blank lines are passed over."""
-    for line in ordered_lines(path):
-        if line.strip():
-            yield json.loads(line)
+def read_rows(path: str, on_error: Callable[[str], None] = lambda msg: None) -> Iterator[dict[str, Any]]:
+    """JSON objects of a JSONL file in date order, with the text under ``text`` whatever the input
+    called it (CC-News ``maintext`` and the other names :mod:`newstrace.read.jsonl` knows).
+
+    A line that is not a JSON object, or has no id or text, is reported through ``on_error``
+    and passed over.
+    """
+    from ..read.jsonl import _pick
+
+    for n, line in enumerate(ordered_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            on_error(f"{path}: sorted line {n}: malformed JSON: {exc}")
+            continue
+        if not isinstance(row, dict):
+            on_error(f"{path}: sorted line {n}: expected a JSON object")
+            continue
+        row_id = _pick(row, "id")
+        if row_id is None:
+            on_error(f"{path}: sorted line {n}: no id")
+            continue
+        row["id"] = row_id
+        row["text"] = _pick(row, "text") or ""
+        yield row
