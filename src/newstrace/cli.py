@@ -280,6 +280,56 @@ def dedup_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
     sys.exit(EXIT_NOTHING if n == 0 else EXIT_SKIPPED if errors else EXIT_OK)
 
 
+@main.command("cluster")
+@click.argument("input_path", metavar="IN.jsonl")
+@click.option("-o", "--output", default="-", show_default=True, help="Where to write the JSONL assignments.")
+@click.pass_obj
+def cluster_cmd(c: Ctx, input_path: str, output: str) -> None:
+    """Batch story clustering: writes {"id", "story"} for every input article. Needs no store.
+
+    Input fields: id, title, text, date (may be null), source (may be null).
+    """
+    from .cluster import cluster
+    from .pipeline import process
+    from .read.jsonl import row_to_article
+
+    arts = []
+    with _progress(c, "read") as advance:
+        for row in read_rows_any(c, input_path):
+            a = row_to_article(row, input_path, str(row.get("id")), None)
+            if a is None:  # an article with a headline and no text still belongs to a story
+                a = row_to_article({**row, "text": row.get("title") or " "}, input_path, str(row.get("id")), None)
+            if a is not None:
+                a.ext_id = str(row["id"])
+                arts.append(process(a))
+            advance(1)
+    stories = cluster(arts)
+    story_of = {aid: s.id for s in stories for aid in s.articles}
+    with _open_out(output) as out:
+        for a in arts:
+            out.write(json.dumps({"id": a.ext_id, "story": story_of[a.id]}) + "\n")
+    if not c.quiet:
+        c.err.print(f"cluster: {len(arts)} articles in {len(stories)} stories", highlight=False)
+
+
+def read_rows_any(c: Ctx, path: str):
+    """JSON objects of a JSONL file (``-``: stdin) in date order; bad lines reported and passed over."""
+    from .dedup.stream import read_rows
+
+    if path != "-" and not __import__("os").path.exists(path):
+        raise click.ClickException(f"[E011] {path}: no such file")
+    return read_rows(path, lambda msg: c.err.print(f"[red]skip[/] {msg}", highlight=False, soft_wrap=True))
+
+
+@contextmanager
+def _open_out(path: str):
+    if path == "-":
+        yield sys.stdout
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            yield f
+
+
 @main.command("compare")
 @click.argument("first")
 @click.argument("second")

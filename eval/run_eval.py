@@ -1,0 +1,94 @@
+"""Accuracy: ``make eval`` runs newstrace on the data in ../shared/data and scores it with the
+scorers in ../shared/eval, then rewrites the matching sections of docs/BENCHMARKS.md.
+
+Each evaluation is a child process running the real CLI (the same command a user would run) and
+the shared scorer; the figures and the exact commands go into the document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "eval" / "out"
+DOCS = ROOT / "docs" / "BENCHMARKS.md"
+NEWSTRACE = str(ROOT / ".venv" / "bin" / "newstrace")
+
+
+def run(cmd: list[str]) -> str:
+    print("$", " ".join(cmd), file=sys.stderr)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode not in (0, 1):
+        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def rel(p: Path) -> str:
+    return os.path.relpath(p, ROOT)
+
+
+def eval_clusters(shared: Path) -> tuple[str, str] | None:
+    """Story clustering on ECB+ and BASIL (pairwise and BCubed F1)."""
+    rows = []
+    cmds = []
+    for name, path in (("ECB+ dev", shared / "data/ecbplus/ecbplus_dev.jsonl"),
+                       ("BASIL dev", shared / "data/basil/basil_dev.jsonl")):
+        if not path.exists():
+            print(f"skip {name}: {path} is absent", file=sys.stderr)
+            continue
+        pred = OUT / (path.stem + ".stories.jsonl")
+        t = time.perf_counter()
+        cluster_cmd = [NEWSTRACE, "--quiet", "cluster", rel(path), "-o", rel(pred)]
+        run(cluster_cmd)
+        secs = time.perf_counter() - t
+        score_cmd = [sys.executable, rel(shared / "eval/score_clusters.py"), rel(pred), rel(path), "--json"]
+        s = json.loads(run(score_cmd))
+        cmds += [" ".join(cluster_cmd[1:]).replace(NEWSTRACE, "newstrace"), " ".join(["python", *score_cmd[1:]])]
+        rows.append(f"| {name} | {s['docs']} | {s['gold_clusters']} | {s['predicted_clusters']} | "
+                    f"{s['pairwise_p']:.3f} | {s['pairwise_r']:.3f} | **{s['pairwise_f1']:.3f}** | "
+                    f"{s['bcubed_f1']:.3f} | {s['ari']:.3f} | {secs:.1f} |")
+    if not rows:
+        return None
+    body = ["## Story clustering (accuracy)", "",
+            "| data | docs | gold stories | predicted | pairwise P | pairwise R | pairwise F1 | BCubed F1 | ARI | s |",
+            "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|", *rows, "",
+            "Commands:", "", *[f"- `newstrace {c}`" if not c.startswith("python") else f"- `{c}`" for c in cmds]]
+    return "clusters", "\n".join(body)
+
+
+def write_section(name: str, body: str, command: str) -> None:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    block = (f"<!-- eval:{name} (written by eval/run_eval.py; edits here are overwritten) -->\n{body}\n\n"
+             f"Measured {when} with `{command}`.\n\n<!-- /eval:{name} -->")
+    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"<!-- eval:{name}[ >].*?<!-- /eval:{name} -->", re.S)
+    text = pattern.sub(lambda m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    DOCS.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", default="../shared", help="the shared folder (data and scorers)")
+    args = ap.parse_args()
+    shared = (ROOT / args.shared).resolve() if not Path(args.shared).is_absolute() else Path(args.shared)
+    if not (shared / "eval").exists():
+        sys.exit(f"{shared}/eval is absent: nothing to score")
+    OUT.mkdir(parents=True, exist_ok=True)
+    command = f"make eval (eval/run_eval.py --shared {args.shared})"
+    for result in (eval_clusters(shared),):
+        if result:
+            name, body = result
+            print(body)
+            write_section(name, body, command)
+
+
+if __name__ == "__main__":
+    main()
