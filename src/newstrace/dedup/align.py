@@ -142,8 +142,11 @@ def classify(al: Alignment, same_text: bool = False, same_headline: bool = False
     nd, no = al.near_d, al.near_o
     if nd >= 0.6 and no >= 0.5:
         return "edited", round(min(nd, no), 4)
+    if eo >= 0.95 and ed >= 0.5:  # all of the origin, with sentences added
+        return "edited", round(ed, 4)
     pd, po = al.para_d, al.para_o
-    if pd >= 0.4 and po >= 0.25 and ed < 0.5:
+    # a rewrite: most of the derived text is the origin's sentences reworded, not copied
+    if pd >= 0.4 and po >= 0.25 and pd - nd >= 0.5 * pd:
         return "rewrite", round(pd, 4)
     matched = [p for p in al.pairs if p.sim >= PARAPHRASE]
     words = sum(al.derived[p.d].words for p in matched)
