@@ -96,8 +96,13 @@ def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> 
         members.sort(key=lambda a: (a.date or "9999", order[a.id]))
         dates = sorted(a.date for a in members if a.date)
         sid = "s" + hashlib.blake2b(min(a.id for a in members).encode(), digest_size=5).hexdigest()
+        # the story is headed by its first report that derives from nothing in it (the wire original)
+        ids = {a.id for a in members}
+        derived = {r.derived for r in relations if r.origin in ids and r.derived in ids}
+        head = next((a for a in members if a.id not in derived and any(r.origin == a.id for r in relations)),
+                    members[0])
         stories.append(Story(
-            id=sid, articles=[a.id for a in members], headline=members[0].headline or "",
+            id=sid, articles=[a.id for a in members], headline=head.headline or "",
             first=dates[0] if dates else None, last=dates[-1] if dates else None,
             outlets=sorted({a.outlet for a in members if a.outlet})))
     stories.sort(key=lambda s: (s.first or "", s.id))

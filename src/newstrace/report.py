@@ -73,6 +73,20 @@ def _label(a: dict[str, Any]) -> str:
     return f"[bold]{escape(a['ext_id'])}[/] [dim]{a['id'][:8]}[/] ({escape(who)}{escape(when)})"
 
 
+def _grow(node: Tree, aid: str, path: tuple[str, ...], children: dict[str, list[dict[str, Any]]],
+          by_id: dict[str, dict[str, Any]], shown: set[str]) -> None:
+    """Add the articles derived from ``aid`` under ``node``, and theirs under them."""
+    for r in children.get(aid, []):
+        d = r["derived"]
+        again = d in shown
+        child = node.add(f"[yellow]{r['kind']}[/] {r['score']:.2f} → {_label(by_id[d])}"
+                         f" [dim]({len(r['passages'])} passages; origin by {r['direction']})"
+                         f"{' — also listed above' if again else ''}[/]")
+        shown.add(d)
+        if not again and d not in path:
+            _grow(child, d, (*path, d), children, by_id, shown)
+
+
 def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6) -> None:
     """Print the story report: per story its articles, reuse relations, quotes and discrepancies."""
     c = data["counts"]
@@ -83,17 +97,24 @@ def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6
         tree = Tree(f"[bold cyan]Story {s['id']}[/]: {escape(s['headline'] or '')}  "
                     f"[dim]({len(s['articles'])} articles, {span})[/]")
         by_id = {a["id"]: a for a in s["articles"]}
+        children: dict[str, list[dict[str, Any]]] = {}
+        for r in sorted(s["relations"], key=lambda r: -r["score"]):
+            if r["origin"] in by_id and r["derived"] in by_id:
+                children.setdefault(r["origin"], []).append(r)
         derived = {r["derived"] for r in s["relations"]}
+        shown: set[str] = set()
+
         for a in s["articles"]:
             if a["id"] in derived:
                 continue
-            node = tree.add(_label(a) + ("  [green]origin[/]" if any(r["origin"] == a["id"] for r in s["relations"])
-                                         else ""))
+            is_origin = a["id"] in children
+            node = tree.add(_label(a) + ("  [green]origin[/]" if is_origin else ""))
             node.add(f"[italic]{escape(a['headline'] or '')}[/]")
-            for r in s["relations"]:
-                if r["origin"] == a["id"] and r["derived"] in by_id:
-                    node.add(f"[yellow]{r['kind']}[/] {r['score']:.2f} → {_label(by_id[r['derived']])}"
-                             f" [dim]({len(r['passages'])} passages; origin by {r['direction']})[/]")
+            shown.add(a["id"])
+            _grow(node, a["id"], (a["id"],), children, by_id, shown)
+        for a in s["articles"]:  # derived articles whose origin is in another story
+            if a["id"] not in shown:
+                tree.add(_label(a) + "  [dim](derived from another story's article)[/]")
         quotes = [(a, q) for a in s["articles"] for q in a["quotes"] if q["speaker"]]
         if quotes:
             qn = tree.add(f"[bold]Quotes[/] ({len(quotes)} with a speaker)")
