@@ -25,10 +25,12 @@ from .fingerprint import fold, sentences
 
 __all__ = ["relate_new", "relate_pair", "align", "classify", "passages", "reindex"]
 
-#: anchors (names, numbers) more frequent than this share of the corpus carry no evidence
-MAX_ANCHOR_DF = 0.05
-#: share of an article's anchor weight a candidate must hold
+#: only names and numbers in at most this many articles are looked up: common ones do not discriminate
+ANCHOR_MAX_POSTINGS = 100
+#: a paraphrase candidate holds this share of the article's anchor weight, over this many rare anchors
 MIN_ANCHOR_SHARE = 0.2
+MIN_SHARED_ANCHORS = 3
+MAX_ANCHOR_CANDIDATES = 5
 MAX_CANDIDATES = 10
 _MASK = (1 << 63) - 1
 
@@ -57,21 +59,22 @@ def _credit_strength(a: Article) -> int:
 
 def relate_pair(a: Article, b: Article, order: Callable[[Article], int] = lambda x: 0) -> Relation | None:
     """The reuse relation between two articles, with its direction, or None."""
-    al_ab = align(a.text, b.text)  # a as origin
-    al_ba = align(b.text, a.text)
+    al_ab = align(a.text, b.text)  # a as origin; the other way round only when it is needed
     how = ""
     if a.date and b.date and a.date[:16] != b.date[:16]:
-        origin, derived, al, how = (a, b, al_ab, "date") if a.date < b.date else (b, a, al_ba, "date")
+        origin, derived, al, how = (a, b, al_ab, "date") if a.date < b.date else (b, a, align(b.text, a.text), "date")
     elif al_ab.exact_d >= 0.95 > al_ab.exact_o and al_ab.contiguous():
         origin, derived, al, how = a, b, al_ab, "containment"
-    elif al_ba.exact_d >= 0.95 > al_ba.exact_o and al_ba.contiguous():
-        origin, derived, al, how = b, a, al_ba, "containment"
-    elif _credit_strength(a) != _credit_strength(b):
-        origin, derived, al = (a, b, al_ab) if _credit_strength(a) > _credit_strength(b) else (b, a, al_ba)
-        how = "credit"
     else:
-        origin, derived, al = (a, b, al_ab) if order(a) <= order(b) else (b, a, al_ba)
-        how = "order"
+        al_ba = align(b.text, a.text)
+        if al_ba.exact_d >= 0.95 > al_ba.exact_o and al_ba.contiguous():
+            origin, derived, al, how = b, a, al_ba, "containment"
+        elif _credit_strength(a) != _credit_strength(b):
+            origin, derived, al = (a, b, al_ab) if _credit_strength(a) > _credit_strength(b) else (b, a, al_ba)
+            how = "credit"
+        else:
+            origin, derived, al = (a, b, al_ab) if order(a) <= order(b) else (b, a, al_ba)
+            how = "order"
     same_text = _words(origin.text) == _words(derived.text)
     verdict = classify(al, same_text, _words(origin.headline or "") == _words(derived.headline or ""),
                        _words(origin.raw) == _words(derived.raw))
@@ -134,21 +137,23 @@ def _relate_one(store: Store, conn, seq: int, art: Article, n_docs: int) -> list
                 f"SELECT seq, COUNT(*) FROM sentence_index WHERE key IN ({','.join('?' * len(chunk))}) "
                 "GROUP BY seq", chunk):
             votes[other] += n * 100  # exact sentences outrank shared terms
-    # second signal: shared names and numbers, weighted by rarity (paraphrases keep them)
+    # second signal: shared rare names and numbers, weighted by rarity (paraphrases keep them)
     mine = sorted(anchors(art.text))
     df = dict(conn.execute(f"SELECT term, n FROM term_df WHERE term IN ({','.join('?' * len(mine))})",
                            mine).fetchall()) if mine else {}
-    cap = max(50, MAX_ANCHOR_DF * n_docs)
-    weight = {t: math.log((n_docs + 1) / (df.get(t, 0) + 1)) for t in mine if df.get(t, 0) <= cap}
-    mass = sum(weight.values()) or 1.0
-    shared: Counter[int] = Counter()
-    for t, w in weight.items():
-        if df.get(t) and w > 0:
-            for (other,) in conn.execute("SELECT seq FROM term_index WHERE term = ?", (t,)):
-                shared[other] += w
-    for other, w in shared.items():
-        if w / mass >= MIN_ANCHOR_SHARE:
-            votes[other] += w / mass
+    weight = {t: math.log((n_docs + 1) / (df.get(t, 0) + 1)) for t in mine}
+    mass = sum(w for w in weight.values() if w > 0) or 1.0
+    rare = [t for t in mine if 0 < df.get(t, 0) <= ANCHOR_MAX_POSTINGS]
+    shared: dict[int, list[float]] = {}
+    for j in range(0, len(rare), 900):
+        chunk = rare[j:j + 900]
+        for other, term in conn.execute(
+                f"SELECT seq, term FROM term_index WHERE term IN ({','.join('?' * len(chunk))})", chunk):
+            shared.setdefault(other, []).append(weight[term])
+    anchor_votes = {o: sum(ws) / mass for o, ws in shared.items()
+                    if len(ws) >= MIN_SHARED_ANCHORS and sum(ws) / mass >= MIN_ANCHOR_SHARE and o not in votes}
+    for other in sorted(anchor_votes, key=lambda o: -anchor_votes[o])[:MAX_ANCHOR_CANDIDATES]:
+        votes[other] += anchor_votes[other]
     votes.pop(seq, None)
     out = []
     for other, _v in votes.most_common(MAX_CANDIDATES):
