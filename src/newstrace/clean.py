@@ -101,7 +101,7 @@ _DATELINE_LINE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'’ -]{1,30}(?:,\s*[A-Z][\w.' ]{1,25})?)\s*(?:\((?P<agency>[\w. ]{1,25})\))?\s*[-–—:]$")
 
 _BULLET = re.compile(r"^\s*(?:[-•*·▪►»]|\d+\.)\s+")
-_TERMINAL = re.compile(r"[.!?:;…\"”’)\]]\s*$")
+_TERMINAL_CHARS = frozenset(".!?:;…\"”’)]")
 
 
 def _compile(table: dict[str, list[str]]) -> list[tuple[str, re.Pattern[str]]]:
@@ -182,13 +182,25 @@ _FIX = None
 def fix_encoding(line: str) -> str:
     """Repair mojibake and HTML escapes in one line with ftfy (ASCII lines are returned as they are)."""
     global _FIX
-    if line.isascii() and "&" not in line:
-        return line
+    if "&" not in line and (line.isascii() or not _is_bad(line)):
+        return line  # ftfy's own quick test: no mojibake, nothing to fix (and it is 50x cheaper)
     if _FIX is None:
         _FIX = _fixer()
     import ftfy
 
     return ftfy.fix_text(line, _FIX)
+
+
+# characters that UTF-8 read as Latin-1/cp1252 leaves behind; a line without any has no mojibake
+_MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5\u00ce\u00cf\u00d0\u00d1\u00d8\u00d9\u00e2\u0080-\u009f\u20ac\ufffd]")
+
+
+def _is_bad(line: str) -> bool:
+    if not _MOJIBAKE_HINT.search(line):
+        return False
+    from ftfy.badness import is_bad
+
+    return is_bad(line)
 
 
 def credit_of(line: str) -> tuple[str, str] | None:
@@ -368,7 +380,7 @@ def _assemble(kept: list[_Line], raw: str) -> tuple[str, list[Segment]]:
         wrapped = (
             prev is not None
             and "\n\n" not in raw[prev.end:ln.start]
-            and not _TERMINAL.search(prev.text)
+            and prev.text.rstrip()[-1:] not in _TERMINAL_CHARS
             and ln.text[:1].islower()
         )
         if parts:

@@ -16,14 +16,14 @@ from .model import Article, Credit
 
 AGENCIES = [
     (re.compile(r"\breuters\b", re.I), "Reuters"),
-    (re.compile(r"\b(?:the )?associated press\b|\bAP\b"), "AP"),
+    (re.compile(r"(?i:\bassociated press\b)|\bAP\b"), "AP"),
     (re.compile(r"\bagence france[- ]presse\b|\bAFP\b", re.I), "AFP"),
     (re.compile(r"\bdpa\b|deutsche presse", re.I), "dpa"),
     (re.compile(r"\bbloomberg\b", re.I), "Bloomberg"),
     (re.compile(r"\bxinhua\b", re.I), "Xinhua"),
     (re.compile(r"\btass\b", re.I), "TASS"),
     (re.compile(r"\b(?:PTI|IANS|ANI|UPI|EFE|ANSA)\b"), None),  # canonical = the match itself
-    (re.compile(r"\bpress association\b|\bPA\b"), "PA"),
+    (re.compile(r"(?i:\bpress association\b)|\bPA\b"), "PA"),
     (re.compile(r"\b(?:news )?agencies\b|\bwires?\b", re.I), "agencies"),
 ]
 
@@ -74,13 +74,27 @@ def outlet_of(article: Article) -> str | None:
     return src or None
 
 
+# words that are frequent in English and rare in other languages written in Latin script
+_ENGLISH = frozenset("the and of to that was with for said has have he his it were by from which would".split())
+
+
 def language_of(text: str) -> str | None:
-    """ISO 639-1 language code of the text (py3langid), None for text too short to tell."""
+    """ISO 639-1 language code of the text (py3langid), None for text too short to tell.
+
+    Text in which these English function words make up a sixth of the words is English without
+    asking the classifier: news crawls are mostly English and the classifier is the slow part.
+    """
     if len(text) < 20:
         return None
+    words = text[:2000].lower().split()
+    if len(words) >= 40 and sum(w in _ENGLISH for w in words) >= len(words) / 6:
+        return "en"
     import py3langid
 
-    return py3langid.classify(text[:3000])[0]
+    # a few hundred characters decide the language as well as the whole text, at a tenth of the cost
+    sample = text[:600]
+    cut = sample.rfind(" ")
+    return py3langid.classify(sample[:cut] if cut > 200 else sample)[0]
 
 
 def _paragraphs(text: str) -> list[str]:

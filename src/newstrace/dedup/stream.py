@@ -1,46 +1,63 @@
 """One pass over a stream of articles in date order: which earlier article does each derive from?
 
 The batch mode behind ``newstrace dedup IN.jsonl -o OUT.jsonl``. An in-memory index maps each
-sentence key (and, for long sentences, each half-sentence key, so that a one-word edit loses
-half a sentence, not all of it) to the first article that had it. A new article's sentences
-vote, weighted by their length, for the earliest articles that had them; the article it takes
-most of its text from is its origin when that share is large enough. Because the index holds
-first occurrences only, the origin named is the earliest article of the family.
+sentence key (a long sentence is keyed by its two halves, so that a one-word edit loses half a
+sentence, not all of it) to the first article that had it. A new article's keys vote, weighted by
+the words they stand for, for the earliest articles that had them; the article it takes most of
+its text from is its origin when that share is large enough. Because the index holds first
+occurrences only, the origin named is the earliest article of the family, and it is always an
+article that came before (``duplicate_of`` never points forward).
+
+The work is split so that the slow part runs in parallel: worker processes (``workers`` > 1)
+read their share of the input lines, decode the JSON and compute the sentence keys of a whole
+batch at once (:func:`.fingerprint.fast_features`); the main process only looks the keys up and
+decides, a batch at a time, with NumPy. The index is an open-addressing hash table in two NumPy
+arrays (12 bytes a slot), not a dict of Python ints (about 100 bytes an entry).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
+import os
 import re
 import sys
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from .fingerprint import MIN_WORDS, fast_features
+import numpy as np
 
-#: sentences this long are also indexed by their two halves
+from .fingerprint import MIN_WORDS, Features, fast_features
+
+#: sentences this long are keyed by their two halves
 HALF_MIN_WORDS = 10
 #: share of an article's words found in one earlier article that makes it derived
 DERIVED_SHARE = 0.5
+#: ... or share of its words in sentences of which one earlier article has at least one half (an
+#: edit of a word or two in most sentences leaves less than half of the text word for word)
+EDITED_REACH = 0.5
 #: a smaller share, over at least two sentences, is partial reuse ("shares_passages")
 PARTIAL_SHARE = 0.2
+#: share of an article's words known from earlier articles (any of them) that makes it all reused text
+ALL_KNOWN = 0.95
+#: ... of which this share at least comes from the one origin, for a copy or an excerpt
+MOSTLY_ONE = 0.8
+#: what a news article averages (about 40 keys, one per 75 bytes of JSON): the index is sized for it
+KEYS_PER_ARTICLE, BYTES_PER_KEY = 40, 75
+#: relations, as stored per article
+_KIND_NAMES = (None, "copy", "excerpt", "edited", "shares_passages")
+COPY, EXCERPT, EDITED, SHARES = 1, 2, 3, 4
+_DERIVED = (COPY, EXCERPT, EDITED)
+#: lines per batch: what a worker decodes and fingerprints at once, and what is decided at once
+CHUNK = 1000
 
 
-def features(text: str) -> tuple[list[tuple[int, int, int, int]], bool]:
-    """Sentence features of one text (see :func:`.fingerprint.fast_features`)."""
-    out = fast_features(text, MIN_WORDS, HALF_MIN_WORDS)
-    return out, bool(out)
-
-
-def _features_batch(texts: list[str]) -> list[list[tuple[int, int, int, int]]]:
-    return [features(t)[0] for t in texts]
-
-
-@dataclass
+@dataclass(slots=True)
 class Decision:
     """The verdict on one article of the stream."""
 
@@ -53,179 +70,546 @@ class Decision:
         return {"id": self.id, "duplicate_of": self.duplicate_of, "relation": self.relation, "score": self.score}
 
 
+# ----------------------------------------------------------------------------- the index
+class FirstIndex:
+    """64-bit key -> index of the first article that had it; linear probing in NumPy arrays.
+
+    Keys are hashes already (their low bits are uniform) and never 0, the mark of an empty slot.
+    Lookups and inserts take whole arrays of keys, so a batch costs a few NumPy passes.
+    """
+
+    MAX_LOAD = 0.7
+
+    def __init__(self, capacity: int = 1 << 16) -> None:
+        self.keys = np.zeros(capacity, np.int64)
+        self.vals = np.zeros(capacity, np.int32)
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def nbytes(self) -> int:
+        return self.keys.nbytes + self.vals.nbytes
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        """The value of each key, -1 where the key is absent."""
+        out = np.full(len(keys), -1, np.int64)
+        mask = len(self.keys) - 1
+        idx = np.arange(len(keys))
+        slot = keys & mask
+        while len(idx):
+            found = self.keys[slot]
+            hit = found == keys[idx]
+            if hit.any():
+                out[idx[hit]] = self.vals[slot[hit]]
+            go = (found != 0) & ~hit
+            idx, slot = idx[go], (slot[go] + 1) & mask
+        return out
+
+    def put(self, keys: np.ndarray, vals: np.ndarray) -> None:
+        """Insert keys that are absent and distinct."""
+        if self.size + len(keys) > self.MAX_LOAD * len(self.keys):
+            self._grow(self.size + len(keys))
+        mask = len(self.keys) - 1
+        idx = np.arange(len(keys))
+        slot = keys & mask
+        while len(idx):
+            free = np.flatnonzero(self.keys[slot] == 0)
+            rest = np.ones(len(idx), bool)
+            if len(free):
+                # keys racing for one free slot: whichever was written last holds it, the others probe on
+                at, mine = slot[free], keys[idx[free]]
+                self.keys[at] = mine
+                won = free[self.keys[at] == mine]
+                self.vals[slot[won]] = vals[idx[won]]
+                rest[won] = False
+            idx, slot = idx[rest], (slot[rest] + 1) & mask
+        self.size += len(keys)
+
+    def reserve(self, n: int) -> None:
+        """Make room for ``n`` keys in all now (growing later copies the table and touches new memory)."""
+        if n > self.MAX_LOAD * len(self.keys):
+            self._grow(n)
+
+    def _grow(self, need: int) -> None:
+        capacity = len(self.keys)
+        while need > self.MAX_LOAD * capacity:
+            capacity *= 2
+        used = self.keys != 0
+        keys, vals = self.keys[used], self.vals[used]
+        del used
+        self.keys = self.vals = None  # type: ignore[assignment]
+        # into an empty table, keys taken in the order of their home slot go each to the first free
+        # slot from home on: pos[i] = max(home[i], pos[i-1] + 1), a running maximum
+        mask = capacity - 1
+        order = np.argsort(keys & mask, kind="stable")  # nearly sorted already: the old table's order
+        keys, vals = keys[order], vals[order]
+        del order
+        steps = np.arange(len(keys))
+        pos = (keys & mask) - steps
+        np.maximum.accumulate(pos, out=pos)
+        pos += steps
+        del steps
+        fits = pos < capacity
+        self.keys = np.zeros(capacity, np.int64)
+        self.vals = np.zeros(capacity, np.int32)
+        self.keys[pos[fits]] = keys[fits]
+        self.vals[pos[fits]] = vals[fits]
+        self.size = int(fits.sum())
+        if self.size < len(keys):  # the few that ran past the end wrap round
+            self.put(keys[~fits], vals[~fits])
+
+    def first_of(self, keys: np.ndarray, owners: np.ndarray) -> np.ndarray:
+        """For each key, the first owner that had it: the one in the index, else the least of those
+        in ``keys`` (added to the index with it). One probe per key, whether it is there or not."""
+        if self.size + len(keys) > self.MAX_LOAD * len(self.keys):
+            self._grow(self.size + len(keys))
+        out = np.empty(len(keys), np.int64)
+        mask = len(self.keys) - 1
+        idx = np.arange(len(keys))
+        slot = keys & mask
+        while len(idx):
+            mine = keys[idx]
+            found = self.keys[slot]
+            done = found == mine
+            empty = np.flatnonzero(found == 0)
+            if len(empty):
+                # claim the free slots; of keys racing for one, whichever was written last holds it.
+                # Copies of one key probe the same slots together, so they claim together: the
+                # slot's value is the least of their owners.
+                at, claim = slot[empty], mine[empty]
+                self.keys[at] = claim
+                landed = empty[self.keys[at] == claim]
+                at, own = slot[landed], owners[idx[landed]].astype(np.int32)
+                self.vals[at] = np.iinfo(np.int32).max
+                np.minimum.at(self.vals, at, own)
+                self.size += int(np.count_nonzero(self.vals[at] == own))  # duplicates in one article overcount
+                done[landed] = True
+            got = np.flatnonzero(done)
+            out[idx[got]] = self.vals[slot[got]]
+            rest = ~done
+            idx, slot = idx[rest], (slot[rest] + 1) & mask
+        return out
+
+
 class StreamDeduper:
-    """Stateful one-pass deduplicator; feed it articles in date order with :meth:`add`."""
+    """Stateful one-pass deduplicator: feed it batches of articles in date order with :meth:`add_batch`."""
 
     def __init__(self) -> None:
-        self.first: dict[int, int] = {}  # key -> index of the first article that had it
+        self.first = FirstIndex()  # sentence key -> first article that had it
+        self.texts_equal = FirstIndex(1 << 12)  # key of the whole sequence of sentence keys -> first article
         self.ids: list[str] = []
-        self.words = array("I")  # indexed words per article
-        self.texts_equal: dict[int, int] = {}  # hash of the whole normalised text -> first article
+        self.words = np.zeros(1 << 12, np.int64)  # words in keyed sentences, per article
+        self.sentences = np.zeros(1 << 12, np.int64)  # keyed sentences, per article
+        self.root = array("q")  # per article: the earliest of its family when derived, else -1
+        self.kinds = array("b")  # per article: the relation decided (an index into _KIND_NAMES)
+        self.scores = array("d")
 
-    def add(self, doc_id: str, text: str, title: str | None = None,
-            feats: list[tuple[int, int, int, int]] | None = None) -> Decision:
-        """Decide on one article and index it."""
-        if feats is None:
-            feats, _ = features(text)
-        me = len(self.ids)
-        self.ids.append(doc_id)
-        total = sum(f[3] for f in feats)
-        self.words.append(min(total, 2**32 - 1))
-        whole = hash(tuple(f[0] for f in feats)) if feats else 0
-        votes: dict[int, float] = {}
-        seen_sentences: dict[int, set[int]] = {}
-        first = self.first
-        for full, ha, hb, n in feats:
-            src = first.get(full)
-            if src is not None:
-                votes[src] = votes.get(src, 0.0) + n
-                seen_sentences.setdefault(src, set()).add(full)
-            else:
-                a = first.get(ha) if ha else None
-                b = first.get(hb) if hb else None
-                if a is not None:
-                    votes[a] = votes.get(a, 0.0) + n / 2
-                if b is not None:
-                    votes[b] = votes.get(b, 0.0) + n / 2
-            first.setdefault(full, me)
-            if ha:
-                first.setdefault(ha, me)
-                first.setdefault(hb, me)
-        if whole and whole in self.texts_equal:
-            return Decision(doc_id, self.ids[self.texts_equal[whole]], "copy", 1.0)
-        if whole:
-            self.texts_equal.setdefault(whole, me)
-        votes.pop(me, None)
-        if not votes or not total:
-            return Decision(doc_id, None, None, 0.0)
-        best = max(votes, key=lambda k: (votes[k], -k))
-        share = votes[best] / total
-        cover = votes[best] / max(1, self.words[best])
-        if share >= DERIVED_SHARE:
-            if share >= 0.95 and cover >= 0.95:
-                kind = "copy"
-            elif share >= 0.95:
-                kind = "excerpt"
-            else:
-                kind = "edited"
-            return Decision(doc_id, self.ids[best], kind, round(min(share, 1.0), 4))
-        if share >= PARTIAL_SHARE and len(seen_sentences.get(best, ())) >= 2:
-            return Decision(doc_id, self.ids[best], "shares_passages", round(share, 4))
-        return Decision(doc_id, None, None, round(share, 4))
+    def __len__(self) -> int:
+        return len(self.ids)
 
+    def reserve(self, articles: int, text_bytes: int) -> None:
+        """Size the index for a stream of about ``articles`` articles and ``text_bytes`` bytes."""
+        self.first.reserve(min(articles * KEYS_PER_ARTICLE, text_bytes // BYTES_PER_KEY))
+        self.texts_equal.reserve(articles)
 
-def dedup_rows(rows: Iterable[dict[str, Any]], *, workers: int = 1, chunk: int = 2000) -> Iterator[Decision]:
-    """Dedup rows (dicts with ``id``, ``text``, ``title``, ``date``) that come in date order."""
-    deduper = StreamDeduper()
-    # forked workers share this process's string-hash secret, so their keys agree with ours
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) if workers > 1 else None
-    try:
-        buf: list[dict[str, Any]] = []
-        pending = None
+    def add(self, doc_id: str, text: str, title: str | None = None, feats: Features | None = None) -> Decision:
+        """Decide on one article and index it (``title`` is not used)."""
+        return self.add_batch([doc_id], feats if feats is not None else fast_features([text], MIN_WORDS,
+                                                                                          HALF_MIN_WORDS))[0]
 
-        def flush(batch: list[dict[str, Any]], feats: list) -> Iterator[Decision]:
-            for row, f in zip(batch, feats, strict=True):
-                yield deduper.add(str(row["id"]), row.get("text") or "", row.get("title"), f)
-
-        for row in rows:
-            buf.append(row)
-            if len(buf) >= chunk:
-                if pool is None:
-                    yield from flush(buf, _features_batch([r.get("text") or "" for r in buf]))
-                else:
-                    # overlap: hash this chunk in the workers while the previous one is decided here
-                    parts = _split([r.get("text") or "" for r in buf], workers)
-                    fut = [pool.submit(_features_batch, p) for p in parts]
-                    if pending is not None:
-                        yield from flush(*pending_result(pending))
-                    pending = (buf, fut)
-                buf = []
-        if pending is not None:
-            yield from flush(*pending_result(pending))
-        if buf:
-            yield from flush(buf, _features_batch([r.get("text") or "" for r in buf]))
-    finally:
-        if pool is not None:
-            pool.shutdown()
-
-
-def _split(items: list[str], n: int) -> list[list[str]]:
-    size = (len(items) + n - 1) // n
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def pending_result(pending: tuple[list[dict[str, Any]], list]) -> tuple[list[dict[str, Any]], list]:
-    batch, futures = pending
-    feats = [f for fut in futures for f in fut.result()]
-    return batch, feats
+    def add_batch(self, ids: list[str], f: Features) -> list[Decision]:
+        """Decide on consecutive articles (their features from :func:`.fingerprint.fast_features`) and index them."""
+        n = len(ids)
+        if len(f) != n:
+            raise ValueError(f"{n} ids for features of {len(f)} texts")
+        base = len(self.ids)
+        self.ids.extend(ids)
+        if base + n > len(self.words):
+            size = max(2 * len(self.words), base + n)
+            self.words = np.concatenate([self.words[:base], np.zeros(size - base, np.int64)])
+            self.sentences = np.concatenate([self.sentences[:base], np.zeros(size - base, np.int64)])
+        self.words[base:base + n] = f.total
+        self.sentences[base:base + n] = f.sentences
+        if not n:
+            return []
+        doc = f.doc.astype(np.int64)
+        keys = np.where(f.keys == 0, 1, f.keys)
+        src = self.first.first_of(keys, doc + base)
+        # the same text (the same sequence of sentences) seen before: a copy of its first bearer
+        same = np.full(n, -1, np.int64)
+        has = np.flatnonzero(f.whole != 0)
+        if len(has):
+            same[has] = self.texts_equal.first_of(f.whole[has], has + base)
+        same[same == np.arange(base, base + n)] = -1
+        # votes of each article's keys for the earlier articles that had them
+        voting = src != doc + base
+        v_doc, v_src, v_words = doc[voting], src[voting], f.words[voting]
+        known = np.bincount(v_doc, weights=v_words, minlength=n)
+        best = np.full(n, -1, np.int64)
+        best_votes = np.zeros(n)
+        best_sents = np.zeros(n, np.int64)
+        best_reach = np.zeros(n)
+        if len(v_doc):
+            pairs, inv = np.unique((v_doc << 40) | v_src, return_inverse=True)
+            inv = inv.ravel()
+            votes = np.bincount(inv, weights=v_words)
+            p_doc, p_src = pairs >> 40, pairs & ((1 << 40) - 1)
+            order = np.lexsort((p_src, -votes, p_doc))  # most votes first, then the earliest article
+            lead = order[np.r_[True, p_doc[order][1:] != p_doc[order][:-1]]]
+            best[p_doc[lead]] = p_src[lead]
+            best_votes[p_doc[lead]] = votes[lead]
+            # sentences behind the leading votes (keys come in sentence order)
+            mine = v_src == best[v_doc]
+            s_doc, s_sent = v_doc[mine], f.sent[voting][mine]
+            change = np.r_[True, s_sent[1:] != s_sent[:-1]] if len(s_sent) else np.zeros(0, bool)
+            best_sents = np.bincount(s_doc, weights=change, minlength=n).astype(np.int64)
+            # ... and their words, whole: an edited sentence keeps one of its halves
+            sent_words = np.bincount(f.sent, weights=f.words)
+            best_reach = np.bincount(s_doc, weights=change * sent_words[s_sent], minlength=n)
+        origin_words = self.words[np.maximum(best, 0)]
+        origin_sents = self.sentences[np.maximum(best, 0)]
+        out = []
+        ids_all, root, kinds, scores = self.ids, self.root, self.kinds, self.scores
+        for doc_id, s, b, bv, total, kn, ow, ns, reach, mine, theirs in zip(
+                ids, same.tolist(), best.tolist(), best_votes.tolist(), f.total.tolist(), known.tolist(),
+                origin_words.tolist(), best_sents.tolist(), best_reach.tolist(), f.sentences.tolist(),
+                origin_sents.tolist(), strict=True):
+            to, kind, score = -1, 0, 0.0
+            if s >= 0:  # the same text as an earlier article: what that one is, or a copy of it
+                to, kind, score = (root[s], kinds[s], scores[s]) if kinds[s] in _DERIVED else (s, COPY, 1.0)
+            elif b >= 0 and total:
+                share = bv / total
+                score = round(min(share, 1.0), 4)
+                if share >= DERIVED_SHARE or reach / total >= EDITED_REACH:
+                    if kn / total >= ALL_KNOWN and share >= MOSTLY_ONE:
+                        # all of it is earlier text, mostly the origin's: all of the origin, or a part?
+                        kind = EXCERPT if mine < theirs else COPY if total <= ow / ALL_KNOWN else EDITED
+                    else:
+                        kind = EDITED
+                    # the origin named is the earliest of its family, though the text came by a derivative
+                    to = root[b] if kinds[b] in _DERIVED else b
+                elif share >= PARTIAL_SHARE and ns >= 2:
+                    to, kind = b, SHARES
+            root.append(to if kind in _DERIVED else -1)
+            kinds.append(kind)
+            scores.append(score)
+            out.append(Decision(doc_id, ids_all[to] if to >= 0 else None, _KIND_NAMES[kind], score))
+        return out
 
 
-_DATE = re.compile(rb'"(?:date|date_publish|published)"\s*:\s*"([^"]*)"')
+# ----------------------------------------------------------------------------- reading the input
+_BLOCK = 1 << 24
 
 
-def ordered_lines(path: str) -> Iterator[bytes]:
-    """The lines of a JSONL file (``-``: stdin) in date order, each line whole.
+@dataclass
+class _Task:
+    """A batch of input lines for a worker: a byte range of the file, single lines of it, or the lines."""
 
-    A first pass reads only the dates (and byte offsets); a file already in date order is then
-    streamed, any other is read line by line in sorted order. An undated line keeps the place
-    of the dated line before it.
-    """
-    if path == "-":
-        data = sys.stdin.buffer.readlines()
-        yield from (data[i] for i in _order([_DATE.search(x) for x in data]))
-        return
-    offsets: list[int] = []
-    dates: list[re.Match[bytes] | None] = []
-    pos = 0
+    first: int  # sorted line number of the first line (1-based)
+    path: str | None = None
+    span: tuple[int, int] | None = None
+    spans: list[tuple[int, int]] | None = None
+    lines: list[bytes] | None = None
+    rows: list[tuple[str, str]] | None = None  # (id, text) already decoded (dedup_rows on dicts)
+
+
+_DATE_FIELD = re.compile(rb'"date(?:_publish)?"\s*:\s*"([^"]*)"')
+_PUBLISHED = re.compile(rb'"published"\s*:\s*"([^"]*)"')
+
+
+class _LineIndex:
+    """Where each line starts and its date, from one quick pass; then batches in date order."""
+
+    def __init__(self) -> None:
+        self.starts: list[np.ndarray] = []  # offsets of the lines, a block at a time
+        self.lines = 0
+        self.dated: list[int] = []  # lines with a date, and their dates
+        self.dates: list[bytes] = []
+        self.size = 0
+
+    def scan(self, data: bytes | bytearray, length: int, base: int, final: bool) -> int:
+        """Index the complete lines of ``data[:length]`` (at file offset ``base``); returns the bytes
+        consumed. A line's date is its "date" or "date_publish" field (the last, in the rare line with
+        both), else its "published"; the field is looked for from the end of the line, where it sits
+        after the text in every stream seen so far."""
+        arr = np.frombuffer(data, np.uint8, length)
+        ends = np.flatnonzero(arr == 10)
+        del arr
+        if final and length and (not len(ends) or ends[-1] != length - 1):
+            ends = np.append(ends, length)  # a last line without a line break
+        if not len(ends):
+            return 0
+        used = min(int(ends[-1]) + 1, length)
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        self.starts.append(starts + base)
+        dated, dates = self.dated, self.dates
+        rfind, match, published = data.rfind, _DATE_FIELD.match, _PUBLISHED.search
+        k = self.lines
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            i, m = b, None
+            while m is None:
+                i = rfind(b'"date', a, i)
+                if i < 0:
+                    m = published(data, a, b)
+                    break
+                m = match(data, i, b)
+            if m is not None and m.end(1) > m.start(1):  # an empty date is no date
+                dated.append(k)
+                dates.append(bytes(m.group(1)))
+            k += 1
+        self.lines = k
+        return used
+
+    @property
+    def offsets(self) -> np.ndarray:
+        if len(self.starts) != 1:
+            self.starts = [np.concatenate(self.starts) if self.starts else np.zeros(0, np.int64)]
+        return self.starts[0]
+
+    def order(self) -> np.ndarray | None:
+        """Line numbers in date order (ties in input order; an undated line keeps the place of the
+        dated line before it), or None when the input is in order already."""
+        dates = self.dates
+        if all(a <= b for a, b in zip(dates, dates[1:], strict=False)):
+            return None
+        keys = np.array([b"", *dates])  # fixed-width bytes compare as the dates do
+        last_dated = np.searchsorted(np.array(self.dated, np.int64), np.arange(self.lines), side="right")
+        return np.argsort(keys[last_dated], kind="stable")
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """The bytes of lines i..j-1 (consecutive)."""
+        offsets = self.offsets
+        return int(offsets[i]), int(offsets[j]) if j < len(offsets) else self.size
+
+
+def _index_file(path: str) -> _LineIndex:
+    index = _LineIndex()
+    buf = bytearray(_BLOCK)
+    have = base = 0
     with open(path, "rb") as f:
-        for line in f:
-            offsets.append(pos)
-            pos += len(line)
-            dates.append(_DATE.search(line))
-        order = _order(dates)
-        if all(b == a + 1 for a, b in zip(order, order[1:], strict=False)):
-            f.seek(0)
-            yield from f
-            return
-        for i in order:
-            f.seek(offsets[i])
-            yield f.readline()
+        while True:
+            if have == len(buf):  # a line longer than the buffer
+                buf.extend(bytes(len(buf)))
+            with memoryview(buf) as view:
+                got = f.readinto(view[have:])
+            have += got
+            used = index.scan(buf, have, base, final=not got)
+            buf[:have - used] = buf[used:have]
+            have -= used
+            base += used
+            if not got:
+                break
+    index.size = base
+    return index
 
 
-def _order(dates: list[re.Match[bytes] | None]) -> list[int]:
-    keys: list[bytes] = []
-    last = b""
-    for m in dates:
-        if m and m.group(1):
-            last = m.group(1)
-        keys.append(last)
-    return sorted(range(len(keys)), key=lambda i: (keys[i], i))
+#: files a process reads batches from, by (process, path): a forked worker must not share its parent's
+#: file position
+_open_files: dict[tuple[int, str], Any] = {}
 
 
-def read_rows(path: str, on_error: Callable[[str], None] = lambda msg: None) -> Iterator[dict[str, Any]]:
-    """JSON objects of a JSONL file in date order, with the text under ``text`` whatever the input
-    called it (CC-News ``maintext`` and the other names :mod:`newstrace.read.jsonl` knows).
+def _task_lines(task: _Task) -> list[bytes]:
+    if task.lines is not None:
+        return task.lines
+    key = (os.getpid(), task.path or "")
+    f = _open_files.get(key)
+    if f is None:
+        f = _open_files[key] = open(key[1], "rb")  # noqa: SIM115 (kept open for the next batch)
+    if task.span is not None:
+        a, b = task.span
+        f.seek(a)
+        data = f.read(b - a)
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()
+        return lines
+    out = []
+    for a, n in task.spans or ():
+        f.seek(a)
+        out.append(f.read(n))
+    return out
 
-    A line that is not a JSON object, or has no id or text, is reported through ``on_error``
-    and passed over.
-    """
+
+def _decode(task: _Task) -> tuple[list[str], list[str], list[tuple[int, str]]]:
+    """(ids, texts, errors) of a batch of JSON lines; an error is (sorted line number, reason)."""
+    if task.rows is not None:
+        return [r[0] for r in task.rows], [r[1] for r in task.rows], []
     from ..read.jsonl import _pick
 
-    for n, line in enumerate(ordered_lines(path), 1):
+    ids: list[str] = []
+    texts: list[str] = []
+    errors: list[tuple[int, str]] = []
+    loads = json.loads
+    for k, line in enumerate(_task_lines(task), task.first):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            on_error(f"{path}: sorted line {n}: malformed JSON: {exc}")
+            row = loads(line)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            errors.append((k, f"malformed JSON: {exc}"))
             continue
         if not isinstance(row, dict):
-            on_error(f"{path}: sorted line {n}: expected a JSON object")
+            errors.append((k, "expected a JSON object"))
             continue
-        row_id = _pick(row, "id")
-        if row_id is None:
-            on_error(f"{path}: sorted line {n}: no id")
-            continue
-        row["id"] = row_id
-        row["text"] = _pick(row, "text") or ""
-        yield row
+        row_id = row.get("id")
+        if type(row_id) is not str or not row_id:
+            row_id = _pick(row, "id")
+            if row_id is None:
+                errors.append((k, "no id"))
+                continue
+        text = row.get("text")
+        if type(text) is not str or not text:
+            text = _pick(row, "text") or ""
+        ids.append(row_id)
+        texts.append(text)
+    return ids, texts, errors
+
+
+def _features_task(task: _Task) -> tuple[list[str], Features, list[tuple[int, str]]]:
+    """What a worker does: decode a batch of lines and fingerprint its texts."""
+    ids, texts, errors = _decode(task)
+    return ids, fast_features(texts, MIN_WORDS, HALF_MIN_WORDS), errors
+
+
+class JsonlRows:
+    """The JSON objects of a JSONL file (``-``: stdin) in date order, as :func:`read_rows` describes.
+
+    Iterating gives dicts. :func:`dedup_rows` takes the fast way instead: it hands batches of raw
+    lines to worker processes, which decode them themselves.
+    """
+
+    def __init__(self, path: str, on_error: Callable[[str], None] = lambda msg: None) -> None:
+        self.path = path
+        self.on_error = on_error
+        self.lines = 0  # lines and bytes of the input, known once the first batch is out
+        self.size = 0
+
+    def report(self, line: int, reason: str) -> None:
+        self.on_error(f"{self.path}: sorted line {line}: {reason}")
+
+    def tasks(self, chunk: int = CHUNK) -> Iterator[_Task]:
+        """Batches of ``chunk`` lines, in date order."""
+        if self.path == "-":
+            data = sys.stdin.buffer.read()
+            index = _LineIndex()
+            index.scan(data, len(data), 0, final=True)
+            index.size = len(data)
+            self.lines, self.size = index.lines, index.size
+            order = index.order()
+            lines = [data[slice(*index.span(i, i + 1))].rstrip(b"\n")
+                     for i in (order.tolist() if order is not None else range(index.lines))]
+            del data
+            for i in range(0, len(lines), chunk):
+                yield _Task(first=i + 1, lines=lines[i:i + chunk])
+            return
+        index = _index_file(self.path)
+        self.lines, self.size = index.lines, index.size
+        order = index.order()
+        for i in range(0, index.lines, chunk):
+            j = min(i + chunk, index.lines)
+            if order is None:  # in date order already: a run of whole lines
+                yield _Task(first=i + 1, path=self.path, span=index.span(i, j))
+            else:
+                spans = []
+                for k in order[i:j].tolist():
+                    a, b = index.span(k, k + 1)
+                    spans.append((a, b - a))
+                yield _Task(first=i + 1, path=self.path, spans=spans)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        from ..read.jsonl import _pick
+
+        for task in self.tasks():
+            for k, line in enumerate(_task_lines(task), task.first):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as exc:
+                    self.report(k, f"malformed JSON: {exc}")
+                    continue
+                if not isinstance(row, dict):
+                    self.report(k, "expected a JSON object")
+                    continue
+                row_id = _pick(row, "id")
+                if row_id is None:
+                    self.report(k, "no id")
+                    continue
+                row["id"] = row_id
+                row["text"] = _pick(row, "text") or ""
+                yield row
+
+
+def read_rows(path: str, on_error: Callable[[str], None] = lambda msg: None) -> JsonlRows:
+    """JSON objects of a JSONL file (``-``: stdin) in date order, with the text under ``text`` whatever
+    the input called it (CC-News ``maintext`` and the other names :mod:`newstrace.read.jsonl` knows).
+
+    Lines are put in date order (the ``date``, ``date_publish`` or ``published`` field) by one quick
+    pass over the file; a file already in order is then read straight through. An undated line keeps
+    the place of the dated line before it. A line that is not a JSON object, or has no id, is
+    reported through ``on_error`` (naming its line number in date order) and passed over.
+    """
+    return JsonlRows(path, on_error)
+
+
+def ordered_lines(path: str) -> Iterator[bytes]:
+    """The lines of a JSONL file (``-``: stdin) in date order, each line without its line break."""
+    for task in JsonlRows(path).tasks():
+        yield from _task_lines(task)
+
+
+# ----------------------------------------------------------------------------- the pass
+def _results(fn: Callable[[_Task], Any], tasks: Iterable[_Task], workers: int) -> Iterator[Any]:
+    """fn over tasks, in order; with several workers, in forked processes, a few tasks ahead."""
+    if workers <= 1:
+        yield from map(fn, tasks)
+        return
+    # forked workers share this process's string-hash secret, so their keys agree with one another
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending: deque = deque()
+        for task in tasks:
+            pending.append(pool.submit(fn, task))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _row_tasks(rows: Iterable[dict[str, Any]], chunk: int) -> Iterator[_Task]:
+    buf: list[tuple[str, str]] = []
+    for row in rows:
+        buf.append((str(row["id"]), row.get("text") or ""))
+        if len(buf) >= chunk:
+            yield _Task(first=0, rows=buf)
+            buf = []
+    if buf:
+        yield _Task(first=0, rows=buf)
+
+
+def dedup_rows(rows: Iterable[dict[str, Any]] | JsonlRows, *, workers: int = 1,
+               chunk: int = CHUNK) -> Iterator[Decision]:
+    """Dedup rows in date order: dicts with ``id`` and ``text``, or the lines :func:`read_rows` gives.
+
+    With ``workers`` > 1, that many forked processes decode and fingerprint batches of ``chunk``
+    rows while this one decides; the verdicts are the same whatever the number of workers.
+    """
+    deduper = StreamDeduper()
+    if isinstance(rows, JsonlRows):
+        tasks: Iterable[_Task] = rows.tasks(chunk)
+        first = next(iter(tasks), None)  # the input's size is known from here on
+        deduper.reserve(rows.lines, rows.size)
+        tasks = itertools.chain([first] if first else [], tasks)
+        report = rows.report
+    else:
+        tasks, report = _row_tasks(rows, chunk), (lambda line, reason: None)
+    for ids, feats, errors in _results(_features_task, tasks, workers):
+        for line, reason in errors:
+            report(line, reason)
+        yield from deduper.add_batch(ids, feats)
