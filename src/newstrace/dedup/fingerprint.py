@@ -87,9 +87,9 @@ def sentences(text: str, *, min_words: int = MIN_WORDS) -> list[Sentence]:
     return out
 
 
-# fast_features: ASCII upper case folded to lower, other blanks and control characters to a space, "?" and "!" to "."; quotation
-# marks, brackets and hyphens deleted (so straight and typographic quotes and dashes agree: the non-ASCII
-# ones are dropped with every other non-ASCII character); NUL is the separator between the texts of a batch
+# fast_features: ASCII upper case folded to lower, other blanks and control characters to a space, "?" and
+# "!" to "."; quotation marks, brackets and hyphens deleted (so straight and typographic quotes and dashes
+# agree: the non-ASCII ones go with every other non-ASCII character); NUL separates the texts of a batch
 _FAST_TABLE = bytes(
     c + 32 if 65 <= c <= 90 else 46 if c in b"?!" else 32 if (c < 32 or c == 127) and c not in (0, 10) else c
     for c in range(256))
@@ -130,10 +130,11 @@ def _normal_bytes(text: str) -> bytes:
 def fast_features(texts: Sequence[str], min_words: int = MIN_WORDS, half_min_words: int = 10) -> Features:
     """Sentence keys of many texts at once, for the one-pass batch mode (:mod:`.stream`).
 
-    The sentences are those of :func:`sentences` in spirit (lines, then sentence ends, chrome lines
-    dropped, at least ``min_words`` words), on a coarser normal form that needs no per-character
-    Python: lower case, blanks folded, quotation marks, brackets, hyphens and, in mostly-Latin text,
-    every non-ASCII character dropped. A sentence of ``half_min_words`` or more words is keyed by its
+    The sentences are those of :func:`sentences` in spirit (lines, then sentence ends, at least
+    ``min_words`` words; a short line that does not end in a full stop is dropped when the cleaning
+    patterns take it for chrome), on a coarser normal form that needs no per-character Python:
+    lower case, blanks folded, quotation marks, brackets, hyphens and, in mostly-Latin text, every
+    non-ASCII character dropped. The texts are processed together, in NumPy, over one buffer. A sentence of ``half_min_words`` or more words is keyed by its
     two halves (split at the middle word), so that an edit of one word loses half a sentence, not
     all of it; a shorter one by itself.
 

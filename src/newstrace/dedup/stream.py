@@ -412,6 +412,13 @@ def _index_file(path: str) -> _LineIndex:
 _open_files: dict[tuple[int, str], Any] = {}
 
 
+def _close_files(path: str) -> None:
+    """Close what this process opened of ``path`` for its batches."""
+    f = _open_files.pop((os.getpid(), path), None)
+    if f is not None:
+        f.close()
+
+
 def _task_lines(task: _Task) -> list[bytes]:
     if task.lines is not None:
         return task.lines
@@ -521,6 +528,12 @@ class JsonlRows:
                 yield _Task(first=i + 1, path=self.path, spans=spans)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        try:
+            yield from self._dicts()
+        finally:
+            _close_files(self.path)
+
+    def _dicts(self) -> Iterator[dict[str, Any]]:
         from ..read.jsonl import _pick
 
         for task in self.tasks():
@@ -558,8 +571,12 @@ def read_rows(path: str, on_error: Callable[[str], None] = lambda msg: None) -> 
 
 def ordered_lines(path: str) -> Iterator[bytes]:
     """The lines of a JSONL file (``-``: stdin) in date order, each line without its line break."""
-    for task in JsonlRows(path).tasks():
-        yield from _task_lines(task)
+    try:
+        for task in JsonlRows(path).tasks():
+            for line in _task_lines(task):
+                yield line[:-1] if line.endswith(b"\n") else line
+    finally:
+        _close_files(path)
 
 
 # ----------------------------------------------------------------------------- the pass
@@ -609,7 +626,11 @@ def dedup_rows(rows: Iterable[dict[str, Any]] | JsonlRows, *, workers: int = 1,
         report = rows.report
     else:
         tasks, report = _row_tasks(rows, chunk), (lambda line, reason: None)
-    for ids, feats, errors in _results(_features_task, tasks, workers):
-        for line, reason in errors:
-            report(line, reason)
-        yield from deduper.add_batch(ids, feats)
+    try:
+        for ids, feats, errors in _results(_features_task, tasks, workers):
+            for line, reason in errors:
+                report(line, reason)
+            yield from deduper.add_batch(ids, feats)
+    finally:
+        if isinstance(rows, JsonlRows):
+            _close_files(rows.path)
