@@ -176,3 +176,31 @@ def test_run_ingests_and_reports(cli, folder):
     assert res.exit_code == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["ingest"]["added"] == 3 and data["articles"] == 3
+
+
+def test_unexpected_failure_exits_3_and_keeps_stored_batches(cli, folder, monkeypatch):
+    """A store failure mid-ingest stops the run with one line and exit 3; earlier articles stay."""
+    assert cli("ingest", str(folder)).exit_code == 0
+    from newstrace.store import Store
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Store, "add_articles", boom)
+    (folder / "three.txt").write_text("A third article about the harbour and its new pier, opened on Friday.\n")
+    result = cli("ingest", str(folder))
+    assert result.exit_code == 3
+    assert "E106" in flat(result.stderr) and "disk full" in flat(result.stderr)
+    monkeypatch.undo()
+    listed = json.loads(cli("articles", "--json").stdout)
+    assert len(listed) == 3  # one.txt, two.txt, page.html from the first run
+
+
+def test_show_treats_underscore_literally(cli, tmp_path):
+    """`show` prefixes are literal: "ab_" does not match "abc..." through a LIKE wildcard."""
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / "abcd.txt").write_text(ONE)
+    assert cli("ingest", str(d)).exit_code == 0
+    assert cli("show", "abc").exit_code == 0
+    assert cli("show", "ab_").exit_code != 0

@@ -32,8 +32,8 @@ from .report import (
 )
 from .store import Store
 
-# exit codes of ingest and run
-EXIT_OK, EXIT_SKIPPED, EXIT_NOTHING = 0, 1, 2
+# exit codes of ingest and run; 3: an unexpected failure stopped the run (stored batches are kept)
+EXIT_OK, EXIT_SKIPPED, EXIT_NOTHING, EXIT_FAILED = 0, 1, 2, 3
 
 
 class Ctx:
@@ -91,14 +91,15 @@ def _do_ingest(c: Ctx, store: Store, paths: tuple[str, ...], source: str | None,
 
     items = read_paths(paths, source=source, max_bytes=max_bytes)
     run_id = store.start_run("ingest " + " ".join(paths))
-    if c.quiet:
-        summary = ingest(items, store, workers=workers, on_problem=on_problem)
-    else:
-        with Progress(SpinnerColumn(), TextColumn("ingest"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("articles"), TimeElapsedColumn(), console=c.err, transient=True) as bar:
-            task = bar.add_task("ingest", total=None)
-            summary = ingest(items, store, workers=workers, on_problem=on_problem,
-                             on_batch=lambda n: bar.advance(task, n))
+    try:
+        with _progress(c, "ingest") as advance:
+            summary = ingest(items, store, workers=workers, on_problem=on_problem, on_batch=advance)
+    except (KeyboardInterrupt, Exception) as exc:
+        # every batch is its own transaction: what was committed before the failure is intact
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        c.err.print(f"[red]error[/] [E106] ingest stopped ({what}); batches stored before it are kept, "
+                    f"the batch in progress was rolled back", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     store.finish_run(run_id, summary.read, summary.added, summary.n_skipped)
     return summary
 
@@ -117,7 +118,7 @@ def _print_summary(c: Ctx, s: IngestSummary) -> None:
         line += " (" + ", ".join(f"{code}×{n}" for code, n in sorted(s.skipped.items())) + ")"
     if s.warnings:
         line += "; warnings: " + ", ".join(f"{code}×{n}" for code, n in sorted(s.warnings.items()))
-    c.err.print(f"[bold]ingest[/]: {line}", highlight=False)
+    c.err.print(f"[bold]ingest[/]: {line}", highlight=False, soft_wrap=True)
 
 
 def _exit_code(s: IngestSummary) -> int:

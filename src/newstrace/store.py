@@ -252,12 +252,15 @@ class Store:
 
     def get(self, ref: str) -> Article:
         """One article by id, unique id prefix, or the input's own id (file name, JSONL id)."""
+        # "_" and "%" in a file name are literal characters, not LIKE wildcards
+        prefix = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.conn.execute(
-            f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE id = ? OR ext_id = ? OR id LIKE ? "
-            "ORDER BY (id = ?) DESC, (ext_id = ?) DESC LIMIT 2", (ref, ref, ref + "%", ref, ref)).fetchall()
+            f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE id = ? OR ext_id = ? OR id LIKE ? ESCAPE '\\' "
+            "ORDER BY (id = ?) DESC, (ext_id = ?) DESC LIMIT 2", (ref, ref, prefix, ref, ref)).fetchall()
         if not rows:
             rows = self.conn.execute(
-                f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE ext_id LIKE ? LIMIT 2", (ref + "%",)).fetchall()
+                f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE ext_id LIKE ? ESCAPE '\\' LIMIT 2",
+                (prefix,)).fetchall()
         if not rows:
             raise NewstraceError(f"[E104] no article {ref!r} in {self.path}")
         exact = rows[0][0] == ref or rows[0][2] == ref
