@@ -35,6 +35,32 @@ def open_input(path: Path) -> BinaryIO | Skip:
         return skip(str(path), E.E003, detail=_why_not(path, exc))
 
 
+def open_nonempty(path: Path) -> BinaryIO | Skip:
+    """:func:`open_input`, and an empty file is a skip too (for the readers that stream a file)."""
+    fh = open_input(path)
+    if not isinstance(fh, Skip) and os.fstat(fh.fileno()).st_size == 0:
+        fh.close()
+        return skip(str(path), E.E001)
+    return fh
+
+
+def load_text(path: Path, max_bytes: int, decoder) -> tuple[str | None, list[Skip]]:
+    """Read, check and decode a whole file: (text, or None when it cannot be read; what to report).
+
+    ``decoder(data, origin)`` returns (text, warning or None) or a :class:`Skip`.
+    """
+    data = read_bytes(path, max_bytes)
+    if isinstance(data, Skip):
+        return None, [data]
+    if looks_binary(data):
+        return None, [skip(str(path), E.E002)]
+    decoded = decoder(data, str(path))
+    if isinstance(decoded, Skip):
+        return None, [decoded]
+    text, warning = decoded
+    return text, [warning] if warning else []
+
+
 def read_bytes(path: Path, max_bytes: int) -> bytes | Skip:
     """Read a whole file, or say why not (missing, unreadable, empty, too large)."""
     fh = open_input(path)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from ..errors import E, Skip, skip
 from ..model import Article, content_id
-from .common import decode, looks_binary, read_bytes
+from .common import decode, load_text
 
 #: a charset the page declares itself, in a <meta> tag or an XML declaration
 _DECLARED = re.compile(
@@ -89,18 +89,8 @@ def extract_html(
 
 def read_html(path: Path, source: str | None, max_bytes: int) -> Iterator[Article | Skip]:
     """Yield the article in an ``.html`` file."""
-    data = read_bytes(path, max_bytes)
-    if isinstance(data, Skip):
-        yield data
+    html, problems = load_text(path, max_bytes, html_text)
+    yield from problems
+    if html is None:
         return
-    if looks_binary(data):
-        yield skip(str(path), E.E002)
-        return
-    decoded = html_text(data, str(path))
-    if isinstance(decoded, Skip):
-        yield decoded
-        return
-    html, warning = decoded
-    if warning:
-        yield warning
     yield extract_html(html, str(path), path.stem, source)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 from ..errors import E, Skip, skip
 from ..model import Article, content_id
-from .common import MAGIC, open_input
+from .common import MAGIC, open_nonempty
 
 # first non-empty field wins; newstrace's names first, then news-please/CC-News and others
 FIELDS = {
@@ -149,14 +148,11 @@ def _lines(fh: Any, limit: int) -> Iterator[bytes]:
 
 def read_jsonl(path: Path, source: str | None, max_bytes: int) -> Iterator[Article | Skip]:
     """Yield the articles of a ``.jsonl`` or ``.jsonl.gz`` file."""
-    fh = open_input(path)
+    fh = open_nonempty(path)
     if isinstance(fh, Skip):
         yield fh
         return
     with fh:
-        if os.fstat(fh.fileno()).st_size == 0:
-            yield skip(str(path), E.E001)
-            return
         raw: Any = gzip.GzipFile(fileobj=fh, mode="rb") if path.name.lower().endswith(".gz") else fh
         try:
             head = raw.peek(8192)[:8192]

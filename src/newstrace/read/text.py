@@ -7,25 +7,15 @@ from pathlib import Path
 
 from ..errors import E, Skip, skip
 from ..model import Article, content_id
-from .common import decode, looks_binary, read_bytes
+from .common import decode, load_text
 
 
 def read_text(path: Path, source: str | None, max_bytes: int) -> Iterator[Article | Skip]:
     """Yield the article in a ``.txt`` file, or a :class:`Skip` saying why it was not read."""
-    data = read_bytes(path, max_bytes)
-    if isinstance(data, Skip):
-        yield data
+    raw, problems = load_text(path, max_bytes, decode)
+    yield from problems
+    if raw is None:
         return
-    if looks_binary(data):
-        yield skip(str(path), E.E002)
-        return
-    decoded = decode(data, str(path))
-    if isinstance(decoded, Skip):
-        yield decoded
-        return
-    raw, warning = decoded
-    if warning:
-        yield warning
     if not raw.strip():
         yield skip(str(path), E.E001)
         return

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import E, Skip, W, skip, warn
 from ..model import Article
-from .common import looks_binary, open_input
+from .common import looks_binary, open_nonempty
 from .html import extract_html, html_text
 
 
@@ -27,14 +26,11 @@ def read_warc(path: Path, source: str | None, max_bytes: int) -> Iterator[Articl
     from warcio.exceptions import ArchiveLoadFailed
 
     passed_over = 0
-    fh = open_input(path)
+    fh = open_nonempty(path)
     if isinstance(fh, Skip):
         yield fh
         return
     with fh:
-        if os.fstat(fh.fileno()).st_size == 0:
-            yield skip(str(path), E.E001)
-            return
         n = records = 0
         try:
             for n, record in enumerate(ArchiveIterator(fh), 1):
