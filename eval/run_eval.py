@@ -64,6 +64,47 @@ def eval_clusters(shared: Path) -> tuple[str, str] | None:
     return "clusters", "\n".join(body)
 
 
+def eval_polnear(shared: Path) -> tuple[str, str] | None:
+    """Attributions on PolNeAR (dev, and train for a larger sample): content F1, source accuracy."""
+    scorer = shared / "eval/polnear.py"
+    rows, cmds = [], []
+    for split in ("dev", "train"):
+        split_dir = shared / "data/polnear" / split
+        if not split_dir.exists():
+            print(f"skip PolNeAR {split}: {split_dir} is absent", file=sys.stderr)
+            continue
+        articles = OUT / f"polnear_{split}.jsonl"
+        pred = OUT / f"polnear_{split}.quotes.jsonl"
+        export_cmd = [sys.executable, rel(scorer), "export", rel(split_dir), rel(shared / "data/polnear/metadata.tsv")]
+        articles.write_text(run(export_cmd), encoding="utf-8")
+        t = time.perf_counter()
+        quotes_cmd = [NEWSTRACE, "--quiet", "quotes", rel(articles), "-o", rel(pred)]
+        run(quotes_cmd)
+        secs = time.perf_counter() - t
+        score_cmd = [sys.executable, rel(scorer), "score", rel(split_dir), rel(pred), "--json"]
+        s = json.loads(run(score_cmd))
+        n_docs = sum(1 for _ in articles.open(encoding="utf-8"))
+        for subset in ("quoted", "all"):
+            r = s[subset]
+            rows.append(f"| {split} | {subset} | {r['gold']} | {r['predicted']} | {r['content_exact'][2]:.3f} | "
+                        f"{r['content_overlap'][0]:.3f} | {r['content_overlap'][1]:.3f} | "
+                        f"**{r['content_overlap'][2]:.3f}** | **{r['source_accuracy']:.3f}** | {r['joint'][2]:.3f} | "
+                        f"{n_docs / secs:.0f} |")
+        cmds += [" ".join(["python", *export_cmd[1:]]) + f" > {rel(articles)}",
+                 "newstrace " + " ".join(quotes_cmd[1:]), " ".join(["python", *score_cmd[1:]])]
+    if not rows:
+        return None
+    body = ["## Attribution (accuracy)", "",
+            "PolNeAR counts every reported statement, belief and intention; the quoted subset (gold content with a",
+            "double quotation mark) is what a quote extractor is judged on first. Targets (attribution issue):",
+            "quoted content-overlap F1 ≥ 0.90 and source accuracy ≥ 0.90; all attributions joint F1 ≥ 0.65.", "",
+            "| split | subset | gold | predicted | content exact F1 | overlap P | overlap R | overlap F1 | source acc. "
+            "| joint F1 | docs/s |",
+            "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|", *rows, "",
+            "Commands:", "", *[f"- `{c}`" for c in cmds]]
+    return "attribution", "\n".join(body)
+
+
 def write_section(name: str, body: str, command: str) -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = (f"<!-- eval:{name} (written by eval/run_eval.py; edits here are overwritten) -->\n{body}\n\n"
@@ -83,7 +124,7 @@ def main() -> None:
         sys.exit(f"{shared}/eval is absent: nothing to score")
     OUT.mkdir(parents=True, exist_ok=True)
     command = f"make eval (eval/run_eval.py --shared {args.shared})"
-    for result in (eval_clusters(shared),):
+    for result in (eval_clusters(shared), eval_polnear(shared)):
         if result:
             name, body = result
             print(body)

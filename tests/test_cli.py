@@ -204,3 +204,22 @@ def test_show_treats_underscore_literally(cli, tmp_path):
     assert cli("ingest", str(d)).exit_code == 0
     assert cli("show", "abc").exit_code == 0
     assert cli("show", "ab_").exit_code != 0
+
+
+def test_quotes_batch_offsets_point_into_the_input_text(cli, tmp_path):
+    """Batch quotes: offsets are into the input text exactly as given, through cleaning."""
+    text = ("Skip to main content\nShare\n"
+            "The mayor spoke on Tuesday.\n\n“We will rebuild the pier before summer,” Mayor Anna Keller said.\n\n"
+            "Please enter your comment!\n")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a1", "title": "Pier", "text": text}) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = cli("--quiet", "quotes", str(src), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["doc_id"] == "a1" and rows[0]["kind"] == "direct"
+    a, b = rows[0]["content"]
+    assert text[a:b] == "“We will rebuild the pier before summer,”"
+    s, e = rows[0]["source"]
+    assert text[s:e] == "Mayor Anna Keller"
+    assert rows[0]["speaker"] == "Mayor Anna Keller"

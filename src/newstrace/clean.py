@@ -394,6 +394,32 @@ def _assemble(kept: list[_Line], raw: str) -> tuple[str, list[Segment]]:
     return "".join(parts), segments
 
 
+def to_raw(article: Article, pos: int) -> int:
+    """The offset in ``article.raw`` of offset ``pos`` in the clean text (via the segment map).
+
+    Inside a line whose encoding was repaired the offset is proportional, as lengths may differ;
+    a position between two segments maps to the end of the earlier one.
+    """
+    segs = article.segments
+    if not segs:
+        return pos
+    lo, hi = 0, len(segs) - 1
+    while lo < hi:  # the last segment that starts at or before pos
+        mid = (lo + hi + 1) // 2
+        if segs[mid].clean_start <= pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    seg = segs[lo]
+    if pos >= seg.clean_end:
+        return seg.raw_end
+    clean_len, raw_len = seg.clean_end - seg.clean_start, seg.raw_end - seg.raw_start
+    offset = pos - seg.clean_start
+    if clean_len != raw_len and clean_len:
+        offset = round(offset * raw_len / clean_len)
+    return seg.raw_start + max(0, offset)
+
+
 def clean_batch(articles: Iterable[Article], boilerplate_of=lambda outlet: ()) -> list[Article]:
     """Clean a batch; ``boilerplate_of(outlet)`` gives the recurring-line keys of an outlet."""
     return [clean(a, boilerplate_of(a.outlet or a.source)) for a in articles]
