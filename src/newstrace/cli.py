@@ -196,6 +196,58 @@ def report_cmd(c: Ctx, as_json: bool) -> None:
         render_report(data, c.out)
 
 
+@main.command("stories")
+@click.option("--since", default=None, help="Only stories still running on or after this date (YYYY-MM-DD).")
+@click.option("--until", default=None, help="Only stories that began on or before this date.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def stories_cmd(c: Ctx, since: str | None, until: str | None, as_json: bool) -> None:
+    """Stories, newest first: headline, time span, outlets, article and copy counts, storyline."""
+    from rich.table import Table
+
+    with c.store(readonly=True) as store:
+        data = report_data(store)
+    rows = [s for s in data["stories"]
+            if (since is None or (s["last"] or "") >= since or not s["last"])
+            and (until is None or (s["first"] or "") <= until + "~")]
+    if since or until:  # undated stories cannot be placed in a time window
+        rows = [s for s in rows if s["first"]]
+    rows.sort(key=lambda s: (s["last"] or "", s["id"]), reverse=True)
+    if as_json:
+        _json([{k: v for k, v in s.items() if k != "articles"} | {"articles": [a["id"] for a in s["articles"]]}
+               for s in rows])
+        return
+    t = Table(header_style="bold")
+    for col in ("story", "first", "last", "articles", "copies", "outlets", "storyline", "headline"):
+        if col == "headline":
+            t.add_column(col, overflow="fold", min_width=30, ratio=1)
+        else:
+            t.add_column(col, no_wrap=True, max_width=24 if col == "outlets" else None)
+    for s in rows:
+        t.add_row(s["id"], s["first"] or "-", s["last"] or "-", str(len(s["articles"])), str(s["copies"]),
+                  ", ".join(s["outlets"]) or "-", s["storyline"] or "-", s["headline"])
+    c.out.print(t)
+
+
+@main.command("story")
+@click.argument("story_id")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def story_cmd(c: Ctx, story_id: str, as_json: bool) -> None:
+    """One story: summary, articles with their reuse relations, quotes, discrepancies, storyline."""
+    with c.store(readonly=True) as store:
+        data = report_data(store)
+    match = [s for s in data["stories"] if s["id"] == story_id or s["id"].startswith(story_id)]
+    if len(match) != 1:
+        raise click.ClickException(f"[E107] {'no story' if not match else 'more than one story'} {story_id!r}")
+    story = match[0]
+    line = next((x for x in data["storylines"] if x["id"] == story["storyline"]), None)
+    if as_json:
+        _json({**story, "storyline": line})
+        return
+    render_report({**data, "stories": [story], "storylines": [line] if line else []}, c.out)
+
+
 @main.command("articles")
 @click.option("--outlet", default=None, help="Only this outlet's articles.")
 @click.option("--limit", type=int, default=None, help="At most this many.")

@@ -135,6 +135,9 @@ class Story:
     first: str | None = None  # first publication time
     last: str | None = None
     outlets: list[str] = field(default_factory=list)
+    key_names: list[str] = field(default_factory=list)  # the names most central to the story
+    copies: int = 0  # articles in it that derive from another of its articles
+    storyline: str | None = None  # id of the storyline it belongs to, if any
 
 
 @dataclass

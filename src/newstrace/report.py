@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from rich.console import Console
@@ -57,14 +58,44 @@ def report_data(store: Store, analysis: Analysis | None = None) -> dict[str, Any
     for s in analysis.stories:
         stories.append({
             "id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
+            "key_names": s.key_names, "copies": s.copies, "storyline": s.storyline,
+            "extract": _extract(arts, s),
             "articles": [dict(article_summary(arts[a]), quotes=quotes_by_article.get(a, []))
                          for a in s.articles if a in arts],
             "relations": rel_by_story.get(s.id, []),
             "discrepancies": disc_by_story.get(s.id, []),
         })
-    return {"articles": len(arts), "stories": stories,
+    data = {"articles": len(arts), "stories": stories}
+    data["storylines"] = storylines(data)
+    return {**data,
             "counts": {"stories": len(analysis.stories), "relations": len(analysis.relations),
                        "quotes": len(analysis.quotes), "discrepancies": len(analysis.discrepancies)}}
+
+
+def _extract(arts: dict[str, Article], s) -> str:
+    """A one-paragraph extract: the lede of the story's head article (its wire original when known)."""
+    head = next((arts[a] for a in s.articles if a in arts and arts[a].headline == s.headline), None)
+    head = head or (arts.get(s.articles[0]) if s.articles else None)
+    if head is None:
+        return ""
+    paras = [p for p in head.text.split("\n\n") if len(p.split()) >= 12]
+    return paras[0] if paras else head.text[:400]
+
+
+def storylines(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Storylines of a report: their stories in time order (a timeline)."""
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for s in data["stories"]:
+        if s.get("storyline"):
+            lines.setdefault(s["storyline"], []).append(s)
+    out = []
+    for lid, members in lines.items():
+        members.sort(key=lambda s: (s["first"] or "", s["id"]))
+        names = Counter(n for s in members for n in s["key_names"][:6])
+        out.append({"id": lid, "stories": [s["id"] for s in members], "key_names": [n for n, _ in names.most_common(6)],
+                    "timeline": [{"story": s["id"], "first": s["first"], "last": s["last"], "headline": s["headline"],
+                                  "articles": len(s["articles"])} for s in members]})
+    return out
 
 
 def _label(a: dict[str, Any]) -> str:
@@ -90,12 +121,26 @@ def _grow(node: Tree, aid: str, path: tuple[str, ...], children: dict[str, list[
 def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6) -> None:
     """Print the story report: per story its articles, reuse relations, quotes and discrepancies."""
     c = data["counts"]
-    console.print(f"[bold]{data['articles']} articles[/] in {c['stories']} stories; {c['relations']} reuse "
-                  f"relations, {c['quotes']} quotes, {c['discrepancies']} discrepancies\n")
+    console.print(f"[bold]{data['articles']} articles[/] in {c['stories']} stories and {len(data['storylines'])} "
+                  f"storylines; {c['relations']} reuse relations, {c['quotes']} quotes, "
+                  f"{c['discrepancies']} discrepancies\n")
+    for line in data["storylines"]:
+        tree = Tree(f"[bold magenta]Storyline {line['id']}[/]: {escape(', '.join(line['key_names']))}")
+        for t in line["timeline"]:
+            span = f"{t['first']} → {t['last']}" if t["first"] else "undated"
+            tree.add(f"{span}  [cyan]{t['story']}[/] {escape(t['headline'] or '')} [dim]({t['articles']} articles)[/]")
+        console.print(tree)
+        console.print()
     for s in data["stories"]:
         span = f"{s['first']} → {s['last']}" if s["first"] else "undated"
         tree = Tree(f"[bold cyan]Story {s['id']}[/]: {escape(s['headline'] or '')}  "
-                    f"[dim]({len(s['articles'])} articles, {span})[/]")
+                    f"[dim]({len(s['articles'])} articles, {s['copies']} copies, {span}; "
+                    f"{escape(', '.join(s['outlets']) or 'outlets unknown')}"
+                    f"{'; storyline ' + s['storyline'] if s['storyline'] else ''})[/]")
+        if s["key_names"]:
+            tree.add(f"[dim]key names: {escape(', '.join(s['key_names'][:6]))}[/]")
+        if s["extract"]:
+            tree.add(f"[dim italic]{escape(s['extract'][:300])}{'…' if len(s['extract']) > 300 else ''}[/]")
         by_id = {a["id"]: a for a in s["articles"]}
         children: dict[str, list[dict[str, Any]]] = {}
         for r in sorted(s["relations"], key=lambda r: -r["score"]):

@@ -93,6 +93,13 @@ MIGRATIONS: list[str] = [
     CREATE TABLE term_df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE state (k TEXT PRIMARY KEY, v TEXT NOT NULL);
     """,
+    # 3: story summaries and storylines
+    """
+    ALTER TABLE stories ADD COLUMN key_names TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE stories ADD COLUMN copies INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE stories ADD COLUMN storyline TEXT;
+    CREATE INDEX stories_storyline ON stories(storyline);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -302,9 +309,11 @@ class Store:
         with self.transaction() as c:
             for table in ("stories", "story_articles", "quotes", "discrepancies"):
                 c.execute(f"DELETE FROM {table}")
-            c.executemany("INSERT INTO stories VALUES (?,?,?,?,?,?)",
-                          [(s.id, s.headline, s.first, s.last, json.dumps(s.outlets), len(s.articles))
-                           for s in analysis.stories])
+            c.executemany(
+                "INSERT INTO stories(id, headline, first, last, outlets, size, key_names, copies, storyline)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                [(s.id, s.headline, s.first, s.last, json.dumps(s.outlets), len(s.articles),
+                  json.dumps(s.key_names, ensure_ascii=False), s.copies, s.storyline) for s in analysis.stories])
             c.executemany("INSERT INTO story_articles VALUES (?,?)",
                           [(a, s.id) for s in analysis.stories for a in s.articles])
             c.executemany(
@@ -326,8 +335,10 @@ class Store:
                 "SELECT sa.article, sa.story FROM story_articles sa JOIN articles a ON a.id = sa.article "
                 "ORDER BY a.date, a.seq"):
             members.setdefault(story, []).append(art)
-        stories = [Story(i, members.get(i, []), h or "", f, last, json.loads(o))
-                   for i, h, f, last, o, _n in c.execute("SELECT * FROM stories ORDER BY first, id")]
+        stories = [Story(i, members.get(i, []), h or "", f, last, json.loads(o), json.loads(k), cp, line)
+                   for i, h, f, last, o, k, cp, line in c.execute(
+                       "SELECT id, headline, first, last, outlets, key_names, copies, storyline FROM stories "
+                       "ORDER BY first, id")]
         quotes = [Quote(a, (s, e), k, t, (cs, ce) if cs is not None else None,
                         (ss, se) if ss is not None else None, sp)
                   for _i, a, s, e, k, t, cs, ce, ss, se, sp in c.execute("SELECT * FROM quotes ORDER BY id")]
