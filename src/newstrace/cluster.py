@@ -28,6 +28,7 @@ from .model import Article, Relation, Story
 
 THRESHOLD = 0.15
 WINDOW_DAYS = 7
+MAX_CANDIDATES = 10  # stories scored in full per article, best rough matches first
 PROBE_TERMS = 15  # an article looks up the stories indexed under its 15 heaviest terms
 INDEX_TERMS = 60  # a story is indexed under its 60 heaviest centroid terms
 CENTROID_TERMS = 300
@@ -123,7 +124,12 @@ class StoryClusterer:
         best = self.story_of.get(origin) if origin else None
         if best is None:
             probe = sorted(vec, key=lambda t: -vec[t])[:PROBE_TERMS]
-            candidates = set().union(*(self.postings.get(t, set()) for t in probe)) if probe else set()
+            # rank candidates by the weight of the probe terms they are indexed under, then score the best
+            rough: dict[int, float] = defaultdict(float)
+            for t in probe:
+                for sid in self.postings.get(t, ()):
+                    rough[sid] += vec[t]
+            candidates = sorted(rough, key=lambda k: (-rough[k], k))[:MAX_CANDIDATES]
             best_sim = self.threshold
             for sid in sorted(candidates):
                 s = self.stories[sid]
@@ -167,6 +173,8 @@ def publication_order(articles: Sequence[Article]) -> list[Article]:
 
 def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> list[Story]:
     """Stories over ``articles`` (in arrival order); a reuse relation puts the derived one in its origin's story."""
+    derived_ids = {r.derived for r in relations}
+    origin_ids = {r.origin for r in relations}
     origin_of: dict[str, str] = {}
     for r in sorted(relations, key=lambda r: -r.score):
         if r.kind != "same_story":
@@ -179,10 +187,19 @@ def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> 
     stories = []
     for s in clusterer.stories:
         members = [by_id[m] for m in s.members]
-        stories.append(_summary(members, relations, s))
+        stories.append(_summary(members, relations_within(members, relations, derived_ids, origin_ids), s))
     link_storylines(stories, clusterer)
     stories.sort(key=lambda s: (s.first or "", s.id))
     return stories
+
+
+def relations_within(members: list[Article], relations: Sequence[Relation], derived_ids: set[str],
+                     origin_ids: set[str]) -> list[Relation]:
+    """The relations between two articles of ``members`` (cheap when the story holds none)."""
+    ids = {a.id for a in members}
+    if not (ids & derived_ids and ids & origin_ids):
+        return []
+    return [r for r in relations if r.origin in ids and r.derived in ids]
 
 
 def _summary(members: list[Article], relations: Sequence[Relation], state: _Story) -> Story:
