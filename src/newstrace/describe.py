@@ -86,8 +86,8 @@ def language_of(text: str) -> str | None:
     """
     if len(text) < 20:
         return None
-    words = text[:2000].lower().split()
-    if len(words) >= 40 and sum(w in _ENGLISH for w in words) >= len(words) / 6:
+    words = text[:1000].lower().split()
+    if len(words) >= 30 and sum(w in _ENGLISH for w in words) >= len(words) / 6:
         return "en"
     import py3langid
 

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from . import attribute, cluster, compare, dedup
-from .clean import boilerplate_candidates, clean, is_chrome, line_key
+from .clean import boilerplate_candidates, clean, credit_of, is_chrome, line_key
 from .describe import describe, outlet_of
 from .errors import E, Skip, skip
 from .model import Analysis, Article
@@ -143,8 +143,11 @@ def _ingest_batch(batch: list[Article], store: Store, summary: IngestSummary, po
             n0 = before.get(k, 0)
             totals[(outlet, k)] = n0 + batch_counts[(outlet, k)]
             # earlier articles hold a line that only now counts as chrome; the patterns got it already
-            if 0 < n0 < BOILERPLATE_MIN_ARTICLES <= totals[(outlet, k)] and not is_chrome(sample[(outlet, k)]):
-                crossed.setdefault(outlet, {})[k] = sample[(outlet, k)]
+            # (nor the credit patterns: cleaning removes credits, so stored text never holds one)
+            line = sample[(outlet, k)]
+            if 0 < n0 < BOILERPLATE_MIN_ARTICLES <= totals[(outlet, k)] and not is_chrome(line) \
+                    and credit_of(line) is None:
+                crossed.setdefault(outlet, {})[k] = line
     boiler = {o: frozenset(k for k in keys if totals[(o, k)] >= BOILERPLATE_MIN_ARTICLES)
               for o, keys in by_outlet.items()}
 
