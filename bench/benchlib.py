@@ -82,7 +82,7 @@ class Measurement:
     input_bytes: int
     wall_s: float
     cpu_s: float  # user + system of the child and everything it waited for
-    peak_rss_mib: float  # largest single process (kernel's ru_maxrss)
+    peak_rss_mib: float  # the main process (sampled from /proc)
     peak_tree_rss_mib: float  # all processes of the run together (sampled from /proc)
     returncode: int
     #: CPU the rest of the machine used during the run, in cores (busy time from /proc/stat minus this
@@ -158,7 +158,7 @@ def base_columns() -> list[tuple[str, Any]]:
         ("articles/s", lambda m: f"{m.items_per_s:,.0f}"),
         ("MB/s", lambda m: f"{m.mb_per_s:,.2f}"),
         ("CPU s", lambda m: f"{m.cpu_s:,.1f}"),
-        ("peak RSS MiB, largest process", lambda m: f"{m.peak_rss_mib:,.0f}"),
+        ("peak RSS MiB, main process", lambda m: f"{m.peak_rss_mib:,.0f}"),
         ("peak RSS MiB, all processes", lambda m: f"{m.peak_tree_rss_mib:,.0f}"),
         ("other load, cores", lambda m: f"{m.other_load:.2f}"),
     ]
@@ -333,7 +333,7 @@ def run_child(label: str, command: Sequence[str | os.PathLike[str]], *, items: i
         wait_for_quiet(settle)
     log = BENCH_DIR / "out" / "logs" / (label.replace(" ", "_").replace(",", "").replace("/", "-") + ".log")
     log.parent.mkdir(parents=True, exist_ok=True)
-    peak_tree = 0
+    peak_tree = peak_root = 0
     stop = threading.Event()
     code = PINNED.get("version") or code_version()
     busy0, self0 = cpu_busy(), self_cpu()
@@ -342,10 +342,12 @@ def run_child(label: str, command: Sequence[str | os.PathLike[str]], *, items: i
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=logf, stderr=subprocess.STDOUT, env=child_env(env))
 
         def sample() -> None:
-            nonlocal peak_tree
+            nonlocal peak_tree, peak_root
             while not stop.is_set():
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError, ValueError, IndexError):
                     peak_tree = max(peak_tree, _tree_rss(proc.pid))
+                    with open(f"/proc/{proc.pid}/statm", "rb") as f:
+                        peak_root = max(peak_root, int(f.read().split()[1]) * PAGE)
                 stop.wait(sample_every)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -380,8 +382,10 @@ def run_child(label: str, command: Sequence[str | os.PathLike[str]], *, items: i
         input_bytes=input_bytes,
         wall_s=wall,
         cpu_s=child_cpu,
-        peak_rss_mib=usage.ru_maxrss * 1024 / MIB,  # ru_maxrss is in KiB on Linux
-        peak_tree_rss_mib=max(peak_tree, usage.ru_maxrss * 1024) / MIB,
+        # sampled, not ru_maxrss: a forked child's ru_maxrss starts at the parent's RSS at fork time,
+        # so a large benchmark process would show up in every child's figure
+        peak_rss_mib=peak_root / MIB,
+        peak_tree_rss_mib=peak_tree / MIB,
         returncode=rc,
         other_load=max(0.0, (busy1 - busy0 - child_cpu - (self1 - self0)) / wall) if wall else 0.0,
         code=code,

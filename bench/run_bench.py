@@ -132,9 +132,9 @@ def section(result: StageResult, when: str, box: dict[str, str], command: str) -
         markdown_table(result),
         "",
         "Columns: wall time of the whole command; articles and input megabytes (10^6 bytes) per second of "
-        "wall time; CPU time of the command and its worker processes; peak resident memory of its largest "
-        "process (kernel's ru_maxrss via wait4) and of all its processes together (sampled every 0.1 s "
-        "from /proc); the CPU other processes used meanwhile, in cores (from /proc/stat; before each run "
+        "wall time; CPU time of the command and its worker processes; peak resident memory of its main "
+        "process and of all its processes together (both sampled every 0.1 s from /proc: a forked child's "
+        "ru_maxrss would include the benchmark's own memory); the CPU other processes used meanwhile, in cores (from /proc/stat; before each run "
         "the benchmark waits for it to fall under 0.25).",
         "",
     ]
