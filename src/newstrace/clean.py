@@ -418,8 +418,3 @@ def to_raw(article: Article, pos: int) -> int:
     if clean_len != raw_len and clean_len:
         offset = round(offset * raw_len / clean_len)
     return seg.raw_start + max(0, offset)
-
-
-def clean_batch(articles: Iterable[Article], boilerplate_of=lambda outlet: ()) -> list[Article]:
-    """Clean a batch; ``boilerplate_of(outlet)`` gives the recurring-line keys of an outlet."""
-    return [clean(a, boilerplate_of(a.outlet or a.source)) for a in articles]

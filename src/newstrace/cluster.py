@@ -20,7 +20,7 @@ import hashlib
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -257,10 +257,3 @@ def link_storylines(stories: list[Story], clusterer: StoryClusterer) -> None:
         line = "l" + stories[first].id[1:]
         for i in members:
             stories[i].storyline = line
-
-
-def cluster_stream(articles: Iterable[Article]) -> Iterable[tuple[str, int]]:
-    """(article id, story number) for articles given in publication order: the batch mode's pass."""
-    clusterer = StoryClusterer()
-    for a in articles:
-        yield a.id, clusterer.add(a)

@@ -7,7 +7,6 @@ Runs after cleaning; reads the clean text and the metadata lines that cleaning s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -162,8 +161,3 @@ def describe(article: Article) -> Article:
     article.language = language_of(article.text)
     article.word_count = len(article.text.split())
     return article
-
-
-def describe_batch(articles: Iterable[Article]) -> list[Article]:
-    """Describe every article of a batch."""
-    return [describe(a) for a in articles]
