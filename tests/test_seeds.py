@@ -139,3 +139,15 @@ def test_report_carries_stories_relations_quotes(seed_store, seeds):
     ids = {a.id: k for k, a in seeds.items()}
     assert any({ids[r["origin"]], ids[r["derived"]]} == {"002", "004"} for r in rel)
     assert not any({ids[r["origin"]], ids[r["derived"]]} & {"000", "001"} for r in rel)
+
+
+def test_discrepancies_on_the_spun_rewrite(seed_store, seeds):
+    """003 rewords the Podolyak quote inside quotation marks and misspells Podolyak."""
+    num = {a.id: k for k, a in seeds.items()}
+    found = [(d.kind, num[d.a], num[d.b], d.a_text, d.b_text) for d in seed_store.load_analysis().discrepancies]
+    assert any(k == "quote_reworded" and b == "003" and "single-handedly attacked Ukraine and is killing" in at
+               and "Russia has single-handedly" in bt for k, a, b, at, bt in found)
+    assert any(k == "name_variant" and {at, bt} == {"Mykhailo Podolyak", "Mykhailo Polyak"}
+               for k, a, b, at, bt in found)
+    # a quote that one version splits in two is not a rewording
+    assert not any(k == "quote_reworded" and {a, b} == {"002", "004"} for k, a, b, at, bt in found)
