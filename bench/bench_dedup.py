@@ -299,7 +299,7 @@ def main() -> int:
         return run_tool(args.tool, args.stream, args.out)
     # alone: the same as run_bench.py --stages dedup --no-docs, on a smaller stream
     import run_bench
-    from benchlib import BENCH_DIR, ROOT, console_table
+    from benchlib import BENCH_DIR, ROOT, print_result
 
     out = BENCH_DIR / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -308,13 +308,7 @@ def main() -> int:
                   gold=gold, python=Path(sys.executable), newstrace=Path(sys.executable).parent / "newstrace",
                   settle=args.settle)
     result = run(ctx)
-    print("\n" + console_table(result))
-    for line in result.figures:
-        print(f"  {line}")
-    for c in result.checks:
-        print(f"  {'pass' if c.ok else 'FAIL'}: {c.name}" + (f" ({c.detail})" if c.detail else ""))
-    for w in result.warnings():
-        print(f"  warning: {w}")
+    print_result(result)
     return 0 if result.ok else 1
 
 

@@ -169,6 +169,17 @@ def table_rows(result: StageResult) -> tuple[list[str], list[list[str]]]:
     return [h for h, _ in cols], [[str(f(m)) for _, f in cols] for m in result.measurements]
 
 
+def print_result(result: StageResult) -> None:
+    """Print a stage's table, figures, checks and warnings to stdout."""
+    print("\n" + console_table(result))
+    for line in result.figures:
+        print(f"  {line}")
+    for c in result.checks:
+        print(f"  {'pass' if c.ok else 'FAIL'}: {c.name}" + (f" ({c.detail})" if c.detail else ""))
+    for w in result.warnings():
+        print(f"  warning: {w}")
+
+
 def console_table(result: StageResult) -> str:
     headers, rows = table_rows(result)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]

@@ -33,10 +33,10 @@ from benchlib import (
     Context,
     StageResult,
     code_version,
-    console_table,
     machine,
     markdown_table,
     pin_source,
+    print_result,
     sha256_file,
     today,
     unpin_source,
@@ -229,13 +229,7 @@ def _main() -> int:
         print(f"\n== {module.TITLE} ({args.n:,} articles)", flush=True)
         result: StageResult = module.run(ctx)
         results.append(result)
-        print("\n" + console_table(result))
-        for f in result.figures:
-            print(f"  {f}")
-        for c in result.checks:
-            print(f"  {'pass' if c.ok else 'FAIL'}: {c.name}" + (f" ({c.detail})" if c.detail else ""))
-        for w in result.warnings():
-            print(f"  warning: {w}")
+        print_result(result)
         write_json(out / f"results-{stage}.json",
                    {"when": when, "machine": box, "command": command, "pinned_source": bool(PINNED),
                     **_jsonable(result)})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
@@ -301,29 +303,22 @@ def dedup_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
     import time
     from collections import Counter
 
-    from .dedup.stream import dedup_rows, read_rows
+    from .dedup.stream import dedup_rows
 
     errors = 0
 
-    def on_error(msg: str) -> None:
+    def count_error(msg: str) -> None:
         nonlocal errors
         errors += 1
-        c.err.print(f"[red]skip[/] {msg}", highlight=False, soft_wrap=True)
 
-    if input_path != "-" and not __import__("os").path.exists(input_path):
-        raise click.ClickException(f"[E011] {input_path}: no such file")
     kinds: Counter[str] = Counter()
     start = time.perf_counter()
-    out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
-    try:
-        with _progress(c, "dedup") as advance:
-            for d in dedup_rows(read_rows(input_path, on_error), workers=workers):
-                out.write(json.dumps(d.to_dict()) + "\n")
-                kinds[d.relation or "original"] += 1
-                advance(1)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    rows = read_rows_any(c, input_path, count_error)
+    with _open_out(output) as out, _progress(c, "dedup") as advance:
+        for d in dedup_rows(rows, workers=workers):
+            out.write(json.dumps(d.to_dict()) + "\n")
+            kinds[d.relation or "original"] += 1
+            advance(1)
     n = sum(kinds.values())
     if not c.quiet:
         secs = time.perf_counter() - start
@@ -365,13 +360,18 @@ def cluster_cmd(c: Ctx, input_path: str, output: str) -> None:
         c.err.print(f"cluster: {len(arts)} articles in {len(stories)} stories", highlight=False)
 
 
-def read_rows_any(c: Ctx, path: str):
+def read_rows_any(c: Ctx, path: str, on_error: Callable[[str], None] = lambda msg: None):
     """JSON objects of a JSONL file (``-``: stdin) in date order; bad lines reported and passed over."""
     from .dedup.stream import read_rows
 
-    if path != "-" and not __import__("os").path.exists(path):
+    if path != "-" and not os.path.exists(path):
         raise click.ClickException(f"[E011] {path}: no such file")
-    return read_rows(path, lambda msg: c.err.print(f"[red]skip[/] {msg}", highlight=False, soft_wrap=True))
+
+    def report(msg: str) -> None:
+        c.err.print(f"[red]skip[/] {msg}", highlight=False, soft_wrap=True)
+        on_error(msg)
+
+    return read_rows(path, report)
 
 
 @contextmanager
