@@ -1,43 +1,53 @@
-"""Cluster stage: group articles into stories as they arrive, and stories into storylines.
+"""Cluster stage: group articles into stories, and stories into storylines.
 
-One pass in publication order (an undated article keeps its place after the dated article
-before it in arrival order). Each article is compared with the stories that share its most
-salient terms (an inverted index over story centroids, so the cost does not grow with the
-number of stories): weighted terms of its headline and text plus its names and numbers, with
-document frequencies counted over the articles seen so far. It joins the most similar story that
-is open in time (within ``WINDOW_DAYS`` of its span) when the cosine similarity reaches
-``THRESHOLD``, else it starts a story. An article derived from another (a reuse relation) joins
-its origin's story. Because clustering from scratch is the same pass over the same order, it
-gives the same answer as streaming.
+Three steps, each deterministic:
 
-Storylines link stories about the same ongoing matter: stories that share their key names and
-part of their vocabulary, whatever the time between them.
+1. **Vectors**: weighted terms of each article (content-word stems, the headline counted twice, plus
+   "E:" names and figures), TF-IDF over the articles clustered together, L2-normalised.
+2. **Neighbours**: each article's ``K`` most similar articles that are open in time (both undated,
+   or dated within ``WINDOW_DAYS``), found through an inverted index over each article's heaviest
+   terms, so the cost per article does not grow with the number of stories.
+3. **Average link** over the neighbour graph: an edge weighs the cosine similarity raised by the
+   share of nearest neighbours both ends have (Jarvis & Patrick), which tells "the same event" from "the same
+   kind of event" better than the cosine alone, because articles about one event share their
+   neighbours while look-alike events only share vocabulary. Clusters merge while the average
+   weight over all their pairs (non-neighbours count 0) reaches ``THRESHOLD`` and the dated span of
+   the merged story stays within ``WINDOW_DAYS``: a story is a bounded stretch of time. A reuse
+   relation puts the derived article in its origin's story before anything else.
+
+The answer depends only on the set of articles (not on their arrival order). Storylines link
+stories that share their key names and part of their vocabulary, whatever the time between them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
+import heapq
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+
+import numpy as np
+from scipy import sparse
 
 from .model import Article, Relation, Story
 
-THRESHOLD = 0.15
+THRESHOLD = 0.05  # average edge weight over all pairs of a story (non-neighbour pairs count 0)
 WINDOW_DAYS = 7
-MAX_CANDIDATES = 10  # stories scored in full per article, best rough matches first
-PROBE_TERMS = 15  # an article looks up the stories indexed under its 15 heaviest terms
-INDEX_TERMS = 60  # a story is indexed under its 60 heaviest centroid terms
-CENTROID_TERMS = 300
+K = 6  # neighbours per article
+MIN_COSINE = 0.12  # a neighbour must share at least this much weighted vocabulary
+INDEX_TERMS = 60  # candidates are found through each article's 60 heaviest terms
+MAX_CANDIDATES = 40  # candidates scored in full per article, best rough matches first
+MAX_POSTINGS = 2000  # a term indexed for more articles than this says little about the event
 STORYLINE_SIMILARITY = 0.05
 STORYLINE_SHARED_NAMES = 3
 MAX_NAME_STORIES = 500
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+|\d[\d,.]*\d|\d")
-_SENT = re.compile(r"(?<=[.!?])\s+")
+# a token, with the sentence break before it when there is one
+_TOKEN = re.compile(r"([.!?][\"'“”‘’)\]]*\s+[\"'“‘(\[]*)?([A-Za-z][A-Za-z'’-]+|\d[\d,.]*\d|\d)")
 _STOP = frozenset("""a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had has have having he
 her here hers herself him himself his how i if in into is it its itself just me more most my no nor not now of off
@@ -52,23 +62,37 @@ _NOT_NAMES = frozenset("the a an in on at for and but or of to he she it they we
                        "their as after when while with by from if mr mrs ms dr".split())
 
 
+@lru_cache(maxsize=1 << 18)
+def _term(tok: str) -> tuple[str, str | None, bool] | None:
+    """(stem, name key, is a figure) of a token; None for a stopword or a fragment."""
+    low = tok.lower().strip("'’")
+    if low.endswith(("'s", "’s")):
+        low = low[:-2]
+    if low in _STOP or (len(low) < 3 and not low.isdigit()):
+        return None
+    figure = tok[0].isdigit() and len(tok) >= 2
+    name = tok[0].isupper() and low not in _NOT_NAMES
+    return low[:7], ("E:" + low) if name or figure else None, figure
+
+
 def features(a: Article) -> Counter[str]:
-    """Term counts of an article: content-word stems (headline counted twice) and "E:" names/numbers."""
-    out: Counter[str] = Counter()
-    for part, weight in ((a.headline or "", 2), (a.text, 1)):
-        for sent in _SENT.split(part):
-            for i, tok in enumerate(_WORD.findall(sent)):
-                low = tok.lower().strip("'’")
-                if low.endswith(("'s", "’s")):
-                    low = low[:-2]
-                if low in _STOP or (len(low) < 3 and not low.isdigit()):
-                    continue
-                out[low[:7]] += weight
-                # a capitalised word inside a sentence is a name; a number of two digits or more is a figure
-                if (tok[0].isupper() and (i > 0 or part is a.headline) and low not in _NOT_NAMES) or \
-                        (tok[0].isdigit() and len(tok) >= 2):
-                    out["E:" + low] += weight
-    return out
+    """Term counts of an article: content-word stems (headline counted twice) and "E:" names/numbers.
+
+    A capitalised word is a name unless it opens a sentence of the text; a number of two digits
+    or more is a figure.
+    """
+    terms: list[str] = []
+    for part, headline in ((a.headline or "", True), (a.text, False)):
+        found = []
+        for k, (brk, tok) in enumerate(_TOKEN.findall(part)):
+            t = _term(tok)
+            if t is None:
+                continue
+            found.append(t[0])
+            if t[1] and (t[2] or headline or (k > 0 and not brk)):
+                found.append(t[1])
+        terms += found * 2 if headline else found
+    return Counter(terms)
 
 
 def _day(value: str | None) -> date | None:
@@ -81,84 +105,183 @@ def _day(value: str | None) -> date | None:
 
 
 @dataclass
-class _Story:
-    centroid: Counter[str] = field(default_factory=Counter)
-    norm: float = 1.0
-    first: date | None = None
-    last: date | None = None
-    members: list[str] = field(default_factory=list)
-    indexed: set[str] = field(default_factory=set)
-    names: Counter[str] = field(default_factory=Counter)  # how often each name occurs in its articles
+class Vectors:
+    """TF-IDF rows of articles (L2-normalised) in a sparse matrix, with their term counts."""
+
+    matrix: sparse.csr_matrix
+    terms: list[str]
+    counts: list[Counter[str]]
+
+    def row(self, i: int) -> dict[str, float]:
+        """Row ``i`` as {term: weight}."""
+        lo, hi = self.matrix.indptr[i], self.matrix.indptr[i + 1]
+        return {self.terms[t]: float(w) for t, w in zip(self.matrix.indices[lo:hi], self.matrix.data[lo:hi],
+                                                         strict=True)}
 
 
-class StoryClusterer:
-    """Streaming story clustering; feed articles in publication order with :meth:`add`."""
+def vectors(articles: Sequence[Article]) -> Vectors:
+    """L2-normalised TF-IDF vectors of ``articles``, document frequencies counted over them."""
+    counts = [features(a) for a in articles]
+    vocab: dict[str, int] = {}
+    indptr, indices, tf = [0], [], []
+    for c in counts:
+        for t, k in c.items():
+            indices.append(vocab.setdefault(t, len(vocab)))
+            tf.append(k)
+        indptr.append(len(indices))
+    cols = np.asarray(indices, dtype=np.int64)
+    df = np.bincount(cols, minlength=len(vocab)) if len(cols) else np.zeros(len(vocab), dtype=np.int64)
+    idf = np.log((len(counts) + 1) / (df + 0.5))
+    data = (1 + np.log(np.asarray(tf, dtype=np.float64))) * idf[cols] if len(cols) else np.zeros(0)
+    m = sparse.csr_matrix((data, cols, np.asarray(indptr, dtype=np.int64)), shape=(len(counts), len(vocab)))
+    m.data[m.data < 0] = 0.0  # a term in nearly every article says nothing
+    m.eliminate_zeros()
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    m = sparse.csr_matrix(sparse.diags(1 / norms) @ m)
+    m.sort_indices()
+    return Vectors(m, list(vocab), counts)
 
-    def __init__(self, threshold: float = THRESHOLD, window_days: int = WINDOW_DAYS) -> None:
-        self.threshold = threshold
-        self.window = window_days
-        self.df: Counter[str] = Counter()
-        self.n = 0
-        self.stories: list[_Story] = []
-        self.postings: dict[str, set[int]] = defaultdict(set)
-        self.story_of: dict[str, int] = {}
 
-    def _vector(self, tf: Counter[str]) -> dict[str, float]:
-        n = self.n
-        v = {t: (1 + math.log(c)) * math.log((n + 1) / (self.df[t] + 0.5)) for t, c in tf.items()}
-        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
-        return {t: x / norm for t, x in v.items() if x > 0}
+def _heaviest(m: sparse.csr_matrix, keep: int, max_df: int) -> sparse.csr_matrix:
+    """``m`` cut to each row's ``keep`` heaviest terms, leaving out terms in more than ``max_df`` rows."""
+    df = np.bincount(m.indices, minlength=m.shape[1])
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    ok = df[m.indices] <= max_df
+    rows, cols, vals = rows[ok], m.indices[ok], m.data[ok]
+    order = np.lexsort((cols, -vals, rows))  # by row, heaviest first, ties by term number
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    starts = np.searchsorted(rows, rows, side="left")
+    rank = np.arange(len(rows)) - starts
+    top = rank < keep
+    return sparse.csr_matrix((vals[top], (rows[top], cols[top])), shape=m.shape)
 
-    def _open(self, s: _Story, day: date | None) -> bool:
-        if day is None or s.first is None or s.last is None:
-            return True
-        return (day - s.last).days <= self.window and (s.first - day).days <= self.window
 
-    def add(self, article: Article, origin: str | None = None) -> int:
-        """Place one article; ``origin`` is the id of an article it derives from, if any."""
-        tf = features(article)
-        self.n += 1
-        self.df.update(tf.keys())
-        vec = self._vector(tf)
-        day = _day(article.date)
-        best = self.story_of.get(origin) if origin else None
-        if best is None:
-            probe = sorted(vec, key=lambda t: -vec[t])[:PROBE_TERMS]
-            # rank candidates by the weight of the probe terms they are indexed under, then score the best
-            rough: dict[int, float] = defaultdict(float)
-            for t in probe:
-                for sid in self.postings.get(t, ()):
-                    rough[sid] += vec[t]
-            candidates = sorted(rough, key=lambda k: (-rough[k], k))[:MAX_CANDIDATES]
-            best_sim = self.threshold
-            for sid in sorted(candidates):
-                s = self.stories[sid]
-                if not self._open(s, day):
-                    continue
-                c = s.centroid
-                sim = sum(x * c.get(t, 0.0) for t, x in vec.items()) / s.norm
-                if sim >= best_sim:
-                    best, best_sim = sid, sim
-        if best is None:
-            best = len(self.stories)
-            self.stories.append(_Story())
-        s = self.stories[best]
-        s.centroid.update(vec)
-        if len(s.centroid) > CENTROID_TERMS * 2:
-            s.centroid = Counter(dict(s.centroid.most_common(CENTROID_TERMS)))
-        s.norm = math.sqrt(sum(x * x for x in s.centroid.values())) or 1.0
-        s.members.append(article.id)
-        s.names.update({t[2:]: c for t, c in tf.items() if t.startswith("E:") and not t[2].isdigit()
-                        and t[2:] not in _CALENDAR})
-        if day:
-            s.first = min(s.first or day, day)
-            s.last = max(s.last or day, day)
-        for t, _ in s.centroid.most_common(INDEX_TERMS):
-            if t not in s.indexed:
-                s.indexed.add(t)
-                self.postings[t].add(best)
-        self.story_of[article.id] = best
-        return best
+def _days_array(days: Sequence[date | None]) -> np.ndarray:
+    return np.array([d.toordinal() if d else -1 for d in days], dtype=np.int64)
+
+
+def neighbours(vecs: Vectors, days: Sequence[date | None], k: int = K, window: int = WINDOW_DAYS,
+               block: int = 512) -> list[list[tuple[float, int]]]:
+    """Each article's ``k`` most similar articles open in time to it, as (cosine, index), best first.
+
+    Candidates come from the product of each article's heaviest terms with everyone's (an
+    inverted index, done as a sparse matrix product in blocks); the best ``MAX_CANDIDATES`` of
+    them are scored in full.
+    """
+    m = vecs.matrix
+    n = m.shape[0]
+    probe = _heaviest(m, INDEX_TERMS, MAX_POSTINGS)
+    probe_t = probe.T.tocsr()
+    day = _days_array(days)
+    out: list[list[tuple[float, int]]] = []
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        rough = (probe[lo:hi] @ probe_t).tocsr()
+        pairs_i, pairs_j = [], []
+        for r in range(hi - lo):
+            a, b = rough.indptr[r], rough.indptr[r + 1]
+            cand, score = rough.indices[a:b], rough.data[a:b]
+            keep = cand != lo + r
+            di = day[lo + r]
+            if di >= 0:
+                dj = day[cand]
+                keep &= (dj < 0) | (np.abs(dj - di) <= window)
+            cand, score = cand[keep], score[keep]
+            if len(cand) > MAX_CANDIDATES:
+                cand = cand[np.lexsort((cand, -score))[:MAX_CANDIDATES]]
+            pairs_i.append(np.full(len(cand), lo + r))
+            pairs_j.append(cand)
+        pi = np.concatenate(pairs_i) if pairs_i else np.zeros(0, dtype=np.int64)
+        pj = np.concatenate(pairs_j) if pairs_j else np.zeros(0, dtype=np.int64)
+        sims = np.asarray(m[pi].multiply(m[pj]).sum(axis=1)).ravel() if len(pi) else np.zeros(0)
+        start = 0
+        for r in range(hi - lo):
+            cnt = len(pairs_j[r])
+            j, sim = pj[start:start + cnt], sims[start:start + cnt]
+            start += cnt
+            ok = sim >= MIN_COSINE
+            j, sim = j[ok], sim[ok]
+            order = np.lexsort((j, -sim))[:k]
+            out.append([(float(sim[x]), int(j[x])) for x in order])
+    return out
+
+
+def edge_weights(nbrs: Sequence[list[tuple[float, int]]], k: int = K) -> dict[tuple[int, int], float]:
+    """Weights of the neighbour graph: the cosine, raised by up to double by the neighbours both ends share."""
+    sets = [{j for _, j in nb} | {i} for i, nb in enumerate(nbrs)]
+    out: dict[tuple[int, int], float] = {}
+    for i, nb in enumerate(nbrs):
+        for sim, j in nb:
+            shared = len(sets[i] & sets[j]) / (k + 1)
+            out[(min(i, j), max(i, j))] = sim * (1 + shared)
+    return out
+
+
+def average_link(n: int, edges: dict[tuple[int, int], float], days: Sequence[date | None],
+                 groups: Sequence[Sequence[int]] = (), threshold: float = THRESHOLD,
+                 window: int = WINDOW_DAYS) -> list[int]:
+    """Cluster label (a member index) of each of ``n`` items, by average link over the sparse ``edges``.
+
+    ``groups`` are merged first, whatever their weights (reuse families). Two clusters merge when
+    the sum of their edge weights over the product of their sizes reaches ``threshold`` and their
+    dated span together stays within ``window`` days.
+    """
+    parent = list(range(n))
+    size = [1] * n
+    span: list[tuple[date | None, date | None]] = [(d, d) for d in days]
+    adj: list[dict[int, float]] = [{} for _ in range(n)]
+    for (i, j), w in edges.items():
+        adj[i][j] = adj[i].get(j, 0.0) + w
+        adj[j][i] = adj[j].get(i, 0.0) + w
+
+    def joined(i: int, j: int) -> tuple[date | None, date | None]:
+        firsts = [d for d in (span[i][0], span[j][0]) if d]
+        lasts = [d for d in (span[i][1], span[j][1]) if d]
+        return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
+    def merge(i: int, j: int) -> None:  # j into i
+        parent[j] = i
+        span[i] = joined(i, j)
+        size[i] += size[j]
+        for x, w in adj[j].items():
+            if x != i:
+                adj[i][x] = adj[i].get(x, 0.0) + w
+                adj[x][i] = adj[i][x]
+                del adj[x][j]
+        adj[i].pop(j, None)
+        adj[j] = {}
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for g in groups:
+        for m in g[1:]:
+            a, b = root(g[0]), root(m)
+            if a != b:
+                merge(min(a, b), max(a, b))
+    heap = [(-w / (size[i] * size[j]), i, j) for i in range(n) if parent[i] == i
+            for j, w in adj[i].items() if i < j]
+    heapq.heapify(heap)
+    while heap:
+        neg, i, j = heapq.heappop(heap)
+        if parent[i] != i or parent[j] != j or j not in adj[i]:
+            continue
+        avg = adj[i][j] / (size[i] * size[j])
+        if abs(avg + neg) > 1e-12:
+            continue  # stale: the sizes or weights changed since this entry was pushed
+        if avg < threshold:
+            break
+        first, last = joined(i, j)
+        if first and last and (last - first).days > window:
+            continue
+        merge(i, j)
+        for x, w in adj[i].items():
+            heapq.heappush(heap, (-w / (size[i] * size[x]), min(i, x), max(i, x)))
+    return [root(i) for i in range(n)]
 
 
 def publication_order(articles: Sequence[Article]) -> list[Article]:
@@ -172,25 +295,38 @@ def publication_order(articles: Sequence[Article]) -> list[Article]:
 
 
 def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> list[Story]:
-    """Stories over ``articles`` (in arrival order); a reuse relation puts the derived one in its origin's story."""
+    """Stories over ``articles``; a reuse relation puts the derived one in its origin's story."""
+    ordered = publication_order(articles)
+    index = {a.id: i for i, a in enumerate(ordered)}
+    vecs = vectors(ordered)
+    days = [_day(a.date) for a in ordered]
+    families = [[index[r.origin], index[r.derived]] for r in relations
+                if r.kind != "same_story" and r.origin in index and r.derived in index]
+    labels = average_link(len(ordered), edge_weights(neighbours(vecs, days)), days, families)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, lab in enumerate(labels):
+        members[lab].append(i)
     derived_ids = {r.derived for r in relations}
     origin_ids = {r.origin for r in relations}
-    origin_of: dict[str, str] = {}
-    for r in sorted(relations, key=lambda r: -r.score):
-        if r.kind != "same_story":
-            origin_of.setdefault(r.derived, r.origin)
-    clusterer = StoryClusterer()
-    ordered = publication_order(articles)
-    for a in ordered:
-        clusterer.add(a, origin_of.get(a.id))
-    by_id = {a.id: a for a in articles}
+    groups = sorted(members.values())
     stories = []
-    for s in clusterer.stories:
-        members = [by_id[m] for m in s.members]
-        stories.append(_summary(members, relations_within(members, relations, derived_ids, origin_ids), s))
-    link_storylines(stories, clusterer)
-    stories.sort(key=lambda s: (s.first or "", s.id))
-    return stories
+    for idx in groups:
+        names: Counter[str] = Counter()
+        for i in idx:
+            names.update({t[2:]: c for t, c in vecs.counts[i].items() if t[:2] == "E:" and not t[2].isdigit()
+                          and t[2:] not in _CALENDAR})
+        group = [ordered[i] for i in idx]
+        stories.append(_summary(group, relations_within(group, relations, derived_ids, origin_ids), names))
+    # story centroids: the sum of their members' rows
+    owner = np.zeros(len(ordered), dtype=np.int64)
+    for k, idx in enumerate(groups):
+        owner[idx] = k
+    pick = sparse.csr_matrix((np.ones(len(ordered)), (owner, np.arange(len(ordered)))),
+                             shape=(len(groups), len(ordered)))
+    centroids = sparse.csr_matrix(pick @ vecs.matrix)
+    link_storylines(stories, centroids)
+    order = sorted(range(len(stories)), key=lambda i: (stories[i].first or "", stories[i].id))
+    return [stories[i] for i in order]
 
 
 def relations_within(members: list[Article], relations: Sequence[Relation], derived_ids: set[str],
@@ -202,7 +338,7 @@ def relations_within(members: list[Article], relations: Sequence[Relation], deri
     return [r for r in relations if r.origin in ids and r.derived in ids]
 
 
-def _summary(members: list[Article], relations: Sequence[Relation], state: _Story) -> Story:
+def _summary(members: list[Article], relations: Sequence[Relation], names: Counter[str]) -> Story:
     ids = {a.id for a in members}
     derived = {r.derived for r in relations if r.origin in ids and r.derived in ids}
     # the story is headed by its first report that derives from nothing in it (the wire original)
@@ -210,16 +346,19 @@ def _summary(members: list[Article], relations: Sequence[Relation], state: _Stor
                 members[0])
     dates = sorted(a.date for a in members if a.date)
     sid = "s" + hashlib.blake2b(members[0].id.encode(), digest_size=5).hexdigest()
-    names = state.names
     return Story(id=sid, articles=[a.id for a in members], headline=head.headline or "",
                  first=dates[0] if dates else None, last=dates[-1] if dates else None,
                  outlets=sorted({a.outlet for a in members if a.outlet}),
                  key_names=[n for n, _ in names.most_common(8)], copies=len(derived & ids))
 
 
-def link_storylines(stories: list[Story], clusterer: StoryClusterer) -> None:
-    """Set ``storyline`` on stories that share their key names and part of their vocabulary."""
-    states = clusterer.stories
+def link_storylines(stories: list[Story], centroids: sparse.csr_matrix) -> None:
+    """Set ``storyline`` on stories that share their key names and part of their vocabulary.
+
+    ``centroids`` holds one row per story (the sum of its articles' vectors), in ``stories`` order.
+    """
+    norms = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
     parent = list(range(len(stories)))
 
     def find(x: int) -> int:
@@ -242,9 +381,7 @@ def link_storylines(stories: list[Story], clusterer: StoryClusterer) -> None:
         for j, k in shared.items():
             if k < STORYLINE_SHARED_NAMES or find(i) == find(j):
                 continue
-            a, b = states[i], states[j]
-            small, big = (a, b) if len(a.centroid) < len(b.centroid) else (b, a)
-            sim = sum(x * big.centroid.get(t, 0.0) for t, x in small.centroid.items()) / (a.norm * b.norm)
+            sim = centroids[i].multiply(centroids[j]).sum() / (norms[i] * norms[j])
             if sim >= STORYLINE_SIMILARITY:
                 parent[find(j)] = find(i)
     groups: dict[int, list[int]] = defaultdict(list)
