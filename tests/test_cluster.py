@@ -162,3 +162,32 @@ def test_stories_and_story_commands(tmp_path):
     one = json.loads(runner.invoke(main, ["--db", db, "story", jan[0]["id"], "--json"]).stdout)
     assert one["outlets"] == ["a.example", "b.example"] and len(one["storyline"]["timeline"]) == 2
     assert runner.invoke(main, ["--db", db, "story", "nope"]).exit_code != 0
+
+
+def test_batch_cluster_command_one_line_per_article_whatever_the_workers(tmp_path):
+    """`newstrace cluster IN -o OUT`: every article gets a story (a headline alone too), a bad line is
+    reported and passed over, and 2 worker processes give the same answer as 1."""
+    from click.testing import CliRunner
+
+    from newstrace.cli import main
+
+    rows = [{"id": f"q{i}", "title": f"Quake report {i}", "date": f"2024-01-0{i % 3 + 1}", "source": None,
+             "text": QUAKE.format(m="6.1", place="Izmir", day="Monday", n=10 + i, gov="Ali Demir")} for i in range(4)]
+    rows += [{"id": f"l{i}", "title": None, "date": None, "source": "x.example",
+              "text": QUAKE.format(m="4.0", place="Lima", day="Sunday", n=i, gov="Rosa Paz")} for i in range(3)]
+    rows.append({"id": "h1", "title": "Izmir quake: the governor speaks", "text": "", "date": "2024-01-02"})
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows[:3]) + "{not json\n"
+                   + "".join(json.dumps(r) + "\n" for r in rows[3:]))
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.jsonl"
+        res = CliRunner().invoke(main, ["cluster", str(src), "-o", str(out), "--workers", workers])
+        assert res.exit_code == 0, res.output
+        assert "in.jsonl: [E006] line 4: malformed JSON" in res.stderr  # the bad line, as numbered in the file
+        outs.append(out.read_text())
+    assert outs[0] == outs[1]
+    story = {r["id"]: r["story"] for r in map(json.loads, outs[0].splitlines())}
+    assert set(story) == {r["id"] for r in rows}
+    assert len({story[f"q{i}"] for i in range(4)}) == 1 and len({story[f"l{i}"] for i in range(3)}) == 1
+    assert story["q0"] != story["l0"]

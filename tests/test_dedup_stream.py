@@ -121,6 +121,10 @@ def test_malformed_lines_are_skipped_with_a_message(tmp_path):
     assert len(errors) == 3
     assert all(str(p) in e for e in errors)
     assert "malformed JSON" in errors[0] and "expected a JSON object" in errors[1] and "no id" in errors[2]
+    # numbered, and naming the line as it is in the file (the input is read in date order)
+    first_extra = len(ARTICLES) + 1
+    assert [e.split(": ")[1] for e in errors] == [f"[E006] line {first_extra}", f"[E012] line {first_extra + 2}",
+                                                   f"[E016] line {first_extra + 3}"]
 
 
 def test_cli(tmp_path):

@@ -331,26 +331,25 @@ def dedup_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
 @main.command("cluster")
 @click.argument("input_path", metavar="IN.jsonl")
 @click.option("-o", "--output", default="-", show_default=True, help="Where to write the JSONL assignments.")
+@click.option("--workers", "-j", type=int, default=1, show_default=True,
+              help="Processes that clean and describe the articles before clustering.")
 @click.pass_obj
-def cluster_cmd(c: Ctx, input_path: str, output: str) -> None:
+def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
     """Batch story clustering: writes {"id", "story"} for every input article. Needs no store.
 
     Input fields: id, title, text, date (may be null), source (may be null).
     """
-    from .cluster import cluster
-    from .pipeline import process
-    from .read.jsonl import row_to_article
+    from itertools import islice
 
+    from .cluster import cluster
+    from .pipeline import process_row_batches
+
+    rows = iter(read_rows_any(c, input_path))
     arts = []
     with _progress(c, "read") as advance:
-        for row in read_rows_any(c, input_path):
-            a = row_to_article(row, input_path, str(row.get("id")), None)
-            if a is None:  # an article with a headline and no text still belongs to a story
-                a = row_to_article({**row, "text": row.get("title") or " "}, input_path, str(row.get("id")), None)
-            if a is not None:
-                a.ext_id = str(row["id"])
-                arts.append(process(a))
-            advance(1)
+        for done in process_row_batches(iter(lambda: list(islice(rows, 500)), []), input_path, workers):
+            arts += done
+            advance(len(done))
     stories = cluster(arts)
     story_of = {aid: s.id for s in stories for aid in s.articles}
     with _open_out(output) as out:

@@ -12,8 +12,10 @@ Three steps, each deterministic:
    kind of event" better than the cosine alone, because articles about one event share their
    neighbours while look-alike events only share vocabulary. Clusters merge while the average
    weight over all their pairs (non-neighbours count 0) reaches ``THRESHOLD`` and the dated span of
-   the merged story stays within ``WINDOW_DAYS``: a story is a bounded stretch of time. A reuse
-   relation puts the derived article in its origin's story before anything else.
+   the merged story stays within ``WINDOW_DAYS``: a story is a bounded stretch of time. Two
+   clusters whose core names (those in half their articles) are disjoint do not merge: another
+   actor or place is another event. A reuse relation puts the derived article in its origin's
+   story before anything else.
 
 The answer depends only on the set of articles (not on their arrival order). Storylines link
 stories that share their key names and part of their vocabulary, whatever the time between them.
@@ -24,8 +26,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -42,6 +45,7 @@ MIN_COSINE = 0.12  # a neighbour must share at least this much weighted vocabula
 INDEX_TERMS = 60  # candidates are found through each article's 60 heaviest terms
 MAX_CANDIDATES = 40  # candidates scored in full per article, best rough matches first
 MAX_POSTINGS = 2000  # a term indexed for more articles than this says little about the event
+CORE_NAMES = 2  # names a story needs in half its articles before disjoint names keep it apart
 STORYLINE_SIMILARITY = 0.05
 STORYLINE_SHARED_NAMES = 3
 MAX_NAME_STORIES = 500
@@ -106,11 +110,11 @@ def _day(value: str | None) -> date | None:
 
 @dataclass
 class Vectors:
-    """TF-IDF rows of articles (L2-normalised) in a sparse matrix, with their term counts."""
+    """TF-IDF rows of articles (L2-normalised) in a sparse matrix, with their raw term counts."""
 
     matrix: sparse.csr_matrix
     terms: list[str]
-    counts: list[Counter[str]]
+    tf: sparse.csr_matrix  # the term counts, same shape
 
     def row(self, i: int) -> dict[str, float]:
         """Row ``i`` as {term: weight}."""
@@ -118,29 +122,46 @@ class Vectors:
         return {self.terms[t]: float(w) for t, w in zip(self.matrix.indices[lo:hi], self.matrix.data[lo:hi],
                                                          strict=True)}
 
+    def names(self, rows: Sequence[int]) -> Counter[str]:
+        """How often each name (not a figure, not a day or month) occurs in ``rows`` together."""
+        out: Counter[str] = Counter()
+        for i in rows:
+            lo, hi = self.tf.indptr[i], self.tf.indptr[i + 1]
+            for t, c in zip(self.tf.indices[lo:hi], self.tf.data[lo:hi], strict=True):
+                term = self.terms[t]
+                if term[:2] == "E:" and not term[2].isdigit() and term[2:] not in _CALENDAR:
+                    out[term[2:]] += int(c)
+        return out
 
-def vectors(articles: Sequence[Article]) -> Vectors:
-    """L2-normalised TF-IDF vectors of ``articles``, document frequencies counted over them."""
-    counts = [features(a) for a in articles]
+
+def vectors(articles: Sequence[Article], counts: Iterable[Counter[str]] | None = None) -> Vectors:
+    """L2-normalised TF-IDF vectors of ``articles``, document frequencies counted over them.
+
+    ``counts`` are the articles' :func:`features` when computed already (e.g. in worker processes);
+    they are consumed one by one, so only the arrays are kept.
+    """
     vocab: dict[str, int] = {}
-    indptr, indices, tf = [0], [], []
-    for c in counts:
+    indptr, indices, tf = [0], array("q"), array("d")
+    for c in (features(a) for a in articles) if counts is None else counts:
         for t, k in c.items():
             indices.append(vocab.setdefault(t, len(vocab)))
             tf.append(k)
         indptr.append(len(indices))
-    cols = np.asarray(indices, dtype=np.int64)
-    df = np.bincount(cols, minlength=len(vocab)) if len(cols) else np.zeros(len(vocab), dtype=np.int64)
-    idf = np.log((len(counts) + 1) / (df + 0.5))
-    data = (1 + np.log(np.asarray(tf, dtype=np.float64))) * idf[cols] if len(cols) else np.zeros(0)
-    m = sparse.csr_matrix((data, cols, np.asarray(indptr, dtype=np.int64)), shape=(len(counts), len(vocab)))
+    n = len(indptr) - 1
+    cols = np.frombuffer(indices, dtype=np.int64) if len(indices) else np.zeros(0, dtype=np.int64)
+    counts_ = np.frombuffer(tf, dtype=np.float64) if len(tf) else np.zeros(0)
+    ptr = np.asarray(indptr, dtype=np.int64)
+    df = np.bincount(cols, minlength=len(vocab))
+    idf = np.log((n + 1) / (df + 0.5))
+    m = sparse.csr_matrix(((1 + np.log(counts_)) * idf[cols] if len(cols) else counts_, cols, ptr),
+                          shape=(n, len(vocab)))
     m.data[m.data < 0] = 0.0  # a term in nearly every article says nothing
     m.eliminate_zeros()
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     m = sparse.csr_matrix(sparse.diags(1 / norms) @ m)
     m.sort_indices()
-    return Vectors(m, list(vocab), counts)
+    return Vectors(m, list(vocab), sparse.csr_matrix((counts_.copy(), cols.copy(), ptr), shape=(n, len(vocab))))
 
 
 def _heaviest(m: sparse.csr_matrix, keep: int, max_df: int) -> sparse.csr_matrix:
@@ -219,15 +240,28 @@ def edge_weights(nbrs: Sequence[list[tuple[float, int]]], k: int = K) -> dict[tu
 
 
 def average_link(n: int, edges: dict[tuple[int, int], float], days: Sequence[date | None],
-                 groups: Sequence[Sequence[int]] = (), threshold: float = THRESHOLD,
-                 window: int = WINDOW_DAYS) -> list[int]:
+                 groups: Sequence[Sequence[int]] = (), names: Sequence[set[str]] | None = None,
+                 threshold: float = THRESHOLD, window: int = WINDOW_DAYS) -> list[int]:
     """Cluster label (a member index) of each of ``n`` items, by average link over the sparse ``edges``.
 
     ``groups`` are merged first, whatever their weights (reuse families). Two clusters merge when
-    the sum of their edge weights over the product of their sizes reaches ``threshold`` and their
-    dated span together stays within ``window`` days.
+    the sum of their edge weights over the product of their sizes reaches ``threshold``, their
+    dated span together stays within ``window`` days, and (given the ``names`` of each item) they
+    do not each have ``CORE_NAMES`` names in half their members with none in common: the same kind
+    of event with other actors and places is another story.
     """
     parent = list(range(n))
+    held: list[Counter[str]] = [Counter(x) for x in names] if names is not None else []
+
+    def core(i: int) -> set[str]:
+        return {t for t, c in held[i].items() if 2 * c >= size[i]}
+
+    def other_actors(i: int, j: int) -> bool:
+        if not held:
+            return False
+        a, b = core(i), core(j)
+        return len(a) >= CORE_NAMES and len(b) >= CORE_NAMES and not a & b
+
     size = [1] * n
     span: list[tuple[date | None, date | None]] = [(d, d) for d in days]
     adj: list[dict[int, float]] = [{} for _ in range(n)]
@@ -244,6 +278,8 @@ def average_link(n: int, edges: dict[tuple[int, int], float], days: Sequence[dat
         parent[j] = i
         span[i] = joined(i, j)
         size[i] += size[j]
+        if held:
+            held[i] += held[j]
         for x, w in adj[j].items():
             if x != i:
                 adj[i][x] = adj[i].get(x, 0.0) + w
@@ -276,7 +312,7 @@ def average_link(n: int, edges: dict[tuple[int, int], float], days: Sequence[dat
         if avg < threshold:
             break
         first, last = joined(i, j)
-        if first and last and (last - first).days > window:
+        if (first and last and (last - first).days > window) or other_actors(i, j):
             continue
         merge(i, j)
         for x, w in adj[i].items():
@@ -302,7 +338,8 @@ def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> 
     days = [_day(a.date) for a in ordered]
     families = [[index[r.origin], index[r.derived]] for r in relations
                 if r.kind != "same_story" and r.origin in index and r.derived in index]
-    labels = average_link(len(ordered), edge_weights(neighbours(vecs, days)), days, families)
+    names = [set(vecs.names([i])) for i in range(len(ordered))]
+    labels = average_link(len(ordered), edge_weights(neighbours(vecs, days)), days, families, names)
     members: dict[int, list[int]] = defaultdict(list)
     for i, lab in enumerate(labels):
         members[lab].append(i)
@@ -311,10 +348,7 @@ def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> 
     groups = sorted(members.values())
     stories = []
     for idx in groups:
-        names: Counter[str] = Counter()
-        for i in idx:
-            names.update({t[2:]: c for t, c in vecs.counts[i].items() if t[:2] == "E:" and not t[2].isdigit()
-                          and t[2:] not in _CALENDAR})
+        names = vecs.names(idx)
         group = [ordered[i] for i in idx]
         stories.append(_summary(group, relations_within(group, relations, derived_ids, origin_ids), names))
     # story centroids: the sum of their members' rows

@@ -34,6 +34,7 @@ class E(Enum):
     E013 = "record {record}: {detail}"
     E014 = "unexpected error: {detail}"
     E015 = "line {line}: not valid UTF-8 ({detail})"
+    E016 = "line {line}: no id (fields id/doc_id/_id/uuid/article_id are empty or missing)"
 
     def format(self, **kw: object) -> str:
         return f"[{self.name}] " + self.value.format(**{k: one_line(v) for k, v in kw.items()})

@@ -11,12 +11,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from . import attribute, cluster, compare, dedup
 from .clean import boilerplate_candidates, clean, credit_of, is_chrome, line_key
 from .describe import describe, outlet_of
 from .errors import E, Skip, skip
 from .model import Analysis, Article
+from .parallel import ordered_map
+from .read.jsonl import row_to_article
 from .store import Store
 
 #: a short line seen in this many articles of one outlet is that outlet's chrome
@@ -53,6 +56,31 @@ def process(article: Article, boilerplate: frozenset[str] = frozenset()) -> Arti
     """Clean and describe one article (the per-article part of ingest)."""
     article.outlet = outlet_of(article)
     return describe(clean(article, boilerplate))
+
+
+def process_rows(rows: list[dict], origin: str) -> list[Article]:
+    """Clean and describe JSONL rows for the batch commands, keeping only what analysis needs.
+
+    A row with a headline and no text still counts (it belongs to a story); the raw text and the
+    cleaning trace are dropped, which halves the memory of a large batch.
+    """
+    out = []
+    for row in rows:
+        a = row_to_article(row, origin, str(row.get("id")), None)
+        if a is None:
+            a = row_to_article({**row, "text": row.get("title") or " "}, origin, str(row.get("id")), None)
+        if a is None:
+            continue
+        a.ext_id = str(row["id"])
+        a = process(a)
+        a.raw, a.segments, a.removed = "", [], []
+        out.append(a)
+    return out
+
+
+def process_row_batches(chunks: Iterable[list[dict]], origin: str, workers: int = 1) -> Iterator[list[Article]]:
+    """:func:`process_rows` over ``chunks``, in order, in ``workers`` processes."""
+    return ordered_map(partial(process_rows, origin=origin), chunks, workers)
 
 
 def _process_batch(batch: list[tuple[Article, frozenset[str]]]) -> list[Article | Skip]:

@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import itertools
 import json
-import multiprocessing
 import os
 import re
 import sys
 from array import array
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..errors import E
+from ..parallel import ordered_map
 from .fingerprint import MIN_WORDS, Features, fast_features
 
 #: sentences this long are keyed by their two halves
@@ -308,6 +307,7 @@ class _Task:
     """A batch of input lines for a worker: a byte range of the file, single lines of it, or the lines."""
 
     first: int  # sorted line number of the first line (1-based)
+    numbers: list[int] | None = None  # the lines' numbers in the input when sorted (else first, first+1...)
     path: str | None = None
     span: tuple[int, int] | None = None
     spans: list[tuple[int, int]] | None = None
@@ -441,8 +441,13 @@ def _task_lines(task: _Task) -> list[bytes]:
     return out
 
 
+def _line_numbers(task: _Task) -> Iterable[int]:
+    """The input line number of each line of ``task``."""
+    return task.numbers if task.numbers is not None else itertools.count(task.first)
+
+
 def _decode(task: _Task) -> tuple[list[str], list[str], list[tuple[int, str]]]:
-    """(ids, texts, errors) of a batch of JSON lines; an error is (sorted line number, reason)."""
+    """(ids, texts, errors) of a batch of JSON lines; an error is (line number in the input, reason)."""
     if task.rows is not None:
         return [r[0] for r in task.rows], [r[1] for r in task.rows], []
     from ..read.jsonl import _pick
@@ -451,22 +456,22 @@ def _decode(task: _Task) -> tuple[list[str], list[str], list[tuple[int, str]]]:
     texts: list[str] = []
     errors: list[tuple[int, str]] = []
     loads = json.loads
-    for k, line in enumerate(_task_lines(task), task.first):
+    for k, line in zip(_line_numbers(task), _task_lines(task), strict=False):
         if not line.strip():
             continue
         try:
             row = loads(line)
         except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            errors.append((k, f"malformed JSON: {exc}"))
+            errors.append((k, E.E006.format(line=k, detail=exc)))
             continue
         if not isinstance(row, dict):
-            errors.append((k, "expected a JSON object"))
+            errors.append((k, E.E012.format(line=k, kind=type(row).__name__)))
             continue
         row_id = row.get("id")
         if type(row_id) is not str or not row_id:
             row_id = _pick(row, "id")
             if row_id is None:
-                errors.append((k, "no id"))
+                errors.append((k, E.E016.format(line=k)))
                 continue
         text = row.get("text")
         if type(text) is not str or not text:
@@ -495,8 +500,9 @@ class JsonlRows:
         self.lines = 0  # lines and bytes of the input, known once the first batch is out
         self.size = 0
 
-    def report(self, line: int, reason: str) -> None:
-        self.on_error(f"{self.path}: sorted line {line}: {reason}")
+    def report(self, line: int, message: str) -> None:
+        """Pass on a numbered message about input line ``line`` (it names the line itself)."""
+        self.on_error(f"{self.path}: {message}")
 
     def tasks(self, chunk: int = CHUNK) -> Iterator[_Task]:
         """Batches of ``chunk`` lines, in date order."""
@@ -507,11 +513,11 @@ class JsonlRows:
             index.size = len(data)
             self.lines, self.size = index.lines, index.size
             order = index.order()
-            lines = [data[slice(*index.span(i, i + 1))].rstrip(b"\n")
-                     for i in (order.tolist() if order is not None else range(index.lines))]
+            numbers = order.tolist() if order is not None else list(range(index.lines))
+            lines = [data[slice(*index.span(i, i + 1))].rstrip(b"\n") for i in numbers]
             del data
             for i in range(0, len(lines), chunk):
-                yield _Task(first=i + 1, lines=lines[i:i + chunk])
+                yield _Task(first=i + 1, lines=lines[i:i + chunk], numbers=[k + 1 for k in numbers[i:i + chunk]])
             return
         index = _index_file(self.path)
         self.lines, self.size = index.lines, index.size
@@ -522,10 +528,11 @@ class JsonlRows:
                 yield _Task(first=i + 1, path=self.path, span=index.span(i, j))
             else:
                 spans = []
-                for k in order[i:j].tolist():
+                numbers = order[i:j].tolist()
+                for k in numbers:
                     a, b = index.span(k, k + 1)
                     spans.append((a, b - a))
-                yield _Task(first=i + 1, path=self.path, spans=spans)
+                yield _Task(first=i + 1, path=self.path, spans=spans, numbers=[k + 1 for k in numbers])
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         try:
@@ -537,20 +544,20 @@ class JsonlRows:
         from ..read.jsonl import _pick
 
         for task in self.tasks():
-            for k, line in enumerate(_task_lines(task), task.first):
+            for k, line in zip(_line_numbers(task), _task_lines(task), strict=False):
                 if not line.strip():
                     continue
                 try:
                     row = json.loads(line)
                 except ValueError as exc:
-                    self.report(k, f"malformed JSON: {exc}")
+                    self.report(k, E.E006.format(line=k, detail=exc))
                     continue
                 if not isinstance(row, dict):
-                    self.report(k, "expected a JSON object")
+                    self.report(k, E.E012.format(line=k, kind=type(row).__name__))
                     continue
                 row_id = _pick(row, "id")
                 if row_id is None:
-                    self.report(k, "no id")
+                    self.report(k, E.E016.format(line=k))
                     continue
                 row["id"] = row_id
                 row["text"] = _pick(row, "text") or ""
@@ -580,25 +587,6 @@ def ordered_lines(path: str) -> Iterator[bytes]:
 
 
 # ----------------------------------------------------------------------------- the pass
-def _results(fn: Callable[[_Task], Any], tasks: Iterable[_Task], workers: int) -> Iterator[Any]:
-    """fn over tasks, in order; with several workers, in forked processes, a few tasks ahead."""
-    if workers <= 1:
-        yield from map(fn, tasks)
-        return
-    # forked workers share this process's string-hash secret, so their keys agree with one another
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    try:
-        pending: deque = deque()
-        for task in tasks:
-            pending.append(pool.submit(fn, task))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _row_tasks(rows: Iterable[dict[str, Any]], chunk: int) -> Iterator[_Task]:
     buf: list[tuple[str, str]] = []
     for row in rows:
@@ -627,7 +615,7 @@ def dedup_rows(rows: Iterable[dict[str, Any]] | JsonlRows, *, workers: int = 1,
     else:
         tasks, report = _row_tasks(rows, chunk), (lambda line, reason: None)
     try:
-        for ids, feats, errors in _results(_features_task, tasks, workers):
+        for ids, feats, errors in ordered_map(_features_task, tasks, workers):
             for line, reason in errors:
                 report(line, reason)
             yield from deduper.add_batch(ids, feats)
