@@ -42,9 +42,10 @@ THRESHOLD = 0.05  # average edge weight over all pairs of a story (non-neighbour
 WINDOW_DAYS = 7
 K = 6  # neighbours per article
 MIN_COSINE = 0.12  # a neighbour must share at least this much weighted vocabulary
-INDEX_TERMS = 60  # candidates are found through each article's 60 heaviest terms
+PROBE_TERMS = 60  # an article looks for candidates under its 60 heaviest terms...
+INDEX_TERMS = 60  # ...among the articles indexed under their 60 heaviest
 MAX_CANDIDATES = 40  # candidates scored in full per article, best rough matches first
-MAX_POSTINGS = 2000  # a term indexed for more articles than this says little about the event
+MAX_POSTINGS = 500  # a term indexed for more articles than this says little about the event
 CORE_NAMES = 2  # names a story needs in half its articles before disjoint names keep it apart
 STORYLINE_SIMILARITY = 0.05
 STORYLINE_SHARED_NAMES = 3
@@ -178,6 +179,14 @@ def _heaviest(m: sparse.csr_matrix, keep: int, max_df: int) -> sparse.csr_matrix
     return sparse.csr_matrix((vals[top], (rows[top], cols[top])), shape=m.shape)
 
 
+def _best(score: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, ties broken by the lower ``key``: linear time, not a sort."""
+    kth = np.partition(score, len(score) - k)[len(score) - k]
+    above = np.flatnonzero(score > kth)
+    tied = np.flatnonzero(score == kth)
+    return np.concatenate([above, tied[np.argsort(key[tied], kind="stable")[:k - len(above)]]])
+
+
 def _days_array(days: Sequence[date | None]) -> np.ndarray:
     return np.array([d.toordinal() if d else -1 for d in days], dtype=np.int64)
 
@@ -187,13 +196,14 @@ def neighbours(vecs: Vectors, days: Sequence[date | None], k: int = K, window: i
     """Each article's ``k`` most similar articles open in time to it, as (cosine, index), best first.
 
     Candidates come from the product of each article's heaviest terms with everyone's (an
-    inverted index, done as a sparse matrix product in blocks); the best ``MAX_CANDIDATES`` of
-    them are scored in full.
+    inverted index, done as a sparse matrix product in blocks), so the cost per article is
+    bounded by ``PROBE_TERMS`` x ``MAX_POSTINGS``, whatever the number of articles; the best
+    ``MAX_CANDIDATES`` of them are scored in full.
     """
     m = vecs.matrix
     n = m.shape[0]
-    probe = _heaviest(m, INDEX_TERMS, MAX_POSTINGS)
-    probe_t = probe.T.tocsr()
+    probe = _heaviest(m, PROBE_TERMS, MAX_POSTINGS)
+    probe_t = _heaviest(m, INDEX_TERMS, MAX_POSTINGS).T.tocsr()
     day = _days_array(days)
     out: list[list[tuple[float, int]]] = []
     for lo in range(0, n, block):
@@ -210,7 +220,7 @@ def neighbours(vecs: Vectors, days: Sequence[date | None], k: int = K, window: i
                 keep &= (dj < 0) | (np.abs(dj - di) <= window)
             cand, score = cand[keep], score[keep]
             if len(cand) > MAX_CANDIDATES:
-                cand = cand[np.lexsort((cand, -score))[:MAX_CANDIDATES]]
+                cand = cand[_best(score, cand, MAX_CANDIDATES)]
             pairs_i.append(np.full(len(cand), lo + r))
             pairs_j.append(cand)
         pi = np.concatenate(pairs_i) if pairs_i else np.zeros(0, dtype=np.int64)
