@@ -136,7 +136,7 @@ def test_crash_in_a_stage_then_rerun(tmp_path, local_seeds, monkeypatch):
         run_batch([str(SEEDS)], out, LocalEngine())
     monkeypatch.undo()
     summary = run_batch([str(SEEDS)], out, LocalEngine())
-    assert summary.ran == {"prepare": 0, "signatures": 0, "dedup": 0, "relate": 0, "cluster": 1}
+    assert summary.ran == {"prepare": 0, "signatures": 0, "dedup": 0, "candidates": 0, "relate": 0, "cluster": 1}
     assert snapshot(out) == snapshot(local_seeds)
 
 

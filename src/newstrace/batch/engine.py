@@ -149,7 +149,7 @@ def _stage(engine, manifest: Manifest, summary: BatchSummary, stage: str,
 
 def _prune(out: Path, parts: set[str]) -> None:
     """Remove the part files of shards that are no longer among the inputs (a rerun on other inputs)."""
-    for kind in ("articles", "quotes", "relations", "signatures"):
+    for kind in ("articles", "quotes", "relations", "signatures", "keys"):
         d = out / stages.DIRS[kind]
         for p in d.glob("part-*") if d.exists() else ():
             if p.name.split(".")[0].removeprefix("part-") not in parts:
@@ -163,8 +163,11 @@ def _prune(out: Path, parts: set[str]) -> None:
 
 def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_bytes: int = DEFAULT_SHARD_BYTES,
               source: str | None = None, max_bytes: int = 20 * 1024 * 1024,
-              on_stage: Callable[[str], None] = lambda s: None) -> BatchSummary:
-    """Run every stage over ``inputs`` into ``out``; parts finished by an earlier run are reused."""
+              buckets: int = stages.BUCKETS, on_stage: Callable[[str], None] = lambda s: None) -> BatchSummary:
+    """Run every stage over ``inputs`` into ``out``; parts finished by an earlier run are reused.
+
+    ``buckets``: reducers of the key shuffle (the results do not depend on it, only the memory of each)."""
+    n_buckets = max(1, buckets)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary()
@@ -191,7 +194,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
 
     on_stage("signatures")
     sig = _stage(engine, manifest, summary, "signatures",
-                 [(n, prep[n]["token"], {"out": o}) for n in names])
+                 [(n, digest(prep[n]["token"], n_buckets), {"out": o, "buckets": n_buckets}) for n in names])
 
     on_stage("dedup")
     upstream = digest([sig[n]["token"] for n in names])
@@ -200,8 +203,18 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     summary.repeated = dd["summary"]["repeated"]
     summary.dedup = {k: v for k, v in dd["summary"].items() if k != "seconds"}
 
+    on_stage("candidates")
+    buckets = [f"{b:05d}" for b in range(n_buckets)]
+    cand = _stage(engine, manifest, summary, "candidates",
+                  [(b, dd["token"], {"out": o, "parts": names}) for b in buckets])
+    summary.dedup["candidate_pairs"] = sum(m["summary"]["pairs"] for m in cand.values())
+    summary.dedup["shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in sig.values())
+    summary.dedup["signature_bytes"] = sum(m["summary"]["bytes"] for m in sig.values())
+
     on_stage("relate")
-    rel = _stage(engine, manifest, summary, "relate", [(n, dd["token"], {"out": o}) for n in names])
+    upstream = digest(dd["token"], [cand[b]["token"] for b in buckets])
+    rel = _stage(engine, manifest, summary, "relate",
+                 [(n, upstream, {"out": o, "buckets": n_buckets}) for n in names])
     summary.relations = sum(m["summary"]["relations"] for m in rel.values())
 
     on_stage("cluster")

@@ -24,7 +24,8 @@ STAGE_SOURCES = {
                 "attribute.py", "model.py"),
     "signatures": ("batch/stages.py", "dedup/fingerprint.py"),
     "dedup": ("batch/stages.py", "dedup/stream.py", "dedup/fingerprint.py"),
-    "relate": ("batch/stages.py", "dedup/__init__.py", "dedup/align.py"),
+    "candidates": ("batch/stages.py",),
+    "relate": ("batch/stages.py", "dedup/__init__.py", "dedup/align.py", "dedup/fingerprint.py"),
     "cluster": ("batch/stages.py", "cluster.py"),
 }
 

@@ -5,13 +5,19 @@ Per shard, in parallel:
   prepare     read the shard, clean and describe every article (:func:`newstrace.pipeline.process`),
               attribute quotes (:func:`newstrace.attribute.attribute_batch`): articles/, quotes/
   signatures  sentence keys of the clean texts (:func:`newstrace.dedup.fingerprint.fast_features`)
+              and the same keys again, split into key buckets for the shuffle (_work/keys/)
 Once, over all shards:
   dedup       the global order (date, then shard, then place in the shard), repeated ids dropped, and
               the one-pass first-occurrence dedup of :mod:`newstrace.dedup.stream` fed the signatures
               in that order: which earlier article each one derives from (verdicts/)
+Per key bucket, in parallel (the shuffle):
+  candidates  every shard's keys of one bucket: pairs of articles of different families that share
+              a sentence (partial reuse the one-pass verdict, one origin per article, does not name),
+              counted per pair and routed to the shard of the later article (_work/candidates/)
 Per shard, in parallel:
-  relate      each derived article against its origin with :func:`newstrace.dedup.relate_pair`: the
-              relation kind, direction and reused passages (relations/)
+  relate      each derived article against its origin, and each candidate pair sharing at least two
+              sentences, with :func:`newstrace.dedup.relate_pair`: the relation kind, direction and
+              reused passages (relations/)
 Once:
   cluster     :func:`newstrace.cluster.cluster` over every article in the global order (stories/)
 
@@ -38,7 +44,17 @@ ARTICLE_FIELDS = ("id", "ext_id", "origin", "fmt", "url", "source", "outlet", "d
 JSON_FIELDS = ("removed", "segments", "credits")
 #: where a stage writes; a part's files are <dir>/part-<shard>.parquet
 DIRS = {"articles": "articles", "quotes": "quotes", "relations": "relations", "stories": "stories",
-        "verdicts": "verdicts", "signatures": "_work/signatures"}
+        "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys",
+        "candidates": "_work/candidates"}
+#: key buckets of the shuffle: reducers that each hold 1/BUCKETS of the keys
+BUCKETS = 16
+#: a sentence shared by more articles than this is boilerplate or a stock phrase: it names no pair
+KEY_MAX_POSTINGS = 100
+#: a candidate pair shares at least this many sentence keys (half-sentences count one each) ...
+MIN_SHARED_KEYS = 2
+#: ... and a later article is aligned with this many candidates at most, those sharing most first
+MAX_PAIR_CANDIDATES = 10
+_DERIVED = ("copy", "excerpt", "edited")
 #: for tests: a shard index whose prepare fails, to simulate a crash in the middle of a stage
 FAIL_SHARD: set[int] = set()
 
@@ -106,8 +122,8 @@ def article_from_row(row: dict[str, Any]) -> Article:
 # ----------------------------------------------------------------------------- running a part
 def run_task(job: dict[str, Any]) -> dict[str, Any]:
     """Run one part of one stage and record its manifest; what every engine calls."""
-    fn = {"prepare": prepare, "signatures": signatures, "dedup": dedup, "relate": relate,
-          "cluster": cluster_stories}[job["stage"]]
+    fn = {"prepare": prepare, "signatures": signatures, "dedup": dedup, "candidates": candidates,
+          "relate": relate, "cluster": cluster_stories}[job["stage"]]
     t0 = time.perf_counter()
     outputs, summary = fn(job)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
@@ -179,7 +195,20 @@ def signatures(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
              whole=f.whole)
     tmp.write_bytes(buf.getvalue())
     commit(tmp, dest)
-    return [dest], {"articles": len(texts), "keys": int(len(f.keys)), "bytes": len(buf.getvalue())}
+    # the shuffle's map side: (key, article) rows grouped by key bucket, an article named by shard and row
+    buckets = job.get("buckets", BUCKETS)
+    code = (np.int64(int(job["part"])) << 32) | f.doc.astype(np.int64)
+    b = (f.keys & 0x7FFFFFFF) % buckets
+    order = np.argsort(b, kind="stable")
+    k_dest = part_path(out, "keys", job["part"], "npz")
+    k_buf = _io.BytesIO()
+    np.savez(k_buf, keys=f.keys[order], code=code[order],
+             bounds=np.searchsorted(b[order], np.arange(buckets + 1)))
+    tmp = atomic_path(k_dest)
+    tmp.write_bytes(k_buf.getvalue())
+    commit(tmp, k_dest)
+    return [dest, k_dest], {"articles": len(texts), "keys": int(len(f.keys)), "bytes": len(buf.getvalue()),
+                            "shuffle_bytes": len(k_buf.getvalue())}
 
 
 def _load_features(path: Path):
@@ -275,6 +304,102 @@ def dedup(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     return [dest], summary
 
 
+def _rank_tables(out: str | Path):
+    """From the verdicts: rank of each (shard, row), shard of each rank, and each rank's family root."""
+    import pyarrow.parquet as pq
+
+    v = pq.read_table(part_path(out, "verdicts", "00000"),
+                      columns=["shard", "row", "relation", "origin_shard", "origin_row"])
+    shard = v.column("shard").to_numpy().astype(np.int64)
+    row = v.column("row").to_numpy().astype(np.int64)
+    width = int(row.max()) + 1 if len(row) else 1
+    n_shards = int(shard.max()) + 1 if len(shard) else 1
+    rank = np.full((n_shards, width), -1, np.int64)
+    rank[shard, row] = np.arange(len(shard))
+    root = np.arange(len(shard))
+    derived = np.isin(np.array(v.column("relation").to_pylist(), dtype=object), _DERIVED)
+    if derived.any():
+        o_shard = v.column("origin_shard").to_numpy(zero_copy_only=False)[derived].astype(np.int64)
+        o_row = v.column("origin_row").to_numpy(zero_copy_only=False)[derived].astype(np.int64)
+        root[derived] = rank[o_shard, o_row]
+    return rank, shard, row, root
+
+
+def _pairs_within_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (i, j), i < j, of positions inside each group [start, start + size) of a sorted array."""
+    first = np.repeat(starts, sizes)  # each row's group start
+    pos = np.arange(len(first)) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # its place in the group
+    later = np.repeat(sizes, sizes) - pos - 1  # partners after it
+    a = np.repeat(first + pos, later)
+    step = np.arange(len(a)) - np.repeat(np.cumsum(later) - later, later)
+    return a, a + step + 1
+
+
+def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """The reduce side of the shuffle for one key bucket: article pairs that share sentences."""
+    out, b, parts = job["out"], int(job["part"]), job["parts"]
+    rank, shard_of, _row, root = _rank_tables(out)
+    keys, ranks = [], []
+    for p in parts:
+        with np.load(part_path(out, "keys", p, "npz")) as z:
+            lo, hi = z["bounds"][b], z["bounds"][b + 1]
+            k, code = z["keys"][lo:hi], z["code"][lo:hi]
+        r = rank[code >> 32, code & 0xFFFFFFFF] if len(code) else np.zeros(0, np.int64)
+        keys.append(k[r >= 0])
+        ranks.append(r[r >= 0])
+    keys = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    ranks = np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
+    order = np.lexsort((ranks, keys))
+    keys, ranks = keys[order], ranks[order]
+    fresh = np.r_[True, (keys[1:] != keys[:-1]) | (ranks[1:] != ranks[:-1])] if len(keys) else np.zeros(0, bool)
+    keys, ranks = keys[fresh], ranks[fresh]  # a key twice in one article counts once
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, len(keys)])
+    ok = (sizes >= 2) & (sizes <= KEY_MAX_POSTINGS)
+    i, j = _pairs_within_groups(starts[ok], sizes[ok])
+    early, late = ranks[i], ranks[j]  # sorted by rank within a key: the first is the earlier article
+    apart = root[early] != root[late]  # one family is related already, through its origin
+    pair, count = np.unique((late[apart] << 32) | early[apart], return_counts=True)
+    late, early = pair >> 32, pair & 0xFFFFFFFF
+    by_shard = np.argsort(shard_of[late], kind="stable")
+    late, early, count = late[by_shard], early[by_shard], count[by_shard]
+    n_shards = int(shard_of.max()) + 1 if len(shard_of) else 1
+    dest = part_path(out, "candidates", job["part"], "npz")
+    buf = _io.BytesIO()
+    np.savez(buf, late=late, early=early, count=count.astype(np.int32),
+             bounds=np.searchsorted(shard_of[late], np.arange(n_shards + 1)))
+    tmp = atomic_path(dest)
+    tmp.write_bytes(buf.getvalue())
+    commit(tmp, dest)
+    return [dest], {"keys": int(len(keys)), "pairs": int(len(late)), "bytes": len(buf.getvalue())}
+
+
+def _candidate_pairs(out: str | Path, shard: int, buckets: int) -> list[tuple[int, int]]:
+    """(later rank, earlier rank) of the candidate pairs of one shard's articles, summed over the buckets."""
+    late, early, count = [], [], []
+    for b in range(buckets):
+        with np.load(part_path(out, "candidates", f"{b:05d}", "npz")) as z:
+            if shard + 1 >= len(z["bounds"]):
+                continue
+            lo, hi = z["bounds"][shard], z["bounds"][shard + 1]
+            late.append(z["late"][lo:hi])
+            early.append(z["early"][lo:hi])
+            count.append(z["count"][lo:hi])
+    if not late:
+        return []
+    pair, inv = np.unique((np.concatenate(late) << 32) | np.concatenate(early), return_inverse=True)
+    shared = np.bincount(inv.ravel(), weights=np.concatenate(count))
+    keep = shared >= MIN_SHARED_KEYS
+    pair, shared = pair[keep], shared[keep]
+    late, early = pair >> 32, pair & 0xFFFFFFFF
+    order = np.lexsort((early, -shared, late))  # per later article: most shared first, then the earliest
+    late, early = late[order], early[order]
+    first = np.r_[True, late[1:] != late[:-1]] if len(late) else np.zeros(0, bool)
+    place = np.arange(len(late)) - np.maximum.accumulate(np.where(first, np.arange(len(late)), 0))
+    keep = place < MAX_PAIR_CANDIDATES
+    return list(zip(late[keep].tolist(), early[keep].tolist(), strict=True))
+
+
 def _articles_at(out: str | Path, part: str, rows: list[int] | None = None) -> list[Article]:
     import pyarrow.parquet as pq
 
@@ -293,34 +418,41 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     from ..dedup import relate_pair
 
     out, part, shard = job["out"], job["part"], int(job["part"])
+    v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["shard", "row"])
+    place = np.stack([v.column("shard").to_numpy(), v.column("row").to_numpy()], 1).tolist()  # by rank
     v = pq.read_table(part_path(out, "verdicts", "00000"))
     v = v.filter(pc.and_(pc.equal(v.column("shard"), shard), pc.is_valid(v.column("duplicate_of"))))
-    pairs = v.to_pylist()
-    mine = {a.id: a for a in _articles_at(out, part, sorted({p["row"] for p in pairs}))} if pairs else {}
+    # ((shard, row) of the earlier article, of the later one, the stream's verdict or None) of each pair
+    todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in v.to_pylist()]
+    todo += [(tuple(place[early]), tuple(place[late]), None)
+             for late, early in _candidate_pairs(out, shard, job.get("buckets", BUCKETS))]
     wanted: dict[int, set[int]] = {}
-    for p in pairs:
-        wanted.setdefault(p["origin_shard"], set()).add(p["origin_row"])
-    origins: dict[str, Article] = {}
+    for early, late, _p in todo:
+        for s, r in (early, late):
+            wanted.setdefault(s, set()).add(r)
+    arts: dict[tuple[int, int], Article] = {}
     for s, rows in sorted(wanted.items()):
-        for a in _articles_at(out, f"{s:05d}", sorted(rows)):
-            origins[a.id] = a
-    rank = {p["id"]: p["rank"] for p in pairs}
+        rows_sorted = sorted(rows)
+        arts.update(((s, r), a) for r, a in zip(rows_sorted, _articles_at(out, f"{s:05d}", rows_sorted),
+                                                 strict=True))
     out_rows = []
     found = 0
-    for p in pairs:
-        derived, origin = mine[p["id"]], origins[p["duplicate_of"]]
-        rank.setdefault(origin.id, -1)  # the origin comes first in the global order
-        rel = relate_pair(origin, derived, order=lambda a: rank.get(a.id, -1))
-        if rel is None:  # the alignment does not confirm it: the stream's verdict stands, without passages
+    for early, late, p in sorted(todo, key=lambda t: (t[1], t[0])):
+        origin, derived = arts[early], arts[late]
+        rel = relate_pair(origin, derived, order=lambda a, o=origin.id: 0 if a.id == o else 1)
+        if rel is None:
+            if p is None:  # a candidate the alignment does not confirm is no relation
+                continue
+            # the stream's verdict stands, without passages
             rel = Relation(origin.id, derived.id, p["relation"], p["score"], [], "stream")
         else:
             found += 1
         out_rows.append({"origin": rel.origin, "derived": rel.derived, "kind": rel.kind, "score": rel.score,
                          "direction": rel.direction, "passages": _dumps(rel.passages),
-                         "stream_relation": p["relation"], "stream_score": p["score"]})
+                         "stream_relation": p["relation"] if p else None, "stream_score": p["score"] if p else None})
     dest = part_path(out, "relations", part)
     write_parquet(pa.Table.from_pylist(out_rows, schema=_schemas()["relations"]), dest)
-    return [dest], {"relations": len(out_rows), "aligned": found}
+    return [dest], {"relations": len(out_rows), "aligned": found, "pairs": len(todo)}
 
 
 def load_relations(out: str | Path, passages: bool = True) -> list[Relation]:
