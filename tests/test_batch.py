@@ -64,6 +64,10 @@ def test_seeds_three_versions_make_one_story(local_seeds):
     assert sorted(num.values()) == ["000", "001", "002", "003", "004"]
     groups = sorted(sorted(num[a] for a in s["articles"]) for s in snap["stories"])
     assert ["002", "003", "004"] in groups
+    # 004 and 002 share passages: found by the key shuffle (they share four half-sentences), then aligned
+    rels = [(num[r["origin"]], num[r["derived"]], r["kind"]) for r in snap["relations"]]
+    assert rels == [("004", "002", "shares_passages")]
+    assert json.loads(snap["relations"][0]["passages"])
     assert all(q["speaker"] for q in snap["quotes"][:1])
     assert any(q["speaker"] == "Putin" or "Putin" in (q["speaker"] or "") for q in snap["quotes"])
 
@@ -235,6 +239,9 @@ def test_ray_gives_the_same_results_on_the_seeds(ray_session, local_seeds, tmp_p
     summary = run_batch([str(SEEDS)], tmp_path / "ray", RayEngine(workers=workers))
     assert summary.ran["prepare"] == 5
     assert snapshot(tmp_path / "ray") == snapshot(local_seeds)
+    # a rerun on Ray reuses every part: the signatures' hash secret is the workers', not the driver's
+    again = run_batch([str(SEEDS)], tmp_path / "ray", RayEngine(workers=workers))
+    assert not any(again.ran.values()), again.ran
 
 
 def test_ray_gives_the_same_results_on_the_stream(ray_session, local5k, stream5k, tmp_path):

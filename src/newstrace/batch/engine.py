@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import NewstraceError, Skip
 from . import stages
 from .io import DEFAULT_SHARD_BYTES, list_shards, write_json
-from .manifest import Manifest, code_version, digest
+from .manifest import Manifest, code_version, digest, hash_probe
 
 #: the hash secret every Ray worker runs with: sentence keys must agree between the workers that compute them
 RAY_HASH_SEED = "0"
@@ -34,6 +34,9 @@ class LocalEngine:
 
     def map(self, fn: Callable[[dict[str, Any]], Any], jobs: list[dict[str, Any]]) -> list[Any]:
         return [fn(j) for j in jobs]
+
+    def hash_probe(self) -> int:
+        return hash_probe()
 
     def close(self) -> None:
         pass
@@ -87,6 +90,10 @@ class RayEngine:
                 results[pending.pop(ref)] = ray.get(ref)
         return results
 
+    def hash_probe(self) -> int:
+        """The hash probe of the workers (they run with :data:`RAY_HASH_SEED`)."""
+        return self.map(hash_probe, [{}])[0]
+
     def close(self) -> None:
         if self.owned and self.ray.is_initialized():
             self.ray.shutdown()
@@ -128,9 +135,10 @@ class BatchSummary:
 
 
 def _stage(engine, manifest: Manifest, summary: BatchSummary, stage: str,
-           parts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Run the parts of ``stage`` that are not done: (part, input token, job) each; their manifests."""
-    version = code_version(stage)
+           parts: list[tuple[str, str, dict[str, Any]]], salt: object = None) -> dict[str, dict[str, Any]]:
+    """Run the parts of ``stage`` that are not done: (part, input token, job) each; their manifests.
+    ``salt``: what else the outputs depend on (the workers' hash secret for the signatures)."""
+    version = code_version(stage) if salt is None else digest(code_version(stage), salt)
     out: dict[str, dict[str, Any]] = {}
     todo = []
     for part, token, job in parts:
@@ -168,7 +176,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
 
     ``buckets``: reducers of the key shuffle (the results do not depend on it, only the memory of each)."""
     n_buckets = max(1, buckets)
-    out = Path(out)
+    out = Path(out).resolve()  # the workers' working folder need not be this one
     out.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary()
     shards, problems = list_shards(inputs, shard_bytes)
@@ -194,7 +202,8 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
 
     on_stage("signatures")
     sig = _stage(engine, manifest, summary, "signatures",
-                 [(n, digest(prep[n]["token"], n_buckets), {"out": o, "buckets": n_buckets}) for n in names])
+                 [(n, digest(prep[n]["token"], n_buckets), {"out": o, "buckets": n_buckets}) for n in names],
+                 salt=engine.hash_probe() if names else None)
 
     on_stage("dedup")
     upstream = digest([sig[n]["token"] for n in names])
@@ -207,7 +216,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     buckets = [f"{b:05d}" for b in range(n_buckets)]
     cand = _stage(engine, manifest, summary, "candidates",
                   [(b, dd["token"], {"out": o, "parts": names}) for b in buckets])
-    summary.dedup["candidate_pairs"] = sum(m["summary"]["pairs"] for m in cand.values())
+    summary.dedup["candidate_pair_rows"] = sum(m["summary"]["pairs"] for m in cand.values())
     summary.dedup["shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in sig.values())
     summary.dedup["signature_bytes"] = sum(m["summary"]["bytes"] for m in sig.values())
 

@@ -45,10 +45,15 @@ def code_version(stage: str) -> str:
         for f in files:
             h.update(str(f.relative_to(PKG)).encode())
             h.update(f.read_bytes())
-    if stage == "signatures":
-        # sentence keys are Python's string hash: valid only under the same hash secret (PYTHONHASHSEED)
-        h.update(str(hash(b"newstrace signature probe")).encode())
     return h.hexdigest()
+
+
+def hash_probe(job: object = None) -> int:
+    """Python's hash of a fixed string: it tells which hash secret (PYTHONHASHSEED) a process runs with.
+
+    Sentence keys are such hashes, so stored signatures are valid only where the probe is the same;
+    the engine asks its workers (see :meth:`.engine.RayEngine.hash_probe`)."""
+    return hash(b"newstrace signature probe")
 
 
 class Manifest:
