@@ -148,6 +148,8 @@ def run(ctx: Context) -> StageResult:
         "Ray runs start a local Ray instance of 1 or 2 CPUs in the child process (its start-up, a few "
         "seconds, is in the wall time); peak memory of all processes includes Ray's raylet, GCS and idle "
         "workers.",
+        "'CPU s' of a Ray run counts only the driver: Ray's workers are children of its raylet, which "
+        "the benchmark does not wait for, so their CPU time is not in that column.",
         "Clustering runs as one task (one pass in time order); its share of task time above is the limit "
         "on scaling that docs/SCALING.md discusses.",
         "Each figure is one run, on a 2-core machine shared with other work; 'other load' says how busy "
