@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from newstrace.batch import LocalEngine, RayEngine, import_dir, run_batch, stages
+from newstrace.errors import NewstraceError
 from newstrace.store import Store
 
 from .conftest import SEEDS, SHARED, need
@@ -139,9 +140,23 @@ def test_crash_in_a_stage_then_rerun(tmp_path, local_seeds, monkeypatch):
     with pytest.raises(RuntimeError, match="clustering"):
         run_batch([str(SEEDS)], out, LocalEngine())
     monkeypatch.undo()
+    with Store.open(tmp_path / "s.db") as store, pytest.raises(NewstraceError, match="E113"):
+        import_dir(out, store)  # an unfinished run is not imported
     summary = run_batch([str(SEEDS)], out, LocalEngine())
     assert summary.ran == {"prepare": 0, "signatures": 0, "dedup": 0, "candidates": 0, "relate": 0, "cluster": 1}
     assert snapshot(out) == snapshot(local_seeds)
+
+
+def test_a_crashed_rerun_leaves_nothing_to_import(tmp_path, monkeypatch):
+    """A finished run, then a rerun on other inputs that crashes: the folder is no longer importable."""
+    need(SEEDS)
+    out = tmp_path / "out"
+    run_batch([str(SEEDS)], out, LocalEngine())
+    monkeypatch.setattr(stages, "cluster_stories", lambda job: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        run_batch([str(p) for p in sorted(SEEDS.glob("*.txt"))[:3]], out, LocalEngine())
+    with Store.open(tmp_path / "s.db") as store, pytest.raises(NewstraceError, match="E113"):
+        import_dir(out, store)
 
 
 def test_changed_input_is_redone(tmp_path):

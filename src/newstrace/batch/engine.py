@@ -178,6 +178,8 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     n_buckets = max(1, buckets)
     out = Path(out).resolve()  # the workers' working folder need not be this one
     out.mkdir(parents=True, exist_ok=True)
+    # the mark of a finished run goes first: until this run finishes, DIR is not one `import` may load
+    (out / "_batch.json").unlink(missing_ok=True)
     summary = BatchSummary()
     shards, problems = list_shards(inputs, shard_bytes)
     summary.problems.extend(problems)
