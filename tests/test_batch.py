@@ -204,6 +204,25 @@ def test_parquet_and_gzip_inputs_give_the_same_articles(tmp_path):
     assert snapshot(tmp_path / "o1")["stories"] == snapshot(tmp_path / "o2")["stories"]
 
 
+def test_warc_and_fsspec_url_inputs(tmp_path):
+    """A WARC crawl read from a local path and from an fsspec URL (the in-memory file system) gives the
+    same articles; only its HTML responses become articles."""
+    import fsspec
+
+    from .test_read import write_warc
+
+    path = write_warc(tmp_path / "crawl.warc.gz", gz=True)
+    s1 = run_batch([str(path)], tmp_path / "o1", LocalEngine())
+    with fsspec.open("memory://batch-test/crawl.warc.gz", "wb") as f:
+        f.write(path.read_bytes())
+    s2 = run_batch(["memory://batch-test/"], tmp_path / "o2", LocalEngine())
+    assert s1.articles == s2.articles == 2
+    urls = lambda o: sorted(a["url"] for a in snapshot(o)["articles"])  # noqa: E731
+    assert urls(tmp_path / "o1") == urls(tmp_path / "o2")
+    assert all(u.startswith("https://") for u in urls(tmp_path / "o1"))
+    assert any(p.code == "W002" for p in s2.problems)  # the request, image and JSON records passed over
+
+
 def test_import_is_idempotent(local_seeds, tmp_path):
     with Store.open(tmp_path / "s.db") as store:
         first = import_dir(local_seeds, store)
