@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -246,6 +247,22 @@ def test_cli_batch_and_import(tmp_path):
     assert r.exit_code == 0 and '"added": 5' in r.output
     r = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "import", str(tmp_path / "nothing")])
     assert r.exit_code == 1 and "E113" in r.output
+
+
+def test_cli_batch_failure_is_one_line_and_resumable(tmp_path, monkeypatch):
+    need(SEEDS)
+    from click.testing import CliRunner
+
+    from newstrace.cli import main
+
+    monkeypatch.setattr(stages, "FAIL_SHARD", {3})
+    r = CliRunner().invoke(main, ["batch", str(SEEDS), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 3 and "[E114] batch stopped (RuntimeError: simulated crash in shard 3)" in r.output
+    monkeypatch.setattr(stages, "FAIL_SHARD", set())
+    r = CliRunner().invoke(main, ["batch", str(SEEDS), "--out", str(tmp_path / "o"), "--json"])
+    assert r.exit_code == 0
+    # the three shards done before the crash are reused, the other two are read now
+    assert re.search(r'"ran": \{\s*"prepare": 2,', r.output) and re.search(r'"reused": \{\s*"prepare": 3,', r.output)
 
 
 def test_duckdb_style_query_over_the_parts(local5k):

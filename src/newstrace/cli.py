@@ -503,6 +503,12 @@ def batch_cmd(c: Ctx, inputs: tuple[str, ...], out_dir: str, engine: str, addres
                 summary = run_batch(list(inputs), out_dir, eng, shard_bytes=int(shard_mb * 1024 * 1024),
                                     source=source, max_bytes=max_bytes,
                                     on_stage=lambda s: status.update(f"batch ({eng.name}): {s}"))
+    except (KeyboardInterrupt, Exception) as exc:
+        # every finished part has its outputs and manifest in place: a rerun resumes after them
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        c.err.print(f"[red]error[/] [E114] batch stopped ({what.splitlines()[0][:300]}); finished parts are kept "
+                    f"in {out_dir}, run the same command again to resume", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     finally:
         eng.close()
     for p in summary.problems:
