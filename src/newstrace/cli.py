@@ -469,6 +469,81 @@ def compare_cmd(c: Ctx, first: str, second: str, as_json: bool) -> None:
         render_compare(rel, arts, a, b, c.out)
 
 
+@main.command("batch")
+@click.argument("inputs", nargs=-1, required=True, metavar="IN...")
+@click.option("--out", "out_dir", required=True, help="Folder for the sharded Parquet outputs (and the manifests).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: Ray tasks (pip install 'newstrace[ray]').")
+@click.option("--address", default=None, help="Ray cluster to join (default: start a local Ray instance).")
+@click.option("--workers", "-j", type=int, default=None, help="Ray: tasks at a time (default: the cluster's CPUs).")
+@click.option("--shard-mb", type=float, default=64, show_default=True, help="Plain JSONL is split into shards this big.")
+@click.option("--source", default=None, help="Outlet to record for inputs that do not name one.")
+@click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True,
+              help="Largest JSONL line, file or WARC record read; larger ones are skipped.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def batch_cmd(c: Ctx, inputs: tuple[str, ...], out_dir: str, engine: str, address: str | None, workers: int | None,
+              shard_mb: float, source: str | None, max_bytes: int, as_json: bool) -> None:
+    """Read, clean, dedup, cluster and attribute sharded inputs into Parquet (articles, relations, stories,
+    quotes) on a local or Ray engine. IN: JSONL(.gz), Parquet, WARC files, folders, globs or fsspec URLs.
+    A rerun skips the shards and stages already done. Exit 0: all read; 1: some skipped; 2: nothing read."""
+    from .batch import make_engine, run_batch
+
+    try:
+        eng = make_engine(engine, address, workers)
+    except NewstraceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        if c.quiet:
+            summary = run_batch(list(inputs), out_dir, eng, shard_bytes=int(shard_mb * 1024 * 1024), source=source,
+                                max_bytes=max_bytes)
+        else:
+            with c.err.status("batch: listing inputs") as status:
+                summary = run_batch(list(inputs), out_dir, eng, shard_bytes=int(shard_mb * 1024 * 1024),
+                                    source=source, max_bytes=max_bytes,
+                                    on_stage=lambda s: status.update(f"batch ({eng.name}): {s}"))
+    except (KeyboardInterrupt, Exception) as exc:
+        # every finished part has its outputs and manifest in place: a rerun resumes after them
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        c.err.print(f"[red]error[/] [E114] batch stopped ({what.splitlines()[0][:300]}); finished parts are kept "
+                    f"in {out_dir}, run the same command again to resume", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_FAILED)
+    finally:
+        eng.close()
+    for p in summary.problems:
+        if not (p.level == "info" and c.quiet):
+            c.err.print(f"[red]{p.level}[/] {p}", highlight=False, soft_wrap=True)
+    if as_json:
+        _json(summary.to_dict())
+    if not c.quiet:
+        reused = sum(summary.reused.values())
+        c.err.print(f"batch ({eng.name}): {summary.articles} articles from {summary.shards} shards; "
+                    f"{summary.relations} relations, {summary.stories} stories, {summary.quotes} quotes"
+                    + (f"; {summary.repeated} read twice" if summary.repeated else "")
+                    + (f"; skipped {sum(summary.skipped.values())}" if summary.skipped else "")
+                    + (f"; {reused} stage parts reused from an earlier run" if reused else ""), highlight=False)
+    sys.exit(EXIT_NOTHING if summary.articles == 0 else EXIT_SKIPPED if summary.skipped else EXIT_OK)
+
+
+@main.command("import")
+@click.argument("out_dir", metavar="DIR")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_obj
+def import_cmd(c: Ctx, out_dir: str, as_json: bool) -> None:
+    """Load a `newstrace batch` output folder into the store (idempotent: a rerun adds nothing twice)."""
+    from .batch import import_dir
+
+    with c.store() as store:
+        try:
+            counts = import_dir(out_dir, store)
+        except NewstraceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _json(counts)
+    elif not c.quiet:
+        c.err.print("import: " + ", ".join(f"{v} {k}" for k, v in counts.items()), highlight=False)
+
+
 @contextmanager
 def _progress(c: Ctx, label: str):
     if c.quiet:

@@ -118,7 +118,7 @@ def align(origin_text: str, derived_text: str, *, origin_sents: list[Sentence] |
             for i in postings.get(w, ()):
                 shared[i] += 1
         best, best_sim = -1, 0.0
-        for i, n in shared.items():
+        for i, n in sorted(shared.items()):  # by index: a tie goes to the earlier sentence whatever the hash order
             if n < MIN_SHARED_STEMS:
                 continue
             sim = 2 * n / (len(st) + len(o_stems[i]))

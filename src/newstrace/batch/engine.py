@@ -1,0 +1,243 @@
+"""Engines that run the batch stages, and the driver that sequences them.
+
+``LocalEngine`` runs every part in this process, one after another. ``RayEngine`` runs each part as
+a Ray task (``pip install newstrace[ray]``), on a local Ray instance or on the cluster at
+``address``. Both run the same function, :func:`.stages.run_task`, on the same jobs; the driver
+(:func:`run_batch`) decides what is left to do from the manifests and hands the engine the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import NewstraceError, Skip
+from . import stages
+from .io import DEFAULT_SHARD_BYTES, list_shards, write_json
+from .manifest import Manifest, code_version, digest, hash_probe
+
+#: the hash secret every Ray worker runs with: sentence keys must agree between the workers that compute them
+RAY_HASH_SEED = "0"
+
+
+class LocalEngine:
+    """Every part in this process, in order."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.workers = 1
+
+    def map(self, fn: Callable[[dict[str, Any]], Any], jobs: list[dict[str, Any]]) -> list[Any]:
+        return [fn(j) for j in jobs]
+
+    def hash_probe(self) -> int:
+        return hash_probe()
+
+    def close(self) -> None:
+        pass
+
+
+class RayEngine:
+    """Each part a Ray task; at most ``workers`` at a time (all the cluster offers when None).
+
+    Without ``address`` and with no Ray running, it starts a local instance of ``workers`` CPUs and
+    shuts it down on :meth:`close`; a Ray already initialised by the caller (a test, a notebook) is used
+    as it is and left running.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise NewstraceError("[E110] --engine ray needs Ray: pip install 'newstrace[ray]'") from exc
+        self.ray = ray
+        self.owned = False
+        if not ray.is_initialized():
+            kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                  "configure_logging": False}
+            if address:
+                kw["address"] = address
+            elif workers:
+                kw["num_cpus"] = workers
+            try:
+                ray.init(**kw)
+            except Exception as exc:  # no cluster at the address, or Ray cannot start
+                raise NewstraceError(f"[E111] cannot start or reach Ray ({address or 'local'}): {exc}") from exc
+            self.owned = True
+        self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+    def map(self, fn: Callable[[dict[str, Any]], Any], jobs: list[dict[str, Any]]) -> list[Any]:
+        ray = self.ray
+        # a fixed hash secret in every worker: the sentence keys of one shard must match another's
+        remote = ray.remote(fn).options(num_cpus=1, max_retries=2,
+                                        runtime_env={"env_vars": {"PYTHONHASHSEED": RAY_HASH_SEED}})
+        results: list[Any] = [None] * len(jobs)
+        pending: dict[Any, int] = {}
+        queue = list(enumerate(jobs))
+        while queue or pending:
+            while queue and len(pending) < self.workers:
+                i, job = queue.pop(0)
+                pending[remote.remote(job)] = i
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                results[pending.pop(ref)] = ray.get(ref)
+        return results
+
+    def hash_probe(self) -> int:
+        """The hash probe of the workers (they run with :data:`RAY_HASH_SEED`)."""
+        return self.map(hash_probe, [{}])[0]
+
+    def close(self) -> None:
+        if self.owned and self.ray.is_initialized():
+            self.ray.shutdown()
+
+
+def make_engine(name: str, address: str | None = None, workers: int | None = None):
+    """The engine called ``name`` ("local" or "ray")."""
+    if name == "local":
+        return LocalEngine()
+    if name == "ray":
+        return RayEngine(address, workers)
+    raise NewstraceError(f"[E112] unknown engine {name!r}: local or ray")
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did: articles, skipped inputs, and per stage the parts run and reused."""
+
+    shards: int = 0
+    articles: int = 0
+    repeated: int = 0
+    relations: int = 0
+    stories: int = 0
+    quotes: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[Skip] = field(default_factory=list)
+    ran: dict[str, int] = field(default_factory=dict)
+    reused: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    dedup: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shards": self.shards, "articles": self.articles, "repeated": self.repeated,
+                "relations": self.relations, "stories": self.stories, "quotes": self.quotes,
+                "skipped": self.skipped, "ran": self.ran, "reused": self.reused,
+                "stage_seconds": self.stage_seconds, "dedup": self.dedup,
+                "problems": [{"input": p.origin, "code": p.code, "level": p.level, "message": p.message}
+                             for p in self.problems]}
+
+
+def _stage(engine, manifest: Manifest, summary: BatchSummary, stage: str,
+           parts: list[tuple[str, str, dict[str, Any]]], salt: object = None) -> dict[str, dict[str, Any]]:
+    """Run the parts of ``stage`` that are not done: (part, input token, job) each; their manifests.
+    ``salt``: what else the outputs depend on (the workers' hash secret for the signatures)."""
+    version = code_version(stage) if salt is None else digest(code_version(stage), salt)
+    out: dict[str, dict[str, Any]] = {}
+    todo = []
+    for part, token, job in parts:
+        m = manifest.done(stage, part, token, version)
+        if m is not None:
+            out[part] = m
+        else:
+            todo.append({**job, "stage": stage, "part": part, "input": token, "version": version})
+    for m in engine.map(stages.run_task, todo):
+        out[m["part"]] = m
+    summary.ran[stage] = len(todo)
+    summary.reused[stage] = len(parts) - len(todo)
+    summary.stage_seconds[stage] = round(sum(m["summary"].get("seconds", 0.0) for m in out.values()), 3)
+    return out
+
+
+def _prune(out: Path, parts: set[str]) -> None:
+    """Remove the part files of shards that are no longer among the inputs (a rerun on other inputs)."""
+    for kind in ("articles", "quotes", "relations", "signatures", "keys"):
+        d = out / stages.DIRS[kind]
+        for p in d.glob("part-*") if d.exists() else ():
+            if p.name.split(".")[0].removeprefix("part-") not in parts:
+                p.unlink()
+    for stage in ("prepare", "signatures", "relate"):
+        d = out / "_manifest" / stage
+        for p in d.glob("*.json") if d.exists() else ():
+            if p.stem not in parts:
+                p.unlink()
+
+
+def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_bytes: int = DEFAULT_SHARD_BYTES,
+              source: str | None = None, max_bytes: int = 20 * 1024 * 1024,
+              buckets: int = stages.BUCKETS, on_stage: Callable[[str], None] = lambda s: None) -> BatchSummary:
+    """Run every stage over ``inputs`` into ``out``; parts finished by an earlier run are reused.
+
+    ``buckets``: reducers of the key shuffle (the results do not depend on it, only the memory of each)."""
+    n_buckets = max(1, buckets)
+    out = Path(out).resolve()  # the workers' working folder need not be this one
+    out.mkdir(parents=True, exist_ok=True)
+    # the mark of a finished run goes first: until this run finishes, DIR is not one `import` may load
+    (out / "_batch.json").unlink(missing_ok=True)
+    summary = BatchSummary()
+    shards, problems = list_shards(inputs, shard_bytes)
+    summary.problems.extend(problems)
+    for p in problems:
+        summary.skipped[p.code] = summary.skipped.get(p.code, 0) + 1
+    summary.shards = len(shards)
+    names = [s.name for s in shards]
+    _prune(out, set(names))
+    manifest = Manifest(out)
+    o = str(out)
+
+    on_stage("prepare")
+    prep = _stage(engine, manifest, summary, "prepare", [
+        (s.name, digest(s.token(), source, max_bytes),
+         {"out": o, "shard": s.to_dict(), "source": source, "max_bytes": max_bytes}) for s in shards])
+    for s in shards:
+        ms = prep[s.name]["summary"]
+        summary.quotes += ms["quotes"]
+        for code, n in ms["skipped"].items():
+            summary.skipped[code] = summary.skipped.get(code, 0) + n
+        summary.problems.extend(Skip(p["input"], p["code"], p["message"], p["level"]) for p in ms["problems"])
+
+    on_stage("signatures")
+    sig = _stage(engine, manifest, summary, "signatures",
+                 [(n, digest(prep[n]["token"], n_buckets), {"out": o, "buckets": n_buckets}) for n in names],
+                 salt=engine.hash_probe() if names else None)
+
+    on_stage("dedup")
+    upstream = digest([sig[n]["token"] for n in names])
+    dd = _stage(engine, manifest, summary, "dedup", [("all", upstream, {"out": o, "parts": names})])["all"]
+    summary.articles = dd["summary"]["articles"]
+    summary.repeated = dd["summary"]["repeated"]
+    summary.dedup = {k: v for k, v in dd["summary"].items() if k != "seconds"}
+
+    on_stage("candidates")
+    buckets = [f"{b:05d}" for b in range(n_buckets)]
+    cand = _stage(engine, manifest, summary, "candidates",
+                  [(b, dd["token"], {"out": o, "parts": names}) for b in buckets])
+    summary.dedup["candidate_pair_rows"] = sum(m["summary"]["pairs"] for m in cand.values())
+    summary.dedup["shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in sig.values())
+    summary.dedup["signature_bytes"] = sum(m["summary"]["bytes"] for m in sig.values())
+
+    on_stage("relate")
+    upstream = digest(dd["token"], [cand[b]["token"] for b in buckets])
+    rel = _stage(engine, manifest, summary, "relate",
+                 [(n, upstream, {"out": o, "buckets": n_buckets}) for n in names])
+    summary.relations = sum(m["summary"]["relations"] for m in rel.values())
+
+    on_stage("cluster")
+    upstream = digest(dd["token"], [rel[n]["token"] for n in names])
+    cl = _stage(engine, manifest, summary, "cluster", [("all", upstream, {"out": o, "parts": names})])["all"]
+    summary.stories = cl["summary"]["stories"]
+    write_json({"inputs": inputs, "engine": engine.name, "workers": engine.workers,
+                "summary": {k: v for k, v in summary.to_dict().items() if k != "problems"}},
+               out / "_batch.json")
+    return summary
+
+
+def clear(out: str | os.PathLike[str]) -> None:
+    """Remove a batch output folder (for a run from scratch)."""
+    shutil.rmtree(out, ignore_errors=True)

@@ -1,0 +1,495 @@
+"""The batch stages. Each is a plain function of a job (a dict of paths and tokens) that reads and
+writes files under the output folder, so any engine can run it anywhere that folder is visible.
+
+Per shard, in parallel:
+  prepare     read the shard, clean and describe every article (:func:`newstrace.pipeline.process`),
+              attribute quotes (:func:`newstrace.attribute.attribute_batch`): articles/, quotes/
+  signatures  sentence keys of the clean texts (:func:`newstrace.dedup.fingerprint.fast_features`)
+              and the same keys again, split into key buckets for the shuffle (_work/keys/)
+Once, over all shards:
+  dedup       the global order (date, then shard, then place in the shard), repeated ids dropped, and
+              the one-pass first-occurrence dedup of :mod:`newstrace.dedup.stream` fed the signatures
+              in that order: which earlier article each one derives from (verdicts/)
+Per key bucket, in parallel (the shuffle):
+  candidates  every shard's keys of one bucket: pairs of articles of different families that share
+              a sentence (partial reuse the one-pass verdict, one origin per article, does not name),
+              counted per pair and routed to the shard of the later article (_work/candidates/)
+Per shard, in parallel:
+  relate      each derived article against its origin, and each candidate pair sharing at least two
+              sentences, with :func:`newstrace.dedup.relate_pair`: the relation kind, direction and
+              reused passages (relations/)
+Once:
+  cluster     :func:`newstrace.cluster.cluster` over every article in the global order (stories/)
+
+Every result is a function of the input and the global order alone, never of which worker ran what,
+so every engine and any number of workers give the same files.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..model import Article, Credit, Passage, Relation
+from .io import Shard, atomic_path, commit, read_shard, write_parquet
+from .manifest import Manifest
+
+ARTICLE_FIELDS = ("id", "ext_id", "origin", "fmt", "url", "source", "outlet", "date", "title", "headline",
+                  "standfirst", "dateline", "byline", "language", "word_count", "raw", "text")
+JSON_FIELDS = ("removed", "segments", "credits")
+#: where a stage writes; a part's files are <dir>/part-<shard>.parquet
+DIRS = {"articles": "articles", "quotes": "quotes", "relations": "relations", "stories": "stories",
+        "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys",
+        "candidates": "_work/candidates"}
+#: key buckets of the shuffle: reducers that each hold 1/BUCKETS of the keys
+BUCKETS = 16
+#: a sentence shared by more articles than this is boilerplate or a stock phrase: it names no pair
+KEY_MAX_POSTINGS = 100
+#: a candidate pair shares at least this many sentence keys (half-sentences count one each) ...
+MIN_SHARED_KEYS = 2
+#: ... and a later article is aligned with this many candidates at most, those sharing most first
+MAX_PAIR_CANDIDATES = 10
+_DERIVED = ("copy", "excerpt", "edited")
+#: for tests: a shard index whose prepare fails, to simulate a crash in the middle of a stage
+FAIL_SHARD: set[int] = set()
+
+
+def part_path(out: str | Path, kind: str, part: str, ext: str = "parquet") -> Path:
+    return Path(out) / DIRS[kind] / f"part-{part}.{ext}"
+
+
+def _rel(out: str | Path, p: Path) -> str:
+    return str(p.relative_to(out))
+
+
+# ----------------------------------------------------------------------------- schemas
+def _schemas():
+    import pyarrow as pa
+
+    s = pa.string()
+    articles = pa.schema([(f, pa.int32() if f == "word_count" else s) for f in ARTICLE_FIELDS]
+                         + [(f, s) for f in JSON_FIELDS]
+                         + [("shard", pa.int32()), ("row", pa.int32()), ("order_date", s)])
+    quotes = pa.schema([("article", s), ("start", pa.int32()), ("end", pa.int32()), ("kind", s), ("text", s),
+                        ("cue_start", pa.int32()), ("cue_end", pa.int32()), ("source_start", pa.int32()),
+                        ("source_end", pa.int32()), ("speaker", s)])
+    relations = pa.schema([("origin", s), ("derived", s), ("kind", s), ("score", pa.float64()), ("direction", s),
+                           ("passages", s), ("stream_relation", s), ("stream_score", pa.float64())])
+    stories = pa.schema([("id", s), ("headline", s), ("first", s), ("last", s), ("outlets", pa.list_(s)),
+                         ("key_names", pa.list_(s)), ("copies", pa.int32()), ("storyline", s),
+                         ("size", pa.int32()), ("articles", pa.list_(s))])
+    verdicts = pa.schema([("rank", pa.int64()), ("id", s), ("shard", pa.int32()), ("row", pa.int32()),
+                          ("duplicate_of", s), ("relation", s), ("score", pa.float64()),
+                          ("origin_shard", pa.int32()), ("origin_row", pa.int32())])
+    return {"articles": articles, "quotes": quotes, "relations": relations, "stories": stories,
+            "verdicts": verdicts}
+
+
+def _dumps(items: list[Any]) -> str:
+    return json.dumps([vars(x) for x in items], ensure_ascii=False)
+
+
+def article_row(a: Article, shard: int, row: int, order_date: str) -> dict[str, Any]:
+    d = {f: getattr(a, f) for f in ARTICLE_FIELDS}
+    for f in JSON_FIELDS:
+        d[f] = _dumps(getattr(a, f))
+    d.update(shard=shard, row=row, order_date=order_date)
+    return d
+
+
+def article_from_row(row: dict[str, Any]) -> Article:
+    """An :class:`Article` from a row of articles/ (the JSON columns decoded)."""
+    from ..model import Removed, Segment
+
+    d = {f: row.get(f) for f in ARTICLE_FIELDS if f in row}
+    d.setdefault("raw", "")
+    d["ext_id"] = d.get("ext_id") or ""
+    d["origin"] = d.get("origin") or ""
+    d["text"] = d.get("text") or ""
+    d["word_count"] = d.get("word_count") or 0
+    kinds = {"removed": Removed, "segments": Segment, "credits": Credit}
+    for f in JSON_FIELDS:
+        if row.get(f):
+            d[f] = [kinds[f](**x) for x in json.loads(row[f])]
+    return Article(**d)
+
+
+# ----------------------------------------------------------------------------- running a part
+def run_task(job: dict[str, Any]) -> dict[str, Any]:
+    """Run one part of one stage and record its manifest; what every engine calls."""
+    fn = {"prepare": prepare, "signatures": signatures, "dedup": dedup, "candidates": candidates,
+          "relate": relate, "cluster": cluster_stories}[job["stage"]]
+    t0 = time.perf_counter()
+    outputs, summary = fn(job)
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    return Manifest(job["out"]).write(job["stage"], job["part"], job["input"], job["version"],
+                                      [_rel(job["out"], p) for p in outputs], summary)
+
+
+def prepare(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """Read, clean and describe one shard; attribute its quotes."""
+    import pyarrow as pa
+
+    from ..attribute import attribute_batch
+    from ..errors import E, Skip, skip
+    from ..pipeline import process
+
+    shard = Shard(**job["shard"])
+    if shard.index in FAIL_SHARD:
+        raise RuntimeError(f"simulated crash in shard {shard.index}")
+    out = job["out"]
+    rows: list[dict[str, Any]] = []
+    done: list[Article] = []
+    problems: list[dict[str, str]] = []
+    skipped: dict[str, int] = {}
+    last_date = ""
+    for item in read_shard(shard, job.get("source"), job.get("max_bytes", 20 * 1024 * 1024)):
+        if not isinstance(item, Skip):
+            try:
+                item = process(item)
+            except Exception as exc:  # one article's failure must not stop the run; it is reported
+                item = skip(item.origin, E.E014, detail=f"{type(exc).__name__}: {exc}"[:200])
+        if isinstance(item, Skip):
+            if item.level == "skip":
+                skipped[item.code] = skipped.get(item.code, 0) + 1
+            if len(problems) < 100:
+                problems.append({"input": item.origin, "code": item.code, "level": item.level,
+                                 "message": item.message})
+            continue
+        # an undated article keeps its place after the dated one before it (as the clusterer orders)
+        last_date = item.date or last_date
+        rows.append(article_row(item, shard.index, len(rows), last_date))
+        done.append(item)
+    schemas = _schemas()
+    quotes = [{"article": q.article, "start": q.content[0], "end": q.content[1], "kind": q.kind, "text": q.text,
+               "cue_start": q.cue[0] if q.cue else None, "cue_end": q.cue[1] if q.cue else None,
+               "source_start": q.source[0] if q.source else None, "source_end": q.source[1] if q.source else None,
+               "speaker": q.speaker} for q in attribute_batch(done)]
+    a_path = part_path(out, "articles", job["part"])
+    q_path = part_path(out, "quotes", job["part"])
+    write_parquet(pa.Table.from_pylist(rows, schema=schemas["articles"]), a_path)
+    write_parquet(pa.Table.from_pylist(quotes, schema=schemas["quotes"]), q_path)
+    return [a_path, q_path], {"articles": len(rows), "quotes": len(quotes), "skipped": skipped,
+                              "problems": problems}
+
+
+def signatures(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """Sentence keys of one shard's clean texts, as the one-pass dedup computes them."""
+    import pyarrow.parquet as pq
+
+    from ..dedup.fingerprint import MIN_WORDS, fast_features
+    from ..dedup.stream import HALF_MIN_WORDS
+
+    out = job["out"]
+    texts = pq.read_table(part_path(out, "articles", job["part"]), columns=["text"]).column("text").to_pylist()
+    f = fast_features(texts, MIN_WORDS, HALF_MIN_WORDS)
+    dest = part_path(out, "signatures", job["part"], "npz")
+    tmp = atomic_path(dest)
+    buf = _io.BytesIO()
+    np.savez(buf, keys=f.keys, words=f.words, doc=f.doc, sent=f.sent, total=f.total, sentences=f.sentences,
+             whole=f.whole)
+    tmp.write_bytes(buf.getvalue())
+    commit(tmp, dest)
+    # the shuffle's map side: (key, article) rows grouped by key bucket, an article named by shard and row
+    buckets = job.get("buckets", BUCKETS)
+    code = (np.int64(int(job["part"])) << 32) | f.doc.astype(np.int64)
+    b = (f.keys & 0x7FFFFFFF) % buckets
+    order = np.argsort(b, kind="stable")
+    k_dest = part_path(out, "keys", job["part"], "npz")
+    k_buf = _io.BytesIO()
+    np.savez(k_buf, keys=f.keys[order], code=code[order],
+             bounds=np.searchsorted(b[order], np.arange(buckets + 1)))
+    tmp = atomic_path(k_dest)
+    tmp.write_bytes(k_buf.getvalue())
+    commit(tmp, k_dest)
+    return [dest, k_dest], {"articles": len(texts), "keys": int(len(f.keys)), "bytes": len(buf.getvalue()),
+                            "shuffle_bytes": len(k_buf.getvalue())}
+
+
+def _load_features(path: Path):
+    from ..dedup.fingerprint import Features
+
+    with np.load(path) as z:
+        return Features(z["keys"], z["words"], z["doc"], z["sent"], z["total"], z["sentences"], z["whole"])
+
+
+def global_order(out: str | Path, parts: list[str]):
+    """(ids, shard, row, keep) of every article in the global order: date, shard, place in the shard.
+
+    ``keep`` is False for an article whose id (its content) came earlier: read twice, it counts once.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(part_path(out, "articles", p), columns=["id", "shard", "row", "order_date"])
+              for p in parts]
+    t = pa.concat_tables(tables) if tables else None
+    if t is None or not len(t):
+        return [], np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64)
+    shard = t.column("shard").to_numpy().astype(np.int64)
+    row = t.column("row").to_numpy().astype(np.int64)
+    dates = np.array(t.column("order_date").to_pylist(), dtype=str)
+    order = np.lexsort((row, shard, dates))
+    ids_all = t.column("id").to_pylist()
+    ids = [ids_all[i] for i in order.tolist()]
+    seen: set[str] = set()
+    keep = np.ones(len(ids), bool)
+    for i, x in enumerate(ids):
+        if x in seen:
+            keep[i] = False
+        seen.add(x)
+    return ids, shard[order], row[order], keep, order
+
+
+def dedup(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """The one-pass dedup of :mod:`newstrace.dedup.stream` over every shard's signatures, in the global
+    order: its first-occurrence index names, for each article, the earliest article of its family."""
+    import pyarrow as pa
+
+    from ..dedup.fingerprint import Features
+    from ..dedup.stream import BYTES_PER_KEY, CHUNK, StreamDeduper
+
+    out, parts = job["out"], job["parts"]
+    ids, shard, row, keep, order = global_order(out, parts)
+    feats = [_load_features(part_path(out, "signatures", p, "npz")) for p in parts]
+    # the signatures of all shards as one batch, its documents numbered in the global order
+    n_docs = np.cumsum([0] + [len(f) for f in feats])
+    n_sents = np.cumsum([0] + [int(f.sent.max()) + 1 if len(f.sent) else 0 for f in feats])
+    cat = lambda name: np.concatenate([getattr(f, name) for f in feats]) if feats else np.zeros(0, np.int64)  # noqa: E731
+    doc = np.concatenate([f.doc.astype(np.int64) + n_docs[i] for i, f in enumerate(feats)]) if feats else \
+        np.zeros(0, np.int64)
+    sent = np.concatenate([f.sent.astype(np.int64) + n_sents[i] for i, f in enumerate(feats)]) if feats else \
+        np.zeros(0, np.int64)
+    kept = order[keep]  # concatenated document index of each kept article, in the global order
+    rank = np.full(len(order), -1, np.int64)
+    rank[kept] = np.arange(len(kept))
+    new_doc = rank[doc]
+    take = np.flatnonzero(new_doc >= 0)
+    by_doc = take[np.argsort(new_doc[take], kind="stable")]  # keys stay in text order within an article
+    keys, words, new_doc, sent = cat("keys")[by_doc], cat("words")[by_doc], new_doc[by_doc], sent[by_doc]
+    new_sent = np.cumsum(np.r_[True, sent[1:] != sent[:-1]]) - 1 if len(sent) else sent
+    total, sentences, whole = cat("total")[kept], cat("sentences")[kept], cat("whole")[kept]
+    kept_ids = [x for x, k in zip(ids, keep.tolist(), strict=True) if k]
+
+    deduper = StreamDeduper()
+    deduper.reserve(len(kept_ids), len(keys) * BYTES_PER_KEY)
+    decisions = []
+    for d0 in range(0, len(kept_ids), CHUNK):
+        d1 = min(d0 + CHUNK, len(kept_ids))
+        a, b = np.searchsorted(new_doc, [d0, d1]).tolist()
+        s0 = int(new_sent[a]) if b > a else 0
+        f = Features(keys[a:b], words[a:b], (new_doc[a:b] - d0).astype(np.int32),
+                     (new_sent[a:b] - s0).astype(np.int32), total[d0:d1], sentences[d0:d1], whole[d0:d1])
+        decisions.extend(deduper.add_batch(kept_ids[d0:d1], f))
+    place = {x: (int(s), int(r)) for x, s, r in zip(kept_ids, shard[keep].tolist(), row[keep].tolist(),
+                                                    strict=True)}
+    rows = []
+    counts: dict[str, int] = {}
+    for i, (d, s, r) in enumerate(zip(decisions, shard[keep].tolist(), row[keep].tolist(), strict=True)):
+        o = place.get(d.duplicate_of) if d.duplicate_of else None
+        rows.append({"rank": i, "id": d.id, "shard": s, "row": r, "duplicate_of": d.duplicate_of,
+                     "relation": d.relation, "score": d.score, "origin_shard": o[0] if o else None,
+                     "origin_row": o[1] if o else None})
+        counts[d.relation or "original"] = counts.get(d.relation or "original", 0) + 1
+    dest = part_path(out, "verdicts", "00000")
+    write_parquet(pa.Table.from_pylist(rows, schema=_schemas()["verdicts"]), dest)
+    summary = {"articles": len(kept_ids), "repeated": int((~keep).sum()), "keys": int(len(keys)),
+               "index_bytes": int(deduper.first.nbytes + deduper.texts_equal.nbytes),
+               "index_keys": len(deduper.first), "relations": counts}
+    return [dest], summary
+
+
+def _rank_tables(out: str | Path):
+    """From the verdicts: rank of each (shard, row), shard of each rank, and each rank's family root."""
+    import pyarrow.parquet as pq
+
+    v = pq.read_table(part_path(out, "verdicts", "00000"),
+                      columns=["shard", "row", "relation", "origin_shard", "origin_row"])
+    shard = v.column("shard").to_numpy().astype(np.int64)
+    row = v.column("row").to_numpy().astype(np.int64)
+    width = int(row.max()) + 1 if len(row) else 1
+    n_shards = int(shard.max()) + 1 if len(shard) else 1
+    rank = np.full((n_shards, width), -1, np.int64)
+    rank[shard, row] = np.arange(len(shard))
+    root = np.arange(len(shard))
+    derived = np.isin(np.array(v.column("relation").to_pylist(), dtype=object), _DERIVED)
+    if derived.any():
+        o_shard = v.column("origin_shard").to_numpy(zero_copy_only=False)[derived].astype(np.int64)
+        o_row = v.column("origin_row").to_numpy(zero_copy_only=False)[derived].astype(np.int64)
+        root[derived] = rank[o_shard, o_row]
+    return rank, shard, row, root
+
+
+def _pairs_within_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (i, j), i < j, of positions inside each group [start, start + size) of a sorted array."""
+    first = np.repeat(starts, sizes)  # each row's group start
+    pos = np.arange(len(first)) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # its place in the group
+    later = np.repeat(sizes, sizes) - pos - 1  # partners after it
+    a = np.repeat(first + pos, later)
+    step = np.arange(len(a)) - np.repeat(np.cumsum(later) - later, later)
+    return a, a + step + 1
+
+
+def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """The reduce side of the shuffle for one key bucket: article pairs that share sentences."""
+    out, b, parts = job["out"], int(job["part"]), job["parts"]
+    rank, shard_of, _row, root = _rank_tables(out)
+    keys, ranks = [], []
+    for p in parts:
+        with np.load(part_path(out, "keys", p, "npz")) as z:
+            lo, hi = z["bounds"][b], z["bounds"][b + 1]
+            k, code = z["keys"][lo:hi], z["code"][lo:hi]
+        r = rank[code >> 32, code & 0xFFFFFFFF] if len(code) else np.zeros(0, np.int64)
+        keys.append(k[r >= 0])
+        ranks.append(r[r >= 0])
+    keys = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    ranks = np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
+    order = np.lexsort((ranks, keys))
+    keys, ranks = keys[order], ranks[order]
+    fresh = np.r_[True, (keys[1:] != keys[:-1]) | (ranks[1:] != ranks[:-1])] if len(keys) else np.zeros(0, bool)
+    keys, ranks = keys[fresh], ranks[fresh]  # a key twice in one article counts once
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, len(keys)])
+    ok = (sizes >= 2) & (sizes <= KEY_MAX_POSTINGS)
+    i, j = _pairs_within_groups(starts[ok], sizes[ok])
+    early, late = ranks[i], ranks[j]  # sorted by rank within a key: the first is the earlier article
+    apart = root[early] != root[late]  # one family is related already, through its origin
+    pair, count = np.unique((late[apart] << 32) | early[apart], return_counts=True)
+    late, early = pair >> 32, pair & 0xFFFFFFFF
+    by_shard = np.argsort(shard_of[late], kind="stable")
+    late, early, count = late[by_shard], early[by_shard], count[by_shard]
+    n_shards = int(shard_of.max()) + 1 if len(shard_of) else 1
+    dest = part_path(out, "candidates", job["part"], "npz")
+    buf = _io.BytesIO()
+    np.savez(buf, late=late, early=early, count=count.astype(np.int32),
+             bounds=np.searchsorted(shard_of[late], np.arange(n_shards + 1)))
+    tmp = atomic_path(dest)
+    tmp.write_bytes(buf.getvalue())
+    commit(tmp, dest)
+    return [dest], {"keys": int(len(keys)), "pairs": int(len(late)), "bytes": len(buf.getvalue())}
+
+
+def _candidate_pairs(out: str | Path, shard: int, buckets: int) -> list[tuple[int, int]]:
+    """(later rank, earlier rank) of the candidate pairs of one shard's articles, summed over the buckets."""
+    late, early, count = [], [], []
+    for b in range(buckets):
+        with np.load(part_path(out, "candidates", f"{b:05d}", "npz")) as z:
+            if shard + 1 >= len(z["bounds"]):
+                continue
+            lo, hi = z["bounds"][shard], z["bounds"][shard + 1]
+            late.append(z["late"][lo:hi])
+            early.append(z["early"][lo:hi])
+            count.append(z["count"][lo:hi])
+    if not late:
+        return []
+    pair, inv = np.unique((np.concatenate(late) << 32) | np.concatenate(early), return_inverse=True)
+    shared = np.bincount(inv.ravel(), weights=np.concatenate(count))
+    keep = shared >= MIN_SHARED_KEYS
+    pair, shared = pair[keep], shared[keep]
+    late, early = pair >> 32, pair & 0xFFFFFFFF
+    order = np.lexsort((early, -shared, late))  # per later article: most shared first, then the earliest
+    late, early = late[order], early[order]
+    first = np.r_[True, late[1:] != late[:-1]] if len(late) else np.zeros(0, bool)
+    place = np.arange(len(late)) - np.maximum.accumulate(np.where(first, np.arange(len(late)), 0))
+    keep = place < MAX_PAIR_CANDIDATES
+    return list(zip(late[keep].tolist(), early[keep].tolist(), strict=True))
+
+
+def _articles_at(out: str | Path, part: str, rows: list[int] | None = None) -> list[Article]:
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(part_path(out, "articles", part))
+    if rows is not None:
+        t = t.take(rows)
+    return [article_from_row(r) for r in t.to_pylist()]
+
+
+def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """Each derived article of one shard against its origin: kind, direction and reused passages."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from ..dedup import relate_pair
+
+    out, part, shard = job["out"], job["part"], int(job["part"])
+    v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["shard", "row"])
+    place = np.stack([v.column("shard").to_numpy(), v.column("row").to_numpy()], 1).tolist()  # by rank
+    v = pq.read_table(part_path(out, "verdicts", "00000"))
+    v = v.filter(pc.and_(pc.equal(v.column("shard"), shard), pc.is_valid(v.column("duplicate_of"))))
+    # ((shard, row) of the earlier article, of the later one, the stream's verdict or None) of each pair
+    todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in v.to_pylist()]
+    todo += [(tuple(place[early]), tuple(place[late]), None)
+             for late, early in _candidate_pairs(out, shard, job.get("buckets", BUCKETS))]
+    wanted: dict[int, set[int]] = {}
+    for early, late, _p in todo:
+        for s, r in (early, late):
+            wanted.setdefault(s, set()).add(r)
+    arts: dict[tuple[int, int], Article] = {}
+    for s, rows in sorted(wanted.items()):
+        rows_sorted = sorted(rows)
+        arts.update(((s, r), a) for r, a in zip(rows_sorted, _articles_at(out, f"{s:05d}", rows_sorted),
+                                                 strict=True))
+    out_rows = []
+    found = 0
+    for early, late, p in sorted(todo, key=lambda t: (t[1], t[0])):
+        origin, derived = arts[early], arts[late]
+        rel = relate_pair(origin, derived, order=lambda a, o=origin.id: 0 if a.id == o else 1)
+        if rel is None:
+            if p is None:  # a candidate the alignment does not confirm is no relation
+                continue
+            # the stream's verdict stands, without passages
+            rel = Relation(origin.id, derived.id, p["relation"], p["score"], [], "stream")
+        else:
+            found += 1
+        out_rows.append({"origin": rel.origin, "derived": rel.derived, "kind": rel.kind, "score": rel.score,
+                         "direction": rel.direction, "passages": _dumps(rel.passages),
+                         "stream_relation": p["relation"] if p else None, "stream_score": p["score"] if p else None})
+    dest = part_path(out, "relations", part)
+    write_parquet(pa.Table.from_pylist(out_rows, schema=_schemas()["relations"]), dest)
+    return [dest], {"relations": len(out_rows), "aligned": found, "pairs": len(todo)}
+
+
+def load_relations(out: str | Path, passages: bool = True) -> list[Relation]:
+    """Every relation under ``out``/relations, in (origin, derived) order."""
+    import pyarrow.parquet as pq
+
+    rels = []
+    for p in sorted((Path(out) / DIRS["relations"]).glob("part-*.parquet")):
+        for r in pq.read_table(p).to_pylist():
+            ps = [Passage(**x) for x in json.loads(r["passages"])] if passages else []
+            for x in ps:
+                x.diff = [tuple(d) for d in x.diff]
+            rels.append(Relation(r["origin"], r["derived"], r["kind"], r["score"], ps, r["direction"]))
+    rels.sort(key=lambda r: (r.origin, r.derived))
+    return rels
+
+
+def cluster_stories(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """Stories over every article in the global order (one task: the clusterer is one pass in time)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..cluster import cluster
+
+    out, parts = job["out"], job["parts"]
+    cols = ["id", "headline", "text", "date", "outlet", "ext_id", "origin", "shard", "row"]
+    by_place: dict[tuple[int, int], Article] = {}
+    for p in parts:
+        for r in pq.read_table(part_path(out, "articles", p), columns=cols).to_pylist():
+            by_place[(r["shard"], r["row"])] = article_from_row(r)
+    v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["shard", "row"]).to_pylist()
+    articles = [by_place[(r["shard"], r["row"])] for r in v]
+    del by_place
+    stories = cluster(articles, load_relations(out, passages=False))
+    rows = [{"id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
+             "key_names": s.key_names, "copies": s.copies, "storyline": s.storyline, "size": len(s.articles),
+             "articles": s.articles} for s in stories]
+    dest = part_path(out, "stories", "00000")
+    write_parquet(pa.Table.from_pylist(rows, schema=_schemas()["stories"]), dest)
+    return [dest], {"stories": len(rows), "articles": len(articles)}
