@@ -37,18 +37,23 @@ post tweet write continue admit acknowledge suggest report confirm deny believe 
 pledge urge stress emphasize emphasise assert contend maintain complain concede recall estimate
 indicate signal hope fear worry agree reveal disclose observe remark testify allege charge caution
 joke quip boast brag mention comment conclude wonder feel call describe accuse criticize criticise
-blame praise dismiss threaten demand propose recommend acknowledge question reiterate repeat
+blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 """.split())
-# Cues strong enough to take a direct quotation with no subject visible in the parse.
-_DIRECT_ONLY = frozenset("say tell add tweet write post continue ask answer reply respond declare".split())
+# Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
+# ("know", "believe") report a clause, never frame a quotation.
+_SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply respond declare announce explain
+argue note post tweet write continue admit acknowledge suggest report confirm deny predict promise pledge urge
+stress emphasize emphasise assert contend maintain complain concede recall observe remark testify allege
+charge caution joke quip boast brag mention comment conclude wonder counter retort lament reiterate repeat
+chant shout yell exclaim read""".split())
 _CUE_FORMS = re.compile(
     r"\b(?:sa(?:y|ys|id|ying)|t(?:ell|ells|old|elling)|add(?:s|ed)?|according|claim|stat(?:e|es|ed)|"
     r"insist|warn|vow|ask|answer|repl|respond|declar|announc|explain|argu|not(?:e|es|ed)|post|tweet|wr(?:ite|ote|itten)|"
     r"admit|acknowledg|suggest|report|confirm|den(?:y|ies|ied)|believ|think|thought|predict|promis|pledg|urg|"
     r"stress|emphasi|assert|contend|maintain|complain|conced|recall|estimat|indicat|signal|hop|fear|worr|agre|"
     r"reveal|disclos|observ|remark|testif|alleg|charg|caution|jok|quip|boast|brag|mention|comment|conclud|"
-    r"wonder|fe(?:el|els|lt)|call|describ|accus|critici|blam|prais|dismiss|threat|demand|propos|recommend|"
+    r"wonder|fe(?:el|els|lt)|chant|shout|reads|yell|exclaim|call|describ|accus|critici|blam|prais|dismiss|threat|demand|propos|recommend|"
     r"question|reiterat|repeat|counter|retort|tout|lament|expect|want|plan|intend|decid|kn(?:ow|ew|own)|doubt|"
     r"f(?:ind|ound)|show)", re.I)
 _OPEN, _CLOSE = "“", "”"
@@ -155,6 +160,8 @@ def quote_spans(text: str) -> list[tuple[int, int, bool]]:
     last_end = 0
     for i, ch in enumerate(text):
         if ch == _OPEN or (ch == '"' and open_at is None):
+            if i and text[i - 1] == "=":  # markup (datetime="…"), not a quotation
+                continue
             if open_at is None or ch == _OPEN:
                 open_at = i
         elif ch == _CLOSE or ch == '"':
@@ -195,6 +202,10 @@ def _is_cue(t: Token) -> bool:
     if lem == "accord" and t.i + 1 < len(t.doc) and t.nbor().lower_ == "to":
         return True
     return t.tag_.startswith("VB") and lem in CUE_LEMMAS
+
+
+def _speech(t: Token) -> bool:
+    return t.tag_.startswith("VB") and lemma(t.text) in _SPEECH
 
 
 def _subject(v: Token) -> Token | None:
@@ -366,24 +377,15 @@ class _Par:
             self.qtok.append((lo, hi) if hi > lo else (0, 0))
 
 
-def _frame_cue(p: _Par, q: int) -> Token | None:
-    """The reporting verb in the frame of quotation q: after it up to the sentence end, or before it
-    from the sentence start, outside every quotation."""
+def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
+    """The reporting verb in the frame of quotation q, outside every quotation: after it up to the
+    sentence end (``“…,” X said``), or before it from the sentence start (``X said: “…”``).
+
+    Also returns where the content starts when the quotation ends a clause that began before it
+    (``Carter placed a note in a “burn bag,” the Times reported``), else None."""
     doc, (qs, qe) = p.doc, p.qtok[q]
     if qs == qe:
         return None
-    nxt = p.qtok[q + 1][0] if q + 1 < len(p.qtok) else len(doc)
-    after = []
-    for t in doc[qe:nxt]:
-        if t.text in ".!?" or t.text == ";":
-            break
-        after.append(t)
-    quote_text = p.text[doc[qs].idx:doc[qe - 1].idx + 1]
-    if after and (after[0].is_punct or quote_text.rstrip("”\"").endswith((",", "?", "!", "—"))) or (
-            after and pos(after[0]) in ("VERB", "PROPN", "PRON", "DET")):
-        for t in after[:12]:
-            if _is_cue(t) and lemma(t.text) != "accord":
-                return t
     prev = p.qtok[q - 1][1] if q > 0 else 0
     before = []
     for t in reversed(doc[prev:qs]):
@@ -391,39 +393,68 @@ def _frame_cue(p: _Par, q: int) -> Token | None:
             break
         before.append(t)
     before.reverse()
+    tail = p.text[before[0].idx:doc[qs].idx].rstrip() if before else ""
+    nxt = p.qtok[q + 1][0] if q + 1 < len(p.qtok) else len(doc)
+    after = []
+    for t in doc[qe:nxt]:
+        if t.text in ".!?;":
+            break
+        after.append(t)
+    inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
+    if after:
+        first = after[0].text
+        ends = inner.endswith((",", "—", "-", "?", "!")) or (inner[-1:].isalnum() and first == ",")
+        if ends:
+            # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
+            for t in after[:12 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
+                if _speech(t) and t.tag_ != "VBG":
+                    lead = None
+                    if before and not tail.endswith((":", ",", "—")):
+                        lead = before[0].idx  # the quotation ends a clause begun before it
+                    return t, lead
+                if pos(t) in ("CCONJ", "ADP", "VERB") or (t.text == "," and t.i > after[0].i + 1):
+                    break  # "…,” but conceded": another clause, not the frame
     if before:
-        tail = p.text[before[0].idx:doc[qs].idx].rstrip()
-        adjacent = _is_cue(before[-1]) and not (before[-1].i > 0 and before[-1].nbor(-1).text == "-")
-        if tail.endswith((":", ",")) or adjacent or tail.endswith(" that"):
+        closes = not after or after[0].is_punct or inner[-1:] in ",.?!—"
+        adjacent = _speech(before[-1]) and not (before[-1].i > 0 and before[-1].nbor(-1).text == "-")
+        if closes and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
             for t in reversed(before):
-                if _is_cue(t):
-                    return t
+                if _speech(t):
+                    return t, None
+        if tail.endswith(":") and 1 < len(before) <= 7 and all(
+                pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") for t in before):
+            return before[-1], None  # "Pew Research: “…”" - the colon is the cue
     return None
+
+
+_CONTINUES = re.compile(r"[.,:]\s*$")
 
 
 def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
     off = p.off
     q = 0
     while q < len(p.qtok):
-        cue = _frame_cue(p, q)
+        framed = _frame_cue(p, q)
         qs_char, qe_char, _ = p.quotes[q]
-        if cue is None:
+        if framed is None:
             # a mid-clause fragment ("described it as a “unique country”") is left to the verb rules
             q += 1
             continue
-        pieces = [(off + qs_char, off + qe_char)]
+        cue, lead = framed
+        pieces = [(off + (qs_char if lead is None else lead), off + qe_char)]
         used.add(cue.i)
         r = q + 1
         while r < len(p.qtok) and _frame_cue(p, r) is None:
-            # a following quotation with no cue of its own continues the same statement
+            # a following quotation with no cue of its own continues the statement when only the
+            # frame stands between them: “…,” X said. “…” / “…,” X said, “…”
             gap = p.text[p.quotes[r - 1][1]:p.quotes[r][0]]
-            if cue.idx < p.quotes[r - 1][1] + 0 and not re.search(r"[.,]\s*$", gap.strip() + " ") and gap.strip():
+            if not _CONTINUES.search(gap) or len(re.findall(r"[.!?:]\s", gap.strip() + " ")) > 1:
                 break
-            if re.search(r"\b(?:but|and|or|as|a|the|of|to|for)\s*$", p.text[:p.quotes[r][0]]):
-                break  # a quoted fragment inside the next clause, not a continuation
+            if not (p.quotes[r - 1][1] <= cue.idx < p.quotes[r][0]) and gap.strip():
+                break  # text other than the frame between two quotations: a new clause
             pieces.append((off + p.quotes[r][0], off + p.quotes[r][1]))
             r += 1
-        att = Attribution(pieces, "direct", (off + cue.idx, off + cue.idx + len(cue)))
+        att = Attribution(pieces, "direct" if lead is None else "mixed", (off + cue.idx, off + cue.idx + len(cue)))
         subj = _subject(cue)
         if subj is None or p.in_quote[subj.i]:
             subj = _frame_subject(p, cue)
@@ -515,6 +546,12 @@ def _announces(p: _Par, used: set[int]) -> Attribution | None:
     return None
 
 
+def _frame_closes(text: str, quote_end: int) -> bool:
+    """Whether only a short frame ("he said.") follows the paragraph's last quotation."""
+    rest = text[quote_end:].strip()
+    return len(rest) <= 60 and (rest.endswith(".") or not rest)
+
+
 def _next_par_start(text: str, at: int) -> int:
     while at < len(text) and text[at] in "\n\r \t":
         at += 1
@@ -566,24 +603,25 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
                 chunks.append(text[ps + rs:ps + re_])
     results = [Parsed([], []) for _ in texts]
     # text index -> (attribution waiting for the next paragraph's quotation, end of its paragraph)
-    cont: dict[int, tuple[Attribution, int]] = {}
+    cont: dict[int, tuple[Attribution, int, bool]] = {}  # ..., whether its quotation is still open
     for (n, off, ps, pe), chunk, doc in zip(jobs, chunks, nlp().pipe(chunks, batch_size=batch_size), strict=True):
         text = texts[n]
         quotes = quote_spans(chunk)
         p = _Par(doc, off, quotes, chunk)
         found: list[Attribution] = []
         waiting = cont.pop(n, None)
-        prev = None
+        prev, open_before = None, False
         if waiting is not None and off == ps and _next_par_start(text, waiting[1]) == ps:
-            prev = waiting[0]
+            prev, open_before = waiting[0], waiting[2]
         start_q = 0
-        if prev is not None and quotes and quotes[0][0] == 0 and _frame_cue(p, 0) is None:
+        if (prev is not None and quotes and quotes[0][0] == 0 and _frame_cue(p, 0) is None and prev.kind == "direct"
+                and (open_before or quotes[0][1] >= len(chunk.rstrip()))):
             # "“…" continued from the paragraph before, or announced by "X said:" ending it
             if not prev.content:
                 found.append(prev)
             prev.content.append((off + quotes[0][0], off + quotes[0][1]))
             if not quotes[0][2]:
-                cont[n] = (prev, pe)
+                cont[n] = (prev, pe, True)
             start_q = 1
         used: set[int] = set()
         if start_q:
@@ -593,12 +631,15 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
         sub.qtok = p.qtok[start_q:]
         _direct(sub, used, found)
         ends_par = off + len(chunk) >= len(text[:pe].rstrip())
-        if (ends_par and found and found[-1].kind == "direct" and quotes and not quotes[-1][2]
-                and found[-1].content[-1][1] == off + quotes[-1][1]):
-            cont[n] = (found[-1], pe)
+        if (ends_par and found and found[-1].kind == "direct" and quotes
+                and found[-1].content[-1][1] == off + quotes[-1][1]
+                and (not quotes[-1][2] or _frame_closes(chunk, quotes[-1][1]))):
+            # an open quotation continues in the next paragraph; a closed one ending "…,” X said."
+            # is often followed by a paragraph that is all quotation, of the same statement
+            cont[n] = (found[-1], pe, not quotes[-1][2])
         intro = _announces(p, used) if ends_par else None
         if intro is not None:
-            cont[n] = (intro, pe)
+            cont[n] = (intro, pe, True)
         _verbal(p, used, found)
         found.sort(key=lambda a: a.span)
         results[n].attributions.extend(found)
