@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 from ..model import Article, Quote
 from .extract import Attribution, Parsed, extract_many, quote_spans
-from .speakers import SpeakerIndex, resolve_article
+from .speakers import SpeakerIndex, resolve_article, speaker_table
 
-__all__ = ["Attribution", "SpeakerIndex", "attribute", "attribute_batch", "attribute_texts", "quote_spans"]
+__all__ = ["Attribution", "SpeakerIndex", "attribute", "attribute_batch", "attribute_texts", "quote_spans",
+           "speaker_table"]
 
 
 def attribute_texts(texts: Sequence[str]) -> tuple[list[Parsed], SpeakerIndex]:
@@ -34,7 +35,9 @@ def _quotes(article: Article, p: Parsed, index: SpeakerIndex) -> list[Quote]:
     for a in p.attributions:
         start, end = a.span
         text = " … ".join(article.text[s:e] for s, e in a.content)
-        out.append(Quote(article.id, (start, end), a.kind, text, a.cue, a.source, index.canonical(a.speaker)))
+        speaker = index.canonical(a.speaker)
+        kind = index.people[speaker].kind if speaker in index.people else (a.speaker_kind if speaker else None)
+        out.append(Quote(article.id, (start, end), a.kind, text, a.cue, a.source, speaker, a.speaker, kind))
     return out
 
 

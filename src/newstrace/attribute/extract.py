@@ -77,6 +77,7 @@ class Attribution:
     descriptor: frozenset[str] = field(default_factory=frozenset)  # lemmas of the source description
     speaker: str | None = None
     speaker_kind: str = "person"  # person or organisation
+    source_text: str = ""
 
     @property
     def span(self) -> tuple[int, int]:
@@ -171,7 +172,8 @@ def quote_spans(text: str) -> list[tuple[int, int, bool]]:
                 open_at, last_end = None, i + 1
             elif ch == _CLOSE:
                 # orphan closing mark: the quote opened at the start of this sentence
-                start = max(last_end, *(text.rfind(p, last_end, i) + 2 for p in (". ", "? ", "! ")))
+                ends = [k + 2 for p in (". ", "? ", "! ") if (k := text.rfind(p, last_end, i)) >= 0]
+                start = max([last_end, *ends])
                 while start < i and text[start] in " \t":
                     start += 1
                 if i - start > 8:
@@ -229,7 +231,7 @@ def _frame_subject(p: _Par, cue: Token) -> Token | None:
         if p.in_quote[t.i]:
             break
         if pos(t) in ("PROPN", "NOUN", "PRON") and t.dep_ not in ("pobj", "dobj", "npadvmod"):
-            while t.dep_ in ("compound", "flat") and t.head.i != t.i:
+            while t.dep_ in ("compound", "flat") and t.head.i not in (t.i, cue.i):
                 t = t.head
             return t
     return None
@@ -312,9 +314,9 @@ def _name_at(t: Token) -> tuple[int, int] | None:
     while hi + 1 < len(doc) and pos(doc[hi + 1]) == "PROPN" and doc[hi].whitespace_:
         hi += 1
     # a title is not the name: "President Vladimir Putin" -> "Vladimir Putin"
-    while lo < hi and doc[lo].lower_.rstrip(".") in _PERSON_TITLES:
+    while lo <= hi and doc[lo].lower_.rstrip(".") in _PERSON_TITLES:
         lo += 1
-    return lo, hi + 1
+    return (lo, hi + 1) if lo <= hi else None
 
 
 def _label(doc: Doc, lo: int, hi: int) -> str:
@@ -330,6 +332,7 @@ def _label(doc: Doc, lo: int, hi: int) -> str:
 def _fill_source(att: Attribution, subj: Token, off: int, skip: Sequence[bool] = ()) -> None:
     s, e = _np(subj, skip)
     att.source = (off + s, off + e)
+    att.source_text = subj.doc.text[s:e]
     att.head, att.head_pos = subj.text, pos(subj)
     doc = subj.doc
     span = _name_at(subj)
@@ -359,6 +362,29 @@ def mentions(doc: Doc, off: int) -> list[Mention]:
             root = doc[hi - 1]
             out.append(Mention(off + doc[lo].idx, doc[lo:hi].text, label, _descriptor(root, span)))
         i = max(hi, i + 1)
+    return out
+
+
+_CAP_RUN = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)+")
+_LEADING = frozenset("the a an in on at but and as after before when while for with from by of this that".split())
+
+
+def regex_mentions(text: str) -> list[Mention]:
+    """People named in sentences the parser did not see: runs of capitalised words, leading titles
+    and nationality words kept as the description ("Russian President Vladimir Putin")."""
+    out = []
+    for m in _CAP_RUN.finditer(text):
+        words = m.group(0).split()
+        at, desc = m.start(), set()
+        while words and (words[0].lower().rstrip(".") in _PERSON_TITLES or words[0].lower() in _LEADING
+                         or words[0].endswith(("ian", "ese", "ish", "ean", "ic")) or words[0].isupper()):
+            desc.add(lemma(words[0].lower().rstrip(".")))
+            at = text.index(words[1], at + len(words[0])) if len(words) > 1 else at
+            words = words[1:]
+        name = " ".join(w.rstrip(".,’'s") if i == len(words) - 1 else w for i, w in enumerate(words))
+        if 2 <= len(words) <= 3 and not {w.lower() for w in words} & _ORG_WORDS and all(
+                w[:1].isupper() and w.rstrip(".’'s").isalpha() for w in words):
+            out.append(Mention(at, name, "PERSON", frozenset(desc)))
     return out
 
 
@@ -412,8 +438,8 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                     if before and not tail.endswith((":", ",", "—")):
                         lead = before[0].idx  # the quotation ends a clause begun before it
                     return t, lead
-                if pos(t) in ("CCONJ", "ADP", "VERB") or (t.text == "," and t.i > after[0].i + 1):
-                    break  # "…,” but conceded": another clause, not the frame
+                if pos(t) in ("CCONJ", "VERB"):
+                    break  # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame
     if before:
         closes = not after or after[0].is_punct or inner[-1:] in ",.?!—"
         adjacent = _speech(before[-1]) and not (before[-1].i > 0 and before[-1].nbor(-1).text == "-")
@@ -423,7 +449,10 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                     return t, None
         if tail.endswith(":") and 1 < len(before) <= 7 and all(
                 pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") for t in before):
-            return before[-1], None  # "Pew Research: “…”" - the colon is the cue
+            # "Pew Research: “…”": the colon is the cue, or a verb of saying the tagger took for a noun
+            # ("Mykhailo Polyak tweets: “…”")
+            said = before[-2] if len(before) > 2 and lemma(before[-2].text) in _SPEECH else before[-1]
+            return said, None
     return None
 
 
@@ -444,11 +473,11 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
         pieces = [(off + (qs_char if lead is None else lead), off + qe_char)]
         used.add(cue.i)
         r = q + 1
-        while r < len(p.qtok) and _frame_cue(p, r) is None:
+        while r < len(p.qtok) and (_frame_cue(p, r) or (cue, None))[0].i == cue.i:
             # a following quotation with no cue of its own continues the statement when only the
             # frame stands between them: “…,” X said. “…” / “…,” X said, “…”
             gap = p.text[p.quotes[r - 1][1]:p.quotes[r][0]]
-            if not _CONTINUES.search(gap) or len(re.findall(r"[.!?:]\s", gap.strip() + " ")) > 1:
+            if gap.strip() and (not _CONTINUES.search(gap) or len(re.findall(r"[.!?:]\s", gap.strip() + " ")) > 1):
                 break
             if not (p.quotes[r - 1][1] <= cue.idx < p.quotes[r][0]) and gap.strip():
                 break  # text other than the frame between two quotations: a new clause
@@ -491,13 +520,15 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
         if v.i in used or p.in_quote[v.i] or not _is_cue(v):
             continue
         if lemma(v.text) == "accord":
+            # "…, according to X." / "According to X, …": the rest of the sentence is the content
             to = v.nbor()
             pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
-            head = v.head
-            if pobj is None or head.i == v.i:
+            if pobj is None:
                 continue
-            skip = {t.i for t in v.subtree}
-            toks = [t for t in head.subtree if t.i not in skip]
+            sent = v.sent
+            src_end = max(t.i for t in pobj.subtree) + 1
+            toks = list(doc[sent.start:v.i]) if v.i > sent.start else list(doc[src_end:sent.end])
+            toks = [t for t in toks if not (t.is_punct and t.text in ",.")] or toks
             att = Attribution([], "indirect", (off + v.idx, off + to.idx + len(to)))
             _fill_source(att, pobj, off)
         else:
@@ -644,4 +675,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
         found.sort(key=lambda a: a.span)
         results[n].attributions.extend(found)
         results[n].mentions.extend(mentions(doc, off))
+    for n, text in enumerate(texts):
+        parsed_at = {m.start for m in results[n].mentions}
+        results[n].mentions.extend(m for m in regex_mentions(text) if m.start not in parsed_at)
     return results

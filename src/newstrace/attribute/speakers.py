@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from ..model import Quote
 from .extract import Attribution, Mention
 
 _PRONOUNS = {"he", "she", "him", "her", "i", "we", "they", "it", "you"}
@@ -67,32 +68,43 @@ def resolve_article(atts: list[Attribution], mentions: list[Mention]) -> None:
             continue
         at = att.source[0]
         head = att.head.lower()
-        if att.mention and att.mention_label in ("PERSON", "ORG") or att.mention_label == "GPE" and att.head_pos == "PROPN":
-            att.speaker = strip_title(att.mention or "")
-            if att.mention_label != "PERSON" and fold(att.speaker.split()[-1] if att.speaker else "") not in surnames:
-                att.speaker_kind = "organisation"
+        if att.mention:
+            att.speaker = strip_title(att.mention)
+            # one word ("Moscow", "Zelenskyy"): a person when the article names a person so
+            person = att.mention_label == "PERSON" or fold(att.speaker.split()[-1] if att.speaker else "") in surnames
+            att.speaker_kind = "person" if person else "organisation"
         elif head in _PRONOUNS:
-            want = "PERSON" if head in _PERSONAL else None
-            att.speaker = _previous_speaker(atts[:i], mentions, at, want)
-        elif att.head_pos == "PROPN":
-            att.speaker = strip_title(_text_name(att))
+            personal = head in _PERSONAL
+            att.speaker = _previous_speaker(atts[:i], mentions, at, "person" if personal else "organisation")
+            att.speaker_kind = "person" if personal else next(
+                (p.speaker_kind for p in reversed(atts[:i]) if p.speaker == att.speaker), "organisation")
         else:
             att.speaker = _by_description(att, mentions, at)
-            if att.speaker is None and att.mention is None and att.head_pos == "NOUN" and att.source:
-                att.speaker_kind = "organisation"  # "Ukraine's general staff", "the ministry"
-                att.speaker = None
+            name = re.sub(r"^(?:the|a|an)\s+", "", att.source_text, flags=re.I).strip(" ,")
+            if att.speaker is None and _ORG_HEAD.search(att.head.lower()) and " " in name:
+                # a named body ("Ukraine's general staff", "the fire department"), not "the company"
+                att.speaker_kind = "organisation"
+                att.speaker = name
+
+
+_ORG_HEAD = re.compile(r"^(?:staff|ministry|government|kremlin|command|military|army|office|department|agency|"
+                       r"council|committee|commission|court|police|service|administration|campaign|company|"
+                       r"party|embassy|white house|spokes\w*)$")
 
 
 def _text_name(att: Attribution) -> str:
     return att.mention or att.head
 
 
-def _previous_speaker(before: list[Attribution], mentions: list[Mention], at: int, want: str | None) -> str | None:
+def _previous_speaker(before: list[Attribution], mentions: list[Mention], at: int, want: str) -> str | None:
+    """The speaker of the closest attribution before (of the kind a pronoun asks: "he" a person, "it" an
+    organisation), else the closest name of that kind before."""
     for prev in reversed(before):
-        if prev.speaker and (want is None or prev.speaker_kind == "person"):
+        if prev.speaker and prev.speaker_kind == want:
             return prev.speaker
+    label = "PERSON" if want == "person" else "ORG"
     for m in reversed(mentions):
-        if m.start < at and (want is None or m.label == want):
+        if m.start < at and m.label == label:
             return strip_title(m.name)
     return None
 
@@ -136,6 +148,7 @@ class SpeakerIndex:
     def __init__(self) -> None:
         self.people: dict[str, Person] = {}
         self._map: dict[str, str] = {}
+        self._by_key: dict[str, str] = {}  # folded surname -> canonical full name
 
     def build(self, names: Iterable[tuple[str, str]]) -> SpeakerIndex:
         """names: (surface name, kind) pairs, one per mention."""
@@ -163,6 +176,7 @@ class SpeakerIndex:
                     merged[k] = (k2, r)
                     break
         canon_of_key = {k: full[k].most_common(1)[0][0] for k in full}
+        self._by_key = dict(canon_of_key)
         for (n, k), c in counts.items():
             parts = n.split()
             key = fold(parts[-1]) if parts else ""
@@ -184,8 +198,36 @@ class SpeakerIndex:
         return self
 
     def canonical(self, name: str | None) -> str | None:
-        """The canonical name for a surface name (itself when unknown)."""
+        """The canonical name for a surface name; an unseen spelling of a known surname ("Zelensky")
+        goes to that person, anything else unknown is itself."""
         if not name:
             return None
         n = strip_title(name)
-        return self._map.get(n, n)
+        if n in self._map:
+            return self._map[n]
+        parts = n.split()
+        key = fold(parts[-1]) if parts else ""
+        canon = self._by_key.get(key)
+        if canon and (len(parts) == 1 or canon.split()[0] == parts[0]):
+            return canon
+        return n
+
+
+def speaker_table(quotes: Iterable[Quote]) -> list[Person]:
+    """One entry per canonical speaker of the quotes, with the spellings its quotes use; a spelling
+    whose surname does not fold to the canonical one is flagged as a probable misspelling."""
+    people: dict[str, Person] = {}
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for q in quotes:
+        if not q.speaker:
+            continue
+        p = people.setdefault(q.speaker, Person(q.speaker, "person", Counter(), {}))
+        mention = q.mention or q.speaker
+        p.variants[mention] += 1
+        kinds[q.speaker][q.speaker_kind or "person"] += 1
+        canon_key, key = fold(q.speaker.split()[-1]), fold(mention.split()[-1]) if mention.split() else ""
+        if key and key != canon_key:
+            p.flagged[mention] = f"probable misspelling of {q.speaker}"
+    for name, p in people.items():
+        p.kind = kinds[name].most_common(1)[0][0]
+    return sorted(people.values(), key=lambda p: (-sum(p.variants.values()), p.name))
