@@ -17,7 +17,7 @@ Rules, in order:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -244,7 +244,7 @@ def _span_of(tokens: Iterable[Token]) -> tuple[int, int] | None:
     return min(t.idx for t in toks), max(t.idx + len(t) for t in toks)
 
 
-def _np(t: Token, skip: Sequence[bool] = ()) -> tuple[int, int]:
+def _np(t: Token, skip: Sequence[bool] = ()) -> tuple[int, int] | None:
     """The noun phrase a source head stands for, without a trailing comma, quotations or the cue."""
     sub = {x.i for x in t.subtree if not (skip and skip[x.i]) and not (x.i != t.i and _is_cue(x) and x.head.i == t.i)}
     lo = hi = t.i
@@ -257,9 +257,7 @@ def _np(t: Token, skip: Sequence[bool] = ()) -> tuple[int, int]:
         toks.pop()
     while toks and toks[0].is_punct and toks[0] is not t:
         toks.pop(0)
-    span = _span_of(toks)
-    assert span is not None
-    return span
+    return _span_of(toks)
 
 
 def _trim(doc_text: str, a: int, b: int) -> tuple[int, int]:
@@ -329,10 +327,13 @@ def _label(doc: Doc, lo: int, hi: int) -> str:
     return "NAME"  # a single word: a surname, a place or an organisation; resolution decides
 
 
-def _fill_source(att: Attribution, subj: Token, off: int, skip: Sequence[bool] = ()) -> None:
-    s, e = _np(subj, skip)
-    att.source = (off + s, off + e)
-    att.source_text = subj.doc.text[s:e]
+def _fill_source(att: Attribution, subj: Token, p: _Par, skip: Sequence[bool] = ()) -> None:
+    np_span = _np(subj, skip)
+    if np_span is None:  # a whitespace token taken for the subject: no source
+        return
+    s, e = np_span
+    att.source = (p.at(s), p.at(e))
+    att.source_text = p.orig[p.conv(s):p.conv(e)]
     att.head, att.head_pos = subj.text, pos(subj)
     doc = subj.doc
     span = _name_at(subj)
@@ -347,7 +348,7 @@ def _fill_source(att: Attribution, subj: Token, off: int, skip: Sequence[bool] =
     att.descriptor = _descriptor(subj, span) | {lemma(subj.text)}
 
 
-def mentions(doc: Doc, off: int) -> list[Mention]:
+def mentions(doc: Doc, p: _Par) -> list[Mention]:
     """Named people and organisations of a parsed text, with their descriptions."""
     out = []
     i = 0
@@ -360,7 +361,7 @@ def mentions(doc: Doc, off: int) -> list[Mention]:
         label = _label(doc, lo, hi)
         if label != "NAME" and hi > lo:
             root = doc[hi - 1]
-            out.append(Mention(off + doc[lo].idx, doc[lo:hi].text, label, _descriptor(root, span)))
+            out.append(Mention(p.at(doc[lo].idx), doc[lo:hi].text, label, _descriptor(root, span)))
         i = max(hi, i + 1)
     return out
 
@@ -389,10 +390,15 @@ def regex_mentions(text: str) -> list[Mention]:
 
 
 class _Par:
-    """One parsed paragraph: its doc, offset and quotations (as token index ranges)."""
+    """One parsed stretch of text: its doc, where it starts in the article, its quotations (in the
+    parsed text and as token ranges), and the map from the parsed text back to the original."""
 
-    def __init__(self, doc: Doc, off: int, quotes: list[tuple[int, int, bool]], text: str) -> None:
+    def __init__(self, doc: Doc, off: int, quotes: list[tuple[int, int, bool]], text: str,
+                 orig: str | None = None, regions: Sequence[tuple[int, int, int, int]] = ()) -> None:
         self.doc, self.off, self.quotes, self.text = doc, off, quotes, text  # doc.text re-joins: keep it
+        self.orig = text if orig is None else orig
+        self.regions = list(regions)  # (parsed start, parsed end, original start, original end)
+        self._starts = [r[0] for r in self.regions]
         self.in_quote = [False] * len(doc)
         self.qtok: list[tuple[int, int]] = []
         starts = [t.idx for t in doc]
@@ -401,6 +407,55 @@ class _Par:
             for i in range(lo, hi):
                 self.in_quote[i] = True
             self.qtok.append((lo, hi) if hi > lo else (0, 0))
+
+    def conv(self, x: int) -> int:
+        """An offset in the parsed text as an offset in the original stretch."""
+        k = bisect_right(self._starts, x) - 1
+        if k < 0:
+            return x
+        ps, pe, os_, oe = self.regions[k]
+        return os_ + min(x - ps, oe - os_) if x < pe else x - pe + oe
+
+    def at(self, x: int) -> int:
+        """An offset in the parsed text as an offset in the article."""
+        return self.off + self.conv(x)
+
+
+_STAND_IN = "It is so"
+
+
+def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tuple[int, int, bool]],
+                                                                     list[tuple[int, int, int, int]]]:
+    """The text to parse: the words of each long quotation replaced by one stand-in word, its marks and
+    closing punctuation kept. The parser needs the frame (who said it, how), not the quotation's own
+    grammar, and quotations are half of the text that carries attributions; short quotations stay, as
+    they are part of the sentence around them.
+
+    Returns the text, the quotations in it, and the replaced regions (parsed start, parsed end,
+    original start, original end) for :meth:`_Par.conv`."""
+    out, new_quotes, regions = [], [], []
+    at = shift = 0
+    for qs, qe, closed in quotes:
+        body = text[qs:qe]
+        if len(body.split()) < 8:
+            out.append(text[at:qe])
+            new_quotes.append((qs + shift, qe + shift, closed))
+            at = qe
+            continue
+        start = qs + 1 if body[0] in _QUOTE_CHARS else qs
+        end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
+        while end > start and text[end - 1] in ",.?!;:—–-":
+            end -= 1
+        out.append(text[at:start])
+        p_qs, p_start = qs + shift, start + shift
+        out.append(_STAND_IN)
+        regions.append((p_start, p_start + len(_STAND_IN), start, end))
+        shift += len(_STAND_IN) - (end - start)
+        out.append(text[end:qe])
+        new_quotes.append((p_qs, qe + shift, closed))
+        at = qe
+    out.append(text[at:])
+    return "".join(out), new_quotes, regions
 
 
 def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
@@ -460,7 +515,6 @@ _CONTINUES = re.compile(r"[.,:]\s*$")
 
 
 def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
-    off = p.off
     q = 0
     while q < len(p.qtok):
         framed = _frame_cue(p, q)
@@ -470,7 +524,7 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
             q += 1
             continue
         cue, lead = framed
-        pieces = [(off + (qs_char if lead is None else lead), off + qe_char)]
+        pieces = [(p.at(qs_char if lead is None else lead), p.at(qe_char))]
         used.add(cue.i)
         r = q + 1
         while r < len(p.qtok) and (_frame_cue(p, r) or (cue, None))[0].i == cue.i:
@@ -481,14 +535,14 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 break
             if not (p.quotes[r - 1][1] <= cue.idx < p.quotes[r][0]) and gap.strip():
                 break  # text other than the frame between two quotations: a new clause
-            pieces.append((off + p.quotes[r][0], off + p.quotes[r][1]))
+            pieces.append((p.at(p.quotes[r][0]), p.at(p.quotes[r][1])))
             r += 1
-        att = Attribution(pieces, "direct" if lead is None else "mixed", (off + cue.idx, off + cue.idx + len(cue)))
+        att = Attribution(pieces, "direct" if lead is None else "mixed", (p.at(cue.idx), p.at(cue.idx + len(cue))))
         subj = _subject(cue)
         if subj is None or p.in_quote[subj.i]:
             subj = _frame_subject(p, cue)
         if subj is not None and not p.in_quote[subj.i]:
-            _fill_source(att, subj, off, p.in_quote)
+            _fill_source(att, subj, p, p.in_quote)
         out.append(att)
         q = r
 
@@ -514,7 +568,7 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
 
 
 def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
-    doc, off = p.doc, p.off
+    doc = p.doc
     taken = [a.span for a in out]
     for v in doc:
         if v.i in used or p.in_quote[v.i] or not _is_cue(v):
@@ -529,15 +583,15 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             src_end = max(t.i for t in pobj.subtree) + 1
             toks = list(doc[sent.start:v.i]) if v.i > sent.start else list(doc[src_end:sent.end])
             toks = [t for t in toks if not (t.is_punct and t.text in ",.")] or toks
-            att = Attribution([], "indirect", (off + v.idx, off + to.idx + len(to)))
-            _fill_source(att, pobj, off)
+            att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
+            _fill_source(att, pobj, p)
         else:
             toks = _content_tokens(v, p)
             subj = _subject(v)
             if not toks or subj is None or p.in_quote[subj.i]:
                 continue
-            att = Attribution([], "indirect", (off + v.idx, off + v.idx + len(v)))
-            _fill_source(att, subj, off)
+            att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
+            _fill_source(att, subj, p)
         span = _span_of(toks)
         if span is None:
             continue
@@ -550,7 +604,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 a, b = min(a, qs), max(b, qe)
         if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
             b += 1
-        content = (off + a, off + b)
+        content = (p.at(a), p.at(b))
         if any(s < content[1] and content[0] < e for s, e in taken):
             continue
         att.content = [content]
@@ -569,10 +623,10 @@ def _announces(p: _Par, used: set[int]) -> Attribution | None:
             return None
         if t.i not in used and _is_cue(t) and lemma(t.text) != "accord":
             used.add(t.i)
-            att = Attribution([], "direct", (p.off + t.idx, p.off + t.idx + len(t)))
+            att = Attribution([], "direct", (p.at(t.idx), p.at(t.idx + len(t))))
             subj = _subject(t) or _frame_subject(p, t)
             if subj is not None:
-                _fill_source(att, subj, p.off)
+                _fill_source(att, subj, p)
             return att
     return None
 
@@ -635,10 +689,11 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
     results = [Parsed([], []) for _ in texts]
     # text index -> (attribution waiting for the next paragraph's quotation, end of its paragraph)
     cont: dict[int, tuple[Attribution, int, bool]] = {}  # ..., whether its quotation is still open
-    for (n, off, ps, pe), chunk, doc in zip(jobs, chunks, nlp().pipe(chunks, batch_size=batch_size), strict=True):
+    shrunk = [shrink(c, quote_spans(c)) for c in chunks]
+    docs = nlp().pipe((t for t, _q, _r in shrunk), batch_size=batch_size)
+    for (n, off, ps, pe), chunk, (ptext, quotes, regions), doc in zip(jobs, chunks, shrunk, docs, strict=True):
         text = texts[n]
-        quotes = quote_spans(chunk)
-        p = _Par(doc, off, quotes, chunk)
+        p = _Par(doc, off, quotes, ptext, chunk, regions)
         found: list[Attribution] = []
         waiting = cont.pop(n, None)
         prev, open_before = None, False
@@ -646,11 +701,11 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
             prev, open_before = waiting[0], waiting[2]
         start_q = 0
         if (prev is not None and quotes and quotes[0][0] == 0 and _frame_cue(p, 0) is None and prev.kind == "direct"
-                and (open_before or quotes[0][1] >= len(chunk.rstrip()))):
+                and (open_before or quotes[0][1] >= len(ptext.rstrip()))):
             # "“…" continued from the paragraph before, or announced by "X said:" ending it
             if not prev.content:
                 found.append(prev)
-            prev.content.append((off + quotes[0][0], off + quotes[0][1]))
+            prev.content.append((p.at(quotes[0][0]), p.at(quotes[0][1])))
             if not quotes[0][2]:
                 cont[n] = (prev, pe, True)
             start_q = 1
@@ -658,13 +713,13 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
         if start_q:
             used.update(range(p.qtok[0][0], p.qtok[0][1]))
         sub = _Par.__new__(_Par)
-        sub.doc, sub.off, sub.quotes, sub.in_quote, sub.text = doc, off, quotes[start_q:], p.in_quote, chunk
-        sub.qtok = p.qtok[start_q:]
+        sub.__dict__.update(p.__dict__)
+        sub.quotes, sub.qtok = quotes[start_q:], p.qtok[start_q:]
         _direct(sub, used, found)
         ends_par = off + len(chunk) >= len(text[:pe].rstrip())
         if (ends_par and found and found[-1].kind == "direct" and quotes
-                and found[-1].content[-1][1] == off + quotes[-1][1]
-                and (not quotes[-1][2] or _frame_closes(chunk, quotes[-1][1]))):
+                and found[-1].content[-1][1] == p.at(quotes[-1][1])
+                and (not quotes[-1][2] or _frame_closes(ptext, quotes[-1][1]))):
             # an open quotation continues in the next paragraph; a closed one ending "…,” X said."
             # is often followed by a paragraph that is all quotation, of the same statement
             cont[n] = (found[-1], pe, not quotes[-1][2])
@@ -674,7 +729,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
         _verbal(p, used, found)
         found.sort(key=lambda a: a.span)
         results[n].attributions.extend(found)
-        results[n].mentions.extend(mentions(doc, off))
+        results[n].mentions.extend(mentions(doc, p))
     for n, text in enumerate(texts):
         parsed_at = {m.start for m in results[n].mentions}
         results[n].mentions.extend(m for m in regex_mentions(text) if m.start not in parsed_at)
