@@ -389,19 +389,18 @@ def _open_out(path: str):
 @click.option("--speaker", default=None, help="Only quotes whose speaker (or its spelling) contains this.")
 @click.option("--story", default=None, help="Only quotes of this story (id or id prefix).")
 @click.option("--json", "as_json", is_flag=True, help="Print stored quotes as JSON.")
+@click.option("--workers", "-j", type=int, default=1, show_default=True,
+              help="Batch mode: processes that parse (each loads the spaCy model).")
 @click.pass_obj
 def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None, story: str | None,
-               as_json: bool) -> None:
+               as_json: bool, workers: int) -> None:
     """Quotes and reported statements with their speakers.
 
     With IN.jsonl (batch mode, no store): one line per attribution, {"doc_id", "content", "source",
     "cue", "speaker", "kind", "pieces"}, offsets being Python string offsets into the input "text"
     ("pieces": the quotations of a statement split by its frame). Without it: the quotes in the store.
     """
-    from .attribute import attribute_batch
-    from .clean import to_raw
-    from .pipeline import process
-    from .read.jsonl import row_to_article
+    from .attribute.batch import quote_rows
 
     if input_path is None:
         with c.store(readonly=True) as store:
@@ -423,55 +422,17 @@ def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None,
             c.out.print(t)
         return
 
-    def span(a, pair):
-        return [to_raw(a, pair[0]), to_raw(a, pair[1])] if pair else None
-
     n = 0
-    chunk: list[tuple[Any, Any]] = []
-
-    def flush(out) -> int:
-        # one parser stream per chunk: spaCy's pipe is much faster on batches than text by text
-        arts = [a for _row, a in chunk]
-        by_article: dict[str, list[Any]] = {}
-        for q in attribute_batch(arts):
-            by_article.setdefault(q.article, []).append(q)
-        written = 0
-        for row, a in chunk:
-            for q in by_article.get(a.id, []):
-                if speaker and not (q.speaker and speaker.lower() in q.speaker.lower()):
-                    continue
-                pieces = [span(a, p) for p in _pieces(a.text, q)]
-                out.write(json.dumps({"doc_id": row["id"], "content": span(a, q.content), "source": span(a, q.source),
-                                      "cue": span(a, q.cue), "speaker": q.speaker, "kind": q.kind, "pieces": pieces},
-                                     ensure_ascii=False) + "\n")
-                written += 1
-        chunk.clear()
-        return written
-
     with _open_out(output) as out, _progress(c, "quotes") as advance:
-        for row in read_rows_any(c, input_path):
-            a = row_to_article(row, input_path, str(row.get("id")), None)
-            advance(1)
-            if a is None:
-                continue
-            chunk.append((row, process(a)))
-            if len(chunk) >= 64:
-                n += flush(out)
-        n += flush(out)
+        for read, lines in quote_rows(read_rows_any(c, input_path), input_path, workers=workers):
+            advance(read)
+            for line in lines:
+                if speaker and not (line["speaker"] and speaker.lower() in line["speaker"].lower()):
+                    continue
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                n += 1
     if not c.quiet:
         c.err.print(f"quotes: {n} attributions", highlight=False)
-
-
-def _pieces(text: str, q: Any) -> list[tuple[int, int]]:
-    """The pieces of an attribution's content: its quotations when the frame splits it, else the span."""
-    pieces, at = [], q.content[0]
-    for part in q.text.split(" … "):
-        i = text.find(part, at, q.content[1])
-        if i < 0:
-            return [q.content]
-        pieces.append((i, i + len(part)))
-        at = i + len(part)
-    return pieces
 
 
 @main.command("speakers")
