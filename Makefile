@@ -27,6 +27,7 @@ test: setup lint
 	$(BIN)/python -m pytest -q
 
 eval: setup
+	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python eval/run_eval.py --shared $(SHARED)
 
 bench: setup

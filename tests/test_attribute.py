@@ -149,3 +149,36 @@ def test_quotes_query_by_speaker_and_story(seed_store):
     story = next(s for s in seed_store.load_analysis().stories if len(s.articles) == 3)
     in_story = seed_store.quotes(story=story.id[:6])
     assert in_story and {q.article for q in in_story} <= set(story.articles)
+
+
+def test_organisations_are_one_entry_whatever_the_word_order():
+    index = SpeakerIndex().build([("Ukrainian armed forces' general staff", "organisation"),
+                                  ("general staff of the Ukrainian Armed Forces", "organisation"),
+                                  ("the Kremlin", "organisation"), ("Kremlin", "organisation")])
+    assert index.canonical("general staff of the Ukrainian Armed Forces") == "Ukrainian armed forces' general staff"
+    assert index.canonical("the Kremlin") == index.canonical("Kremlin")
+
+
+def test_headline_attributions(seed_quotes):
+    from newstrace.attribute import headline_attributions
+
+    assert headline_attributions("Putin ‘ready for talks’ as Russian missiles rain down on Ukraine") == \
+        [("direct", "Putin", "‘ready for talks’")]
+    assert headline_attributions("Russian missiles rain down on Ukraine") == []
+    heads = [q for n, q in seed_quotes if n == "002" and q.content == (0, 0)]
+    assert [(q.speaker, q.text) for q in heads] == [("Vladimir Putin", "‘ready for talks’")]
+
+
+def test_batch_workers_write_the_same_lines(tmp_path):
+    import json
+
+    from newstrace.attribute.batch import quote_rows
+
+    rows = [{"id": f"d{i}", "text": f"“We will open stall {i} on Monday,” trader Lena Roth{i} said. "
+             f"The market said that sales rose."} for i in range(70)]
+    one = [line for _n, lines in quote_rows(rows, "t.jsonl", workers=1) for line in lines]
+    two = [line for _n, lines in quote_rows(rows, "t.jsonl", workers=2) for line in lines]
+    assert json.dumps(one) == json.dumps(two) and len(one) == 140
+    first = one[0]
+    assert rows[0]["text"][slice(*first["content"])] == "“We will open stall 0 on Monday,”"
+    assert rows[0]["text"][slice(*first["source"])] == "trader Lena Roth0"

@@ -181,3 +181,9 @@ def test_a_quote_split_in_two_is_not_a_rewording(found):
     assert not any(k == "quote_reworded" and {a, b} == {"002", "004"} and "ready to negotiate" in at + bt
                    for k, a, b, at, bt, _n in found)
     assert not any(k == "speaker_changed" and {a, b} == {"002", "004"} for k, a, b, *_ in found)
+
+
+def test_one_body_worded_two_ways_is_not_a_speaker_change(found):
+    """004's "Ukrainian armed forces' general staff" is 003's "general staff of the Ukrainian Armed Forces"."""
+    assert not any(k == "speaker_changed" and "general staff" in note for k, *_rest, note in found)
+    assert [k for k, *_ in found].count("speaker_changed") == 2

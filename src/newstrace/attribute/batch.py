@@ -50,6 +50,8 @@ def quote_chunk(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]
     out = []
     for row, a in arts:
         for q in by_article.get(a.id, []):
+            if q.content == (0, 0):
+                continue  # from the headline: no offsets into the text to give
             out.append({"doc_id": row["id"], "content": span(a, q.content), "source": span(a, q.source),
                         "cue": span(a, q.cue), "speaker": q.speaker, "kind": q.kind,
                         "pieces": [span(a, p) for p in pieces(a.text, q)]})

@@ -53,6 +53,12 @@ def fold(word: str) -> str:
     return w.replace("kh", "h").replace("ck", "k")
 
 
+def org_key(name: str) -> frozenset[str]:
+    """Content-word stems of an organisation's name, order and case ignored."""
+    words = re.findall(r"[a-z]+", unicodedata.normalize("NFKD", name).lower())
+    return frozenset(w[:5] for w in words if w not in _STOP and w != "s")
+
+
 def _score(desc: frozenset[str], other: frozenset[str]) -> int:
     a = {_norm(w) for w in desc - _STOP}
     b = {_norm(w) for w in other - _STOP}
@@ -176,6 +182,13 @@ class SpeakerIndex:
                     merged[k] = (k2, r)
                     break
         canon_of_key = {k: full[k].most_common(1)[0][0] for k in full}
+        # an organisation is its content words, in any order: "Ukrainian armed forces' general staff" and
+        # "general staff of the Ukrainian Armed Forces" are one; the most frequent wording names it
+        orgs: dict[frozenset[str], Counter[str]] = defaultdict(Counter)
+        for (n, k), c in counts.items():
+            if k != "person":
+                orgs[org_key(n)][n] += c
+        org_canon = {key: names.most_common(1)[0][0] for key, names in orgs.items()}
         self._by_key = dict(canon_of_key)
         for (n, k), c in counts.items():
             parts = n.split()
@@ -187,7 +200,7 @@ class SpeakerIndex:
                 key = target
             if len(parts) == 1 and key in canon_of_key:
                 k = "person"  # "Zelenskyy" alone, or tagged as an organisation: the person of that surname
-            canon = canon_of_key.get(key, n) if k == "person" else n
+            canon = canon_of_key.get(key, n) if k == "person" else org_canon.get(org_key(n), n)
             p = self.people.setdefault(canon, Person(canon, k, Counter(), {}))
             if k == "person":
                 p.kind = "person"
