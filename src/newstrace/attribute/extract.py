@@ -473,7 +473,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     prev = p.qtok[q - 1][1] if q > 0 else 0
     before = []
     for t in reversed(doc[prev:qs]):
-        if t.text in ".!?;" and t.i < qs - 1:
+        if t.text in ".!?;":
             break
         before.append(t)
     before.reverse()
@@ -529,17 +529,24 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
         cue, lead = framed
         pieces = [(p.at(qs_char if lead is None else lead), p.at(qe_char))]
         used.add(cue.i)
-        r = q + 1
+        r, last = q + 1, q
         while r < len(p.qtok) and (_frame_cue(p, r) or (cue, None))[0].i == cue.i:
             # a following quotation with no cue of its own continues the statement when only the
-            # frame stands between them: “…,” X said. “…” / “…,” X said, “…”
-            gap = p.text[p.quotes[r - 1][1]:p.quotes[r][0]]
-            if gap.strip() and (not _CONTINUES.search(gap) or len(re.findall(r"[.!?:]\s", gap.strip() + " ")) > 1):
-                break
-            if not (p.quotes[r - 1][1] <= cue.idx < p.quotes[r][0]) and gap.strip():
+            # frame stands between them: “…,” X said. “…” / “…,” X said, “…”; a quoted fragment
+            # inside the frame sentence (“…,” X said after hinting that “…” could come. “…”) is passed over
+            gap = p.text[p.quotes[last][1]:p.quotes[r][0]]
+            ends = sum(1 for t in p.doc[p.qtok[last][1]:p.qtok[r][0]] if t.text in ".!?:" and not p.in_quote[t.i])
+            if gap.strip() and not _CONTINUES.search(gap) and ends == 0 and last == q and cue.idx < p.quotes[r][0]:
+                r += 1
+                continue
+            if gap.strip() and (not _CONTINUES.search(gap) or ends > 1):
+                break  # more than the frame's own sentence between them
+            if not (p.quotes[last][1] <= cue.idx < p.quotes[r][0]) and gap.strip():
                 break  # text other than the frame between two quotations: a new clause
             pieces.append((p.at(p.quotes[r][0]), p.at(p.quotes[r][1])))
+            last = r
             r += 1
+        r = last + 1
         att = Attribution(pieces, "direct" if lead is None else "mixed", (p.at(cue.idx), p.at(cue.idx + len(cue))))
         subj = _subject(cue)
         if subj is None or p.in_quote[subj.i]:
@@ -635,9 +642,10 @@ def _announces(p: _Par, used: set[int]) -> Attribution | None:
 
 
 def _frame_closes(text: str, quote_end: int) -> bool:
-    """Whether only a short frame ("he said.") follows the paragraph's last quotation."""
+    """Whether only a frame ("he said in an interview in Macau.") follows the paragraph's last quotation:
+    one sentence, ended."""
     rest = text[quote_end:].strip()
-    return len(rest) <= 60 and (rest.endswith(".") or not rest)
+    return not rest or (rest.endswith(".") and len(re.findall(r"[.!?](?:\s|$)", rest)) <= 1 and len(rest) <= 200)
 
 
 def _next_par_start(text: str, at: int) -> int:
