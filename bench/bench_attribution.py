@@ -28,7 +28,7 @@ from benchlib import MB, Check, Context, Measurement, StageResult, run_child
 STAGE = "attribution"
 TITLE = "Attribution (quotes and speakers)"
 TARGET = 100.0  # articles/s, the target on these 2-core machines
-TEXTACY_N = 2000
+TEXTACY_N = 1000
 W1_N = 20000
 
 
@@ -103,6 +103,10 @@ def run(ctx: Context) -> StageResult:
         f"Input: {ctx.n:,} articles, {ctx.stream_bytes / MB:,.1f} MB of JSONL, generated with seed {ctx.seed} "
         f"(1 worker: the first {w1_n:,}; textacy: the first {sample_n:,}).",
         f"Throughput newstrace / textacy: {ratio1:.1f}x with 1 worker, {ratio2:.1f}x with 2 workers (articles/s).",
+        "CPU per article (load-independent): " + ", ".join(
+            f"{m.label.split(' (')[0]} {1000 * m.cpu_s / max(m.items, 1):.1f} ms ({m.items / max(m.cpu_s, 1e-9):,.0f} "
+            f"articles per CPU-second)" for m in measurements)
+        + f"; two idle cores would give newstrace about {2 * one.items / max(one.cpu_s, 1e-9):,.0f} articles/s.",
         "Attributions per article: " + ", ".join(
             f"{m.label.split(' (')[0]} {m.extra['attributions'] / max(m.items, 1):.2f}" for m in measurements)
         + "; newstrace kinds: " + ", ".join(f"{k} {v:,}" for k, v in one.extra["kinds"].items()) + ".",
@@ -120,7 +124,8 @@ def run(ctx: Context) -> StageResult:
     ]
     return StageResult(
         stage=STAGE, title=TITLE, n=ctx.n, input_bytes=ctx.stream_bytes, measurements=measurements,
-        columns=[("attributions", lambda m: f"{m.extra['attributions']:,}"),
+        columns=[("articles per CPU-s", lambda m: f"{m.items / max(m.cpu_s, 1e-9):,.1f}"),
+                 ("attributions", lambda m: f"{m.extra['attributions']:,}"),
                  ("articles with one", lambda m: f"{m.extra['docs']:,}"),
                  ("with a speaker", lambda m: f"{m.extra['with_speaker']:,}")],
         figures=figures, checks=checks, notes=notes,
