@@ -514,6 +514,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     return None
 
 
+_ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b)")
 _CONTINUES = re.compile(r"[.,:]\s*$")
 
 
@@ -614,6 +615,9 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 a, b = min(a, qs), max(b, qe)
         if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
             b += 1
+        inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
+        if inner and _ADJUNCT.match(p.text, inner[-1]):
+            b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
         content = (p.at(a), p.at(b))
         if any(s < content[1] and content[0] < e for s, e in taken):
             continue
