@@ -368,9 +368,15 @@ class Store:
 
     def speakers(self) -> list[dict[str, Any]]:
         """Canonical speakers, most quoted first: name, kind, quotes, spellings seen, flagged spellings."""
-        return [{"name": n, "kind": k, "quotes": q, "variants": json.loads(v), "flags": json.loads(f)}
+        rows = [{"name": n, "kind": k, "quotes": q, "variants": json.loads(v), "flags": json.loads(f)}
                 for n, k, q, v, f in self.conn.execute(
                     "SELECT name, kind, quotes, variants, flags FROM speakers ORDER BY quotes DESC, name")]
+        if not rows:  # quotes analysed before the speakers table existed: group them now
+            from .attribute.speakers import speaker_table
+
+            rows = [{"name": p.name, "kind": p.kind, "quotes": sum(p.variants.values()), "variants": dict(p.variants),
+                     "flags": p.flagged} for p in speaker_table(self.quotes())]
+        return rows
 
     def quotes(self, *, speaker: str | None = None, story: str | None = None) -> list[Quote]:
         """Stored quotes, optionally of one speaker (a substring of the canonical name or of a spelling,
