@@ -1,9 +1,10 @@
 """Attribution extraction: direct, mixed and indirect reported speech, with cue and source spans.
 
-Quotation marks are found by a character scan (it copes with a missing opening mark and with quotes
-that run over several paragraphs); the grammar comes from spaCy's small English pipeline, which is
-run only on the paragraphs that can carry an attribution (a quotation mark or a reporting-verb form)
-because parsing is what costs time.
+Quotation marks are found by a scan of the marks (it copes with a missing opening mark and with
+quotes that run over several paragraphs); the grammar comes from the tagger and parser of spaCy's
+small English pipeline. Parsing is what costs time, so it runs only on the sentences that can carry
+an attribution (a quotation mark or a verb of saying), and each long quotation reaches it as one
+stand-in clause (:func:`shrink`): the parser needs the frame, not the quotation's own grammar.
 
 Rules, in order:
 - direct: a quotation with a reporting verb in its frame (``“…,” X said``, ``X said: “…”``, ``“…,”
