@@ -497,8 +497,10 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                     if before and not tail.endswith((":", ",", "—")):
                         lead = before[0].idx  # the quotation ends a clause begun before it
                     return t, lead
-                if pos(t) in ("CCONJ", "VERB"):
-                    break  # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame
+                if pos(t) == "CCONJ" or (pos(t) == "VERB" and t.text[:1].islower()):
+                    # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame (a
+                    # capitalised "verb" is a name the tagger misread: "…,” Trump adviser X said")
+                    break
     if before:
         closes = not after or after[0].is_punct or inner[-1:] in ",.?!—"
         adjacent = _speech(before[-1]) and not (before[-1].i > 0 and before[-1].nbor(-1).text == "-")
