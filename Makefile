@@ -27,7 +27,7 @@ test: setup lint
 	$(BIN)/python -m pytest -q
 
 eval: setup
-	$(BIN)/python -m pip install -q -e '.[eval]'
+	$(BIN)/python -m pip install -q -e '.[eval,bench]'
 	$(BIN)/python eval/run_eval.py --shared $(SHARED)
 
 bench: setup

@@ -222,4 +222,4 @@ def test_quotes_batch_offsets_point_into_the_input_text(cli, tmp_path):
     assert text[a:b] == "“We will rebuild the pier before summer,”"
     s, e = rows[0]["source"]
     assert text[s:e] == "Mayor Anna Keller"
-    assert rows[0]["speaker"] == "Mayor Anna Keller"
+    assert rows[0]["speaker"] == "Anna Keller"  # canonical: the title is not the name

@@ -141,13 +141,49 @@ def test_report_carries_stories_relations_quotes(seed_store, seeds):
     assert not any({ids[r["origin"]], ids[r["derived"]]} & {"000", "001"} for r in rel)
 
 
-def test_discrepancies_on_the_spun_rewrite(seed_store, seeds):
-    """003 rewords the Podolyak quote inside quotation marks and misspells Podolyak."""
+@pytest.fixture(scope="module")
+def found(seed_store, seeds):
+    """Discrepancies as (kind, a, b, a_text, b_text, note) with seed numbers for article ids."""
     num = {a.id: k for k, a in seeds.items()}
-    found = [(d.kind, num[d.a], num[d.b], d.a_text, d.b_text) for d in seed_store.load_analysis().discrepancies]
-    assert any(k == "quote_reworded" and b == "003" and "single-handedly attacked Ukraine and is killing" in at
-               and "Russia has single-handedly" in bt for k, a, b, at, bt in found)
+    return [(d.kind, num[d.a], num[d.b], d.a_text, d.b_text, d.note) for d in seed_store.load_analysis().discrepancies]
+
+
+def test_spun_rewrite_gives_the_advisers_words_to_zelensky(found):
+    """002 and 004: an adviser (Podolyak) says Putin must "return to reality"; 003: Zelensky "face reality"."""
+    hits = {frozenset((a, b)) for k, a, b, at, bt, note in found if k == "speaker_changed"
+            and {"return to reality" in at + bt, "face reality" in at + bt} == {True}
+            and "Mykhailo Podolyak" in note and "Volodymyr Zelenskyy" in note}
+    assert hits == {frozenset({"002", "003"}), frozenset({"004", "003"})}
+
+
+def test_spun_rewrite_misspells_podolyak(found):
     assert any(k == "name_variant" and {at, bt} == {"Mykhailo Podolyak", "Mykhailo Polyak"}
-               for k, a, b, at, bt in found)
-    # a quote that one version splits in two is not a rewording
-    assert not any(k == "quote_reworded" and {a, b} == {"002", "004"} for k, a, b, at, bt in found)
+               and "misspelling" in note for k, a, b, at, bt, note in found)
+
+
+def test_spun_rewrite_rewords_the_podolyak_quotes(found):
+    """Inside quotation marks, although 003 lacks the opening mark of the second quote."""
+    assert any(k == "quote_reworded" and {a, b} == {"002", "003"} and "single-handedly attacked Ukraine and is killing"
+               in at + bt and "Russia has single-handedly" in at + bt for k, a, b, at, bt, _n in found)
+    reworded = [(at, bt) for k, a, b, at, bt, _n in found if k == "quote_reworded" and "003" in (a, b)
+                and "avoid responsibility" in at + bt]
+    assert reworded and all("not to take responsibility" in at + bt for at, bt in reworded)
+    assert all(not x.startswith(("…", "ussia")) for x in sum(reworded, ()))
+
+
+def test_spun_rewrite_rewords_putins_unique_country(found):
+    assert any(k == "quote_reworded" and {at, bt} == {"unique country", "unique nation"} and "Vladimir Putin" in note
+               for k, a, b, at, bt, note in found)
+
+
+def test_a_quote_split_in_two_is_not_a_rewording(found):
+    """002 splits Putin's "ready to negotiate … refusing to negotiate" quote in two; 004 has it whole."""
+    assert not any(k == "quote_reworded" and {a, b} == {"002", "004"} and "ready to negotiate" in at + bt
+                   for k, a, b, at, bt, _n in found)
+    assert not any(k == "speaker_changed" and {a, b} == {"002", "004"} for k, a, b, *_ in found)
+
+
+def test_one_body_worded_two_ways_is_not_a_speaker_change(found):
+    """004's "Ukrainian armed forces' general staff" is 003's "general staff of the Ukrainian Armed Forces"."""
+    assert not any(k == "speaker_changed" and "general staff" in note for k, *_rest, note in found)
+    assert [k for k, *_ in found].count("speaker_changed") == 2

@@ -385,61 +385,76 @@ def _open_out(path: str):
 @main.command("quotes")
 @click.argument("input_path", metavar="[IN.jsonl]", required=False)
 @click.option("-o", "--output", default="-", show_default=True, help="Batch mode: where to write the JSONL.")
-@click.option("--speaker", default=None, help="Only quotes whose speaker contains this (case-insensitive).")
+@click.option("--speaker", default=None, help="Only quotes whose speaker (or its spelling) contains this.")
+@click.option("--story", default=None, help="Only quotes of this story (id or id prefix).")
 @click.option("--json", "as_json", is_flag=True, help="Print stored quotes as JSON.")
+@click.option("--workers", "-j", type=int, default=1, show_default=True,
+              help="Batch mode: processes that parse (each loads the spaCy model).")
 @click.pass_obj
-def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None, as_json: bool) -> None:
+def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None, story: str | None,
+               as_json: bool, workers: int) -> None:
     """Quotes and reported statements with their speakers.
 
     With IN.jsonl (batch mode, no store): one line per attribution, {"doc_id", "content", "source",
-    "cue", "speaker", "kind"}, offsets being Python string offsets into the input "text". Without
-    it: the quotes in the store.
+    "cue", "speaker", "kind", "pieces"}, offsets being Python string offsets into the input "text"
+    ("pieces": the quotations of a statement split by its frame). Without it: the quotes in the store.
     """
-    from .attribute import attribute
-    from .clean import to_raw
-    from .pipeline import process
-    from .read.jsonl import row_to_article
+    from .attribute.batch import quote_rows
 
     if input_path is None:
         with c.store(readonly=True) as store:
-            analysis = store.load_analysis()
+            rows = store.quotes(speaker=speaker, story=story)
             names = {a.id: a.ext_id for a in store.articles()}
-        rows = [q for q in analysis.quotes
-                if speaker is None or (q.speaker and speaker.lower() in q.speaker.lower())]
         if as_json:
-            _json([{"article": q.article, "input": names.get(q.article), "speaker": q.speaker, "kind": q.kind,
-                    "text": q.text, "content": list(q.content)} for q in rows])
+            _json([{"article": q.article, "input": names.get(q.article), "speaker": q.speaker, "mention": q.mention,
+                    "speaker_kind": q.speaker_kind, "kind": q.kind, "text": q.text, "content": list(q.content)}
+                   for q in rows])
         else:
             from rich.table import Table
 
             t = Table(header_style="bold")
-            for col in ("speaker", "quote", "article"):
+            for col in ("speaker", "as written", "kind", "quote", "article"):
                 t.add_column(col, overflow="fold")
             for q in rows:
-                t.add_row(q.speaker or "?", q.text, names.get(q.article, q.article[:8]))
+                t.add_row(q.speaker or "?", q.mention if q.mention and q.mention != q.speaker else "", q.kind,
+                          q.text, names.get(q.article, q.article[:8]))
             c.out.print(t)
         return
 
-    def span(a, pair):
-        return [to_raw(a, pair[0]), to_raw(a, pair[1])] if pair else None
-
     n = 0
     with _open_out(output) as out, _progress(c, "quotes") as advance:
-        for row in read_rows_any(c, input_path):
-            a = row_to_article(row, input_path, str(row.get("id")), None)
-            advance(1)
-            if a is None:
-                continue
-            a = process(a)
-            for q in attribute(a):
-                if speaker and not (q.speaker and speaker.lower() in q.speaker.lower()):
+        for read, lines in quote_rows(read_rows_any(c, input_path), input_path, workers=workers):
+            advance(read)
+            for line in lines:
+                if speaker and not (line["speaker"] and speaker.lower() in line["speaker"].lower()):
                     continue
-                out.write(json.dumps({"doc_id": row["id"], "content": span(a, q.content), "source": span(a, q.source),
-                                      "cue": span(a, q.cue), "speaker": q.speaker, "kind": q.kind},
-                                     ensure_ascii=False) + "\n")
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 n += 1
     if not c.quiet:
         c.err.print(f"quotes: {n} attributions", highlight=False)
+
+
+@main.command("speakers")
+@click.option("--json", "as_json", is_flag=True, help="Print the speakers as JSON.")
+@click.pass_obj
+def speakers_cmd(c: Ctx, as_json: bool) -> None:
+    """Canonical speakers: one entry per person or organisation, with the spellings used and the
+    ones flagged as probable misspellings."""
+    with c.store(readonly=True) as store:
+        rows = store.speakers()
+    if as_json:
+        _json(rows)
+        return
+    from rich.table import Table
+
+    t = Table(header_style="bold")
+    for col in ("speaker", "kind", "quotes", "spellings", "flagged"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["name"], r["kind"], str(r["quotes"]),
+                  ", ".join(f"{v} ({n})" for v, n in sorted(r["variants"].items(), key=lambda x: -x[1])),
+                  "; ".join(f"{v}: {why}" for v, why in r["flags"].items()))
+    c.out.print(t)
 
 
 @main.command("compare")

@@ -1,54 +1,147 @@
-"""Compare stage (first version): where the versions of one story disagree.
+"""Compare stage: where the versions of one story disagree about who said what.
 
-Flags a person's name spelt differently in two articles of the same story (same first name,
-near-identical surname: "Mykhailo Podolyak" / "Mykhailo Polyak"), and, on the passages that the
-reuse stage aligned, words changed inside quotation marks and numbers changed.
+Statements are matched across the articles of a story when the reuse stage aligned the passages
+they sit in, or when their words largely agree. On matched statements it flags, with both versions
+as evidence:
+
+- ``speaker_changed``: the same statement given to a different (canonical) speaker;
+- ``quote_reworded``: words changed inside quotation marks (a quotation cut short or split in two
+  is not a rewording);
+- ``name_variant``: a person's name spelt differently ("Mykhailo Podolyak" / "Mykhailo Polyak");
+- ``number_changed``: numbers or dates that differ between aligned passages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
 
-from .model import Article, Discrepancy, Relation, Story
+from .attribute.extract import quote_spans
+from .attribute.speakers import fold
+from .model import Article, Discrepancy, Quote, Relation, Story
 
 _FULL_NAME = re.compile(r"\b([A-Z][a-z’'-]{2,})\s+([A-Z][a-z’'-]{2,})\b")
-
-
-def _names(text: str) -> set[tuple[str, str]]:
-    return set(_FULL_NAME.findall(text))
-
-
-_QUOTED = re.compile(r"[“\"]([^“”\"]{12,})[”\"]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_STOP = frozenset("""a an the of to in on at for and or but is are was were be been it its that this these those
+he she they we i you his her their our my your as by with from not no do does did has have had will would can
+could should may might must there which who whom what when where so than then also just about into over""".split())
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[\w'’]+", text.lower().replace("’", "'"))
 
 
+def _keys(text: str) -> set[str]:
+    """Content words cut to a 5-letter stem, so "negotiate" meets "negotiations"."""
+    return {w[:5] for w in _words(text) if w not in _STOP and len(w) > 2}
+
+
+def statement_similarity(a: str, b: str, min_shared: int = 3) -> float:
+    """How far two statements say the same: shared content stems over the shorter one's (0 when fewer
+    than ``min_shared`` are shared)."""
+    ka, kb = _keys(a), _keys(b)
+    shared = len(ka & kb)
+    return shared / min(len(ka), len(kb)) if shared >= min_shared and ka and kb else 0.0
+
+
+def _same_statement(x: Quote, y: Quote) -> float:
+    """Statement similarity, where a short statement by the same speaker needs two shared words, not
+    three ("Russia as a “unique country”" / "Russia a “unique nation”")."""
+    short = x.speaker is not None and x.speaker == y.speaker and min(len(_keys(x.text)), len(_keys(y.text))) <= 4
+    return statement_similarity(x.text, y.text, 2 if short else 3)
+
+
+def quoted_fragments(text: str) -> list[str]:
+    """The stretches of a quote's text inside quotation marks (a missing opening mark tolerated)."""
+    # the pieces of one attribution are joined by " … " (see attribute._quotes)
+    return [piece[s:e].strip("“”\"‘’ ,.") for piece in text.split(" … ") for s, e, _ in quote_spans(piece)]
+
+
+def _reworded(fa: str, fb: str) -> float | None:
+    """Word overlap of two quotations of one statement when it was changed, None when it was not
+    (identical, or one a stretch of the other: cut or split)."""
+    wa, wb = _words(fa), _words(fb)
+    if not wa or not wb or wa == wb:
+        return None
+    sm = SequenceMatcher(None, wa, wb, autojunk=False)
+    if max(b.size for b in sm.get_matching_blocks()) == min(len(wa), len(wb)):
+        return None
+    return sm.ratio()
+
+
+def _inside(q: Quote, start: int, end: int) -> bool:
+    return q.content[0] < end and start < q.content[1]
+
+
+def _pairs(story: Story, quotes: dict[str, list[Quote]], relations: Iterable[Relation]) -> Iterable[tuple[Quote, Quote]]:
+    """Pairs of quotes from two articles of the story that report the same statement."""
+    seen: set[frozenset[tuple[str, tuple[int, int]]]] = set()  # each pair once, whichever way round
+
+    def new(x: Quote, y: Quote) -> bool:
+        key = frozenset(((x.article, x.content), (y.article, y.content)))
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for rel in relations:
+        qa, qb = quotes.get(rel.origin, []), quotes.get(rel.derived, [])
+        for p in rel.passages:
+            ins_a = [q for q in qa if _inside(q, p.a_start, p.a_end)]
+            ins_b = [q for q in qb if _inside(q, p.b_start, p.b_end)]
+            for x in ins_a:
+                best = max(ins_b, key=lambda y: statement_similarity(x.text, y.text), default=None)
+                if best is not None and statement_similarity(x.text, best.text) >= 0.3 and new(x, best):
+                    yield x, best
+    arts = [a for a in story.articles if a in quotes]
+    for i, a in enumerate(arts):
+        for b in arts[i + 1:]:
+            for x in quotes[a]:
+                best = max(quotes[b], key=lambda y: _same_statement(x, y), default=None)
+                if best is not None and _same_statement(x, best) >= 0.6 and new(x, best):
+                    yield x, best
+
+
+def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
+                        relations: Sequence[Relation] = ()) -> list[Discrepancy]:
+    """Statements of one story given to another speaker, or reworded inside quotation marks."""
+    out: list[Discrepancy] = []
+    flagged: set[tuple[str, str, str, str]] = set()
+    for x, y in _pairs(story, quotes, relations):
+        if x.speaker and y.speaker and x.speaker != y.speaker:
+            key = ("speaker_changed", x.article, y.article, x.text)
+            if key not in flagged:
+                flagged.add(key)
+                out.append(Discrepancy(story.id, "speaker_changed", x.article, y.article, x.text, y.text,
+                                       f"said by {x.speaker} in one version, by {y.speaker} in the other"))
+        same_speaker = x.speaker is not None and x.speaker == y.speaker
+        frags_b = quoted_fragments(y.text)
+        for fa in quoted_fragments(x.text):
+            best = max(frags_b, key=lambda fb: SequenceMatcher(None, _words(fa), _words(fb)).ratio(), default=None)
+            if best is None:
+                continue
+            ratio = _reworded(fa, best)
+            short = min(len(_words(fa)), len(_words(best))) < 4
+            if ratio is None or ratio < 0.4 or (short and not (same_speaker and ratio >= 0.5)):
+                continue
+            key = ("quote_reworded", x.article, y.article, fa)
+            if key not in flagged:
+                flagged.add(key)
+                who = f"{x.speaker}; " if same_speaker else ""
+                out.append(Discrepancy(story.id, "quote_reworded", x.article, y.article, fa, best,
+                                       f"{who}word overlap {ratio:.2f}"))
+    return out
+
+
 def passage_discrepancies(story: str, rel: Relation, origin: Article, derived: Article) -> list[Discrepancy]:
-    """Quotes reworded and numbers changed between two aligned versions of the same passages."""
+    """Numbers changed between two aligned versions of the same passages."""
     out: list[Discrepancy] = []
     for p in rel.passages:
         if p.similarity >= 1.0:
             continue
         a_text, b_text = origin.text[p.a_start:p.a_end], derived.text[p.b_start:p.b_end]
-        a_quotes, b_quotes = _QUOTED.findall(a_text), _QUOTED.findall(b_text)
-        for qa in a_quotes:
-            wa = _words(qa)
-            best = max(b_quotes, key=lambda qb: SequenceMatcher(None, wa, _words(qb)).ratio(), default=None)
-            if best is None:
-                continue
-            wb = _words(best)
-            sm = SequenceMatcher(None, wa, wb, autojunk=False)
-            ratio = sm.ratio()
-            if max(b.size for b in sm.get_matching_blocks()) == min(len(wa), len(wb)):
-                continue  # one is a stretch of the other: the quote was cut or split, not reworded
-            if 0.4 <= ratio < 1.0:  # the same quote, not word for word
-                out.append(Discrepancy(story, "quote_reworded", origin.id, derived.id, qa, best,
-                                       f"word overlap {ratio:.2f}"))
         nums_a = {n.replace(",", "") for n in _NUMBER.findall(a_text)}
         nums_b = {n.replace(",", "") for n in _NUMBER.findall(b_text)}
         if nums_a and nums_b and nums_a != nums_b and not (nums_a <= nums_b or nums_b <= nums_a):
@@ -57,33 +150,49 @@ def passage_discrepancies(story: str, rel: Relation, origin: Article, derived: A
     return out
 
 
+def name_variants(story: Story, articles: dict[str, Article]) -> list[Discrepancy]:
+    """A person's name spelt differently in two articles of a story (same first name, near surname)."""
+    out: list[Discrepancy] = []
+    names = {a: set(_FULL_NAME.findall(articles[a].text)) for a in story.articles if a in articles}
+    all_names = {n for ns in names.values() for n in ns}
+    seen: set[tuple[str, ...]] = set()
+    for a, ns in names.items():
+        for first, sur in sorted(ns):
+            for b, other in names.items():
+                if b == a:
+                    continue
+                for first2, sur2 in sorted(other):
+                    if first2 != first or sur2 == sur or (first, sur2) in names[a]:
+                        continue
+                    ratio = SequenceMatcher(None, sur, sur2).ratio()
+                    key = tuple(sorted((f"{first} {sur}", f"{first2} {sur2}")))
+                    if ratio >= 0.7 and key not in seen and (first, sur) in all_names:
+                        seen.add(key)
+                        kind = ("transliteration variant" if fold(sur) == fold(sur2)
+                                else "probable misspelling")
+                        out.append(Discrepancy(story.id, "name_variant", a, b, f"{first} {sur}", f"{first2} {sur2}",
+                                               f"{kind}, similarity {ratio:.2f}"))
+    return out
+
+
 def compare(stories: Sequence[Story], articles: dict[str, Article],
-            relations: Sequence[Relation] = ()) -> list[Discrepancy]:
+            relations: Sequence[Relation] = (), quotes: Sequence[Quote] = ()) -> list[Discrepancy]:
     """Discrepancies between the articles of each story."""
     out: list[Discrepancy] = []
     story_of = {a: s.id for s in stories for a in s.articles}
+    by_article: dict[str, list[Quote]] = defaultdict(list)
+    for q in quotes:
+        by_article[q.article].append(q)
+    rels_of: dict[str, list[Relation]] = defaultdict(list)
     for rel in relations:
         sid = story_of.get(rel.derived)
         if sid and sid == story_of.get(rel.origin) and rel.origin in articles and rel.derived in articles:
+            rels_of[sid].append(rel)
             out.extend(passage_discrepancies(sid, rel, articles[rel.origin], articles[rel.derived]))
     for story in stories:
         if len(story.articles) < 2:
             continue
-        names = {a: _names(articles[a].text) for a in story.articles if a in articles}
-        all_surnames = {(f, s) for ns in names.values() for f, s in ns}
-        seen: set[tuple[str, str]] = set()
-        for a, ns in names.items():
-            for first, sur in sorted(ns):
-                for b, other in names.items():
-                    if b == a:
-                        continue
-                    for first2, sur2 in sorted(other):
-                        if first2 != first or sur2 == sur or (first, sur2) in names[a]:
-                            continue
-                        ratio = SequenceMatcher(None, sur, sur2).ratio()
-                        key = tuple(sorted((f"{first} {sur}", f"{first2} {sur2}")))
-                        if ratio >= 0.7 and key not in seen and (first, sur) in all_surnames:
-                            seen.add(key)
-                            out.append(Discrepancy(story.id, "name_variant", a, b, f"{first} {sur}",
-                                                   f"{first2} {sur2}", f"similarity {ratio:.2f}"))
+        story_quotes = {a: by_article[a] for a in story.articles if by_article.get(a)}
+        out.extend(quote_discrepancies(story, story_quotes, rels_of.get(story.id, [])))
+        out.extend(name_variants(story, articles))
     return out

@@ -122,7 +122,9 @@ class Quote:
     text: str
     cue: tuple[int, int] | None = None
     source: tuple[int, int] | None = None
-    speaker: str | None = None
+    speaker: str | None = None  # canonical name (one entry per person, whatever the spelling)
+    mention: str | None = None  # the speaker's name as this article writes it
+    speaker_kind: str | None = None  # person or organisation
 
 
 @dataclass

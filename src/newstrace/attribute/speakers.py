@@ -1,0 +1,246 @@
+"""Speakers: resolve each source mention to a person or organisation, within an article and across.
+
+Within an article: a named source is itself; a pronoun takes the speaker of the closest attribution
+before it (else the closest person named before it); a description ("the Russian leader", "the
+adviser", "an adviser to President X") takes the person in the article whose own description shares
+its words (titles before the name, appositions), nearest first; an organisation is its name.
+
+Across articles, one person is one entry: names are keyed by a transliteration-folded surname
+(Zelensky, Zelenskyy and Zelenskiy fold together), a surname alone or a name with a title joins the
+full name it folds to, and the most frequent full spelling is the canonical one. A name whose
+surname is a near match of a better attested one with the same first name ("Mykhailo Polyak" /
+"Mykhailo Podolyak") is linked to it and flagged as a probable misspelling.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from ..model import Quote
+from .extract import Attribution, Mention
+
+_PRONOUNS = {"he", "she", "him", "her", "i", "we", "they", "it", "you"}
+_PERSONAL = {"he", "she", "i", "him", "her"}
+_TITLES = re.compile(r"^(?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Prof|President|Prime Minister|Minister|Senator|"
+                     r"Secretary|Chancellor|King|Queen|Pope|Sir|Lord|Lady)\.?\s+)+")
+# Words that name the same role, so that "the Russian leader" finds "Russian President Vladimir Putin".
+_ROLE = {"leader": "head", "president": "head", "chief": "head", "head": "head", "premier": "head",
+         "chancellor": "head", "advisor": "adviser", "aide": "adviser", "spokesperson": "spokesman",
+         "spokeswoman": "spokesman", "minister": "minister", "secretary": "minister"}
+_STOP = {"the", "a", "an", "of", "to", "'s", "and", "who", "which", "that", "on", "in", "for", "with", "his", "her"}
+
+
+def _norm(w: str) -> str:
+    return _ROLE.get(w, w)
+
+
+def strip_title(name: str) -> str:
+    """Drop titles and possessive endings from a name ("President Putin's" -> "Putin")."""
+    name = re.sub(r"[’']s$", "", name.strip())
+    return _TITLES.sub("", name).strip(" ,.")
+
+
+def fold(word: str) -> str:
+    """A surname key that survives transliteration variants: Zelenskyy, Zelenskiy, Zelensky -> zelensk."""
+    w = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+    w = re.sub(r"[^a-z]", "", w)
+    w = re.sub(r"(?:iy|yy|yi|ii|y|i)$", "", w)
+    return w.replace("kh", "h").replace("ck", "k")
+
+
+def org_key(name: str) -> frozenset[str]:
+    """Content-word stems of an organisation's name, order and case ignored."""
+    words = re.findall(r"[a-z]+", unicodedata.normalize("NFKD", name).lower())
+    return frozenset(w[:5] for w in words if w not in _STOP and w != "s")
+
+
+def _score(desc: frozenset[str], other: frozenset[str]) -> int:
+    a = {_norm(w) for w in desc - _STOP}
+    b = {_norm(w) for w in other - _STOP}
+    return len(a & b)
+
+
+def resolve_article(atts: list[Attribution], mentions: list[Mention]) -> None:
+    """Give every attribution of one article the speaker its source refers to (a surface name)."""
+    mentions = sorted(mentions, key=lambda m: m.start)
+    surnames = {fold(m.name.split()[-1]) for m in mentions if m.label == "PERSON" and m.name.split()}
+    for i, att in enumerate(atts):
+        if att.source is None:
+            continue
+        at = att.source[0]
+        head = att.head.lower()
+        if att.mention:
+            att.speaker = strip_title(att.mention)
+            # one word ("Moscow", "Zelenskyy"): a person when the article names a person so
+            person = att.mention_label == "PERSON" or fold(att.speaker.split()[-1] if att.speaker else "") in surnames
+            att.speaker_kind = "person" if person else "organisation"
+        elif head in _PRONOUNS:
+            personal = head in _PERSONAL
+            att.speaker = _previous_speaker(atts[:i], mentions, at, "person" if personal else "organisation")
+            att.speaker_kind = "person" if personal else next(
+                (p.speaker_kind for p in reversed(atts[:i]) if p.speaker == att.speaker), "organisation")
+        else:
+            att.speaker = _by_description(att, mentions, at)
+            name = re.sub(r"^(?:the|a|an)\s+", "", att.source_text, flags=re.I).strip(" ,")
+            if att.speaker is None and _ORG_HEAD.search(att.head.lower()) and " " in name:
+                # a named body ("Ukraine's general staff", "the fire department"), not "the company"
+                att.speaker_kind = "organisation"
+                att.speaker = name
+
+
+_ORG_HEAD = re.compile(r"^(?:staff|ministry|government|kremlin|command|military|army|office|department|agency|"
+                       r"council|committee|commission|court|police|service|administration|campaign|company|"
+                       r"party|embassy|white house|spokes\w*)$")
+
+
+def _text_name(att: Attribution) -> str:
+    return att.mention or att.head
+
+
+def _previous_speaker(before: list[Attribution], mentions: list[Mention], at: int, want: str) -> str | None:
+    """The speaker of the closest attribution before (of the kind a pronoun asks: "he" a person, "it" an
+    organisation), else the closest name of that kind before."""
+    for prev in reversed(before):
+        if prev.speaker and prev.speaker_kind == want:
+            return prev.speaker
+    label = "PERSON" if want == "person" else "ORG"
+    for m in reversed(mentions):
+        if m.start < at and m.label == label:
+            return strip_title(m.name)
+    return None
+
+
+def _by_description(att: Attribution, mentions: list[Mention], at: int) -> str | None:
+    desc = att.descriptor
+    best: tuple[int, int, str] | None = None
+    for m in mentions:
+        if m.label != "PERSON" or not m.descriptor:
+            continue
+        s = _score(desc, m.descriptor)
+        # the head noun ("adviser", "leader") must be shared: "an adviser to X" is not X
+        if s == 0 or _norm(att.head.lower()) not in {_norm(w) for w in m.descriptor}:
+            continue
+        if att.source and att.source[0] <= m.start < att.source[1]:
+            continue  # the name inside the description ("an adviser to Zelenskyy") is not the speaker
+        dist = at - m.start if m.start < at else (m.start - at) * 2  # earlier mentions first
+        cand = (s, -dist, strip_title(m.name))
+        if best is None or cand[:2] > best[:2]:
+            best = cand
+    if best:
+        return best[2]
+    if att.mention_label == "ORG" and att.mention:
+        return att.mention
+    return None
+
+
+@dataclass
+class Person:
+    """One canonical speaker and how it was written."""
+
+    name: str
+    kind: str  # person or organisation
+    variants: Counter[str]
+    flagged: dict[str, str]  # variant -> why it was linked (a probable misspelling)
+
+
+class SpeakerIndex:
+    """Canonical speakers across a set of articles (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, Person] = {}
+        self._map: dict[str, str] = {}
+        self._by_key: dict[str, str] = {}  # folded surname -> canonical full name
+
+    def build(self, names: Iterable[tuple[str, str]]) -> SpeakerIndex:
+        """names: (surface name, kind) pairs, one per mention."""
+        counts: Counter[tuple[str, str]] = Counter((strip_title(n), k) for n, k in names if n and strip_title(n))
+        full: dict[str, Counter[str]] = defaultdict(Counter)  # folded surname -> full names
+        for (n, k), c in counts.items():
+            parts = n.split()
+            if k == "person" and len(parts) >= 2:
+                full[fold(parts[-1])][n] += c
+        # near-identical surnames with the same first name: a misspelling, linked to the commoner one
+        merged: dict[str, tuple[str, float]] = {}
+        keys = sorted(full, key=lambda k: -sum(full[k].values()))
+        by_first: dict[str, list[str]] = defaultdict(list)  # only names sharing a first name can be one
+        for k in keys:
+            for first in {n.split()[0] for n in full[k]}:
+                by_first[first].append(k)
+        rank = {k: i for i, k in enumerate(keys)}
+        for k in keys:
+            peers = {k2 for first in {n.split()[0] for n in full[k]} for k2 in by_first[first] if rank[k2] < rank[k]}
+            for k2 in sorted(peers, key=rank.__getitem__):
+                if k2 in merged or abs(len(k) - len(k2)) > max(len(k), len(k2)) * 0.5:
+                    continue
+                r = SequenceMatcher(None, k, k2).ratio()
+                if r >= 0.7 and min(len(k), len(k2)) >= 4:
+                    merged[k] = (k2, r)
+                    break
+        canon_of_key = {k: full[k].most_common(1)[0][0] for k in full}
+        # an organisation is its content words, in any order: "Ukrainian armed forces' general staff" and
+        # "general staff of the Ukrainian Armed Forces" are one; the most frequent wording names it
+        orgs: dict[frozenset[str], Counter[str]] = defaultdict(Counter)
+        for (n, k), c in counts.items():
+            if k != "person":
+                orgs[org_key(n)][n] += c
+        org_canon = {key: names.most_common(1)[0][0] for key, names in orgs.items()}
+        self._by_key = dict(canon_of_key)
+        for (n, k), c in counts.items():
+            parts = n.split()
+            key = fold(parts[-1]) if parts else ""
+            flag = ""
+            if k == "person" and key in merged:
+                target, r = merged[key]
+                flag = f"probable misspelling of {canon_of_key[target]} (similarity {r:.2f})"
+                key = target
+            if len(parts) == 1 and key in canon_of_key:
+                k = "person"  # "Zelenskyy" alone, or tagged as an organisation: the person of that surname
+            canon = canon_of_key.get(key, n) if k == "person" else org_canon.get(org_key(n), n)
+            p = self.people.setdefault(canon, Person(canon, k, Counter(), {}))
+            if k == "person":
+                p.kind = "person"
+            p.variants[n] += c
+            if flag:
+                p.flagged[n] = flag
+            self._map[n] = canon
+        return self
+
+    def canonical(self, name: str | None) -> str | None:
+        """The canonical name for a surface name; an unseen spelling of a known surname ("Zelensky")
+        goes to that person, anything else unknown is itself."""
+        if not name:
+            return None
+        n = strip_title(name)
+        if n in self._map:
+            return self._map[n]
+        parts = n.split()
+        key = fold(parts[-1]) if parts else ""
+        canon = self._by_key.get(key)
+        if canon and (len(parts) == 1 or canon.split()[0] == parts[0]):
+            return canon
+        return n
+
+
+def speaker_table(quotes: Iterable[Quote]) -> list[Person]:
+    """One entry per canonical speaker of the quotes, with the spellings its quotes use; a spelling
+    whose surname does not fold to the canonical one is flagged as a probable misspelling."""
+    people: dict[str, Person] = {}
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for q in quotes:
+        if not q.speaker:
+            continue
+        p = people.setdefault(q.speaker, Person(q.speaker, "person", Counter(), {}))
+        mention = q.mention or q.speaker
+        p.variants[mention] += 1
+        kinds[q.speaker][q.speaker_kind or "person"] += 1
+        canon_key, key = fold(q.speaker.split()[-1]), fold(mention.split()[-1]) if mention.split() else ""
+        if key and key != canon_key:
+            p.flagged[mention] = f"probable misspelling of {q.speaker}"
+    for name, p in people.items():
+        p.kind = kinds[name].most_common(1)[0][0]
+    return sorted(people.values(), key=lambda p: (-sum(p.variants.values()), p.name))

@@ -1,0 +1,184 @@
+"""Attribution: quotes, cues, sources and speakers, on small texts written for the purpose and on
+the seed articles."""
+
+from __future__ import annotations
+
+import pytest
+
+from newstrace.attribute import attribute_texts, quote_spans
+from newstrace.attribute.extract import lemma
+from newstrace.attribute.speakers import SpeakerIndex, fold, strip_title
+
+
+def one(text: str) -> list[tuple[str, list[str], str | None, str | None]]:
+    """(kind, content pieces, source text, canonical speaker) of every attribution in text."""
+    parsed, index = attribute_texts([text])
+    return [(a.kind, [text[s:e] for s, e in a.content], text[a.source[0]:a.source[1]] if a.source else None,
+             index.canonical(a.speaker)) for a in parsed[0].attributions]
+
+
+def test_speaker_after_the_quote_and_continuation():
+    text = ("“We will rebuild the pier before summer,” Mayor Anna Keller said. “The money is there.”\n\n"
+            "“Nobody will be left behind.”")
+    [(kind, pieces, source, speaker)] = one(text)
+    assert kind == "direct" and source == "Mayor Anna Keller" and speaker == "Anna Keller"
+    assert pieces == ["“We will rebuild the pier before summer,”", "“The money is there.”",
+                      "“Nobody will be left behind.”"]
+
+
+def test_speaker_in_the_middle_of_the_quote():
+    text = "“The talks are over,” the minister, Jan Novak, told reporters, “and we will not go back.”"
+    [(kind, pieces, source, speaker)] = one(text)
+    assert kind == "direct" and len(pieces) == 2 and source.startswith("the minister")
+    assert speaker == "Jan Novak"
+
+
+def test_quote_over_several_paragraphs():
+    text = ("Maria Lopez said: “The first part of the plan is ready.\n\n"
+            "“The second part will follow next year.”\n\nThe council meets on Monday.")
+    [(kind, pieces, _source, speaker)] = one(text)
+    assert kind == "direct" and speaker == "Maria Lopez"
+    assert pieces[-1] == "“The second part will follow next year.”"
+
+
+def test_missing_opening_mark():
+    text = "Ivan Petrenko tweets: “The bridge is closed.” Repairs will take a month, maybe more.”"
+    assert quote_spans(text)[1][:2] == (46, 85)
+    [(kind, pieces, _source, speaker)] = one(text)
+    assert kind == "direct" and speaker == "Ivan Petrenko"
+    assert pieces == ["“The bridge is closed.”", "Repairs will take a month, maybe more.”"]
+
+
+def test_indirect_mixed_and_according_to():
+    text = ("Governor Tom Baker said that the dam would hold. The company called the leak a “minor incident.” "
+            "Ten homes were flooded, according to the fire department.")
+    got = {k: (p[0], s, sp) for k, p, s, sp in one(text)}
+    assert got["indirect"][0] in ("that the dam would hold", "Ten homes were flooded")
+    kinds = [k for k, *_ in one(text)]
+    assert kinds.count("indirect") == 2 and kinds.count("mixed") == 1
+    rows = one(text)
+    assert rows[0][1] == ["that the dam would hold"] and rows[0][3] == "Tom Baker"
+    assert rows[1][1] == ["the leak a “minor incident.”"] and rows[1][2] == "The company"
+    assert rows[2][1] == ["Ten homes were flooded"] and rows[2][2] == "the fire department"
+
+
+def test_pronoun_description_and_apposition():
+    text = ("Russian President Vladimir Putin spoke on Sunday.\n\n"
+            "“We are ready,” he said.\n\n"
+            "The Russian leader said the West had started the conflict.\n\n"
+            "An adviser to the Ukrainian president said Putin had to face reality.\n\n"
+            "“Russia attacked Ukraine,” the adviser, Mykhailo Podolyak, tweeted.")
+    speakers = [sp for _k, _p, _s, sp in one(text)]
+    assert speakers == ["Vladimir Putin", "Vladimir Putin", "Mykhailo Podolyak", "Mykhailo Podolyak"]
+
+
+def test_a_name_inside_a_description_is_not_the_speaker():
+    text = ("An aide to President Joe Carter said the vote was lost.\n\n"
+            "“It is over,” the aide, Sam Reed, said.")
+    assert [sp for *_, sp in one(text)] == ["Sam Reed", "Sam Reed"]
+
+
+def test_scare_quotes_and_markup_are_not_attributions():
+    assert one('The so-called “neo-nazi regime” was the stated aim. <time datetime="2016-06-29">') == []
+
+
+def test_one_person_one_entry_whatever_the_spelling():
+    index = SpeakerIndex().build([("Volodymyr Zelenskyy", "person"), ("Volodymyr Zelensky", "person"),
+                                  ("Zelenskiy", "person"), ("President Zelenskyy", "person"),
+                                  ("Mykhailo Podolyak", "person"), ("Mykhailo Podolyak", "person"),
+                                  ("Mykhailo Polyak", "person"), ("Dmitry Peskov", "person"), ("Peskov", "person")])
+    assert {index.canonical(n) for n in ("Zelensky", "Zelenskiy", "President Zelenskyy", "Volodymyr Zelensky")} \
+        == {index.canonical("Volodymyr Zelenskyy")}
+    assert index.canonical("Mykhailo Polyak") == "Mykhailo Podolyak"
+    assert "Mykhailo Polyak" in index.people["Mykhailo Podolyak"].flagged
+    assert index.canonical("Peskov") == "Dmitry Peskov"
+    # a different person with a different first name is not merged
+    index2 = SpeakerIndex().build([("Anna Polyak", "person"), ("Mykhailo Podolyak", "person")])
+    assert index2.canonical("Anna Polyak") == "Anna Polyak"
+
+
+def test_name_helpers():
+    assert fold("Zelenskyy") == fold("Zelenskiy") == fold("Zelensky")
+    assert fold("Podolyak") != fold("Polyak")
+    assert strip_title("President Vladimir Putin") == "Vladimir Putin"
+    assert [lemma(w) for w in ("said", "tweets", "admitted", "denies", "according")] == \
+        ["say", "tweet", "admit", "deny", "accord"]
+
+
+# ------------------------------------------------------------------ seeds
+
+@pytest.fixture(scope="module")
+def seed_quotes(seed_store, seeds):
+    num = {a.id: k for k, a in seeds.items()}
+    return [(num[q.article], q) for q in seed_store.load_analysis().quotes]
+
+
+@pytest.mark.parametrize("num,words,speaker", [
+    ("004", "We are ready to negotiate with everyone involved", "Vladimir Putin"),
+    ("002", "we are ready to negotiate with everyone involved", "Vladimir Putin"),
+    ("002", "Our goal is something else", "Vladimir Putin"),
+    ("002", "Russia is a unique country", "Vladimir Putin"),
+    ("004", "Russia single-handedly attacked Ukraine", "Mykhailo Podolyak"),
+    ("002", "Russia doesn’t want negotiations", "Mykhailo Podolyak"),
+    ("002", "Putin needed to return to reality", "Mykhailo Podolyak"),
+    ("004", "We see this as posturing", "Ned Price"),
+    ("004", "Russia has lost everything it could this year", "Volodymyr Zelenskyy"),
+    ("001", "Ukraine never wanted this war", "Volodymyr Zelenskyy"),
+    ("000", "people treat it like a movie", "Volodymyr Zelenskyy"),
+    ("001", "a lot of work needs to be done", "Dmitry Peskov"),
+    ("001", "magical breakthroughs", "Dmitry Peskov"),
+    ("003", "Putin had to face reality", "Volodymyr Zelenskyy"),  # the spun rewrite gives it to him
+])
+def test_seed_quotes_have_the_right_speaker(seed_quotes, num, words, speaker):
+    found = [q for n, q in seed_quotes if n == num and words in q.text]
+    assert found, f"no quote with {words!r} in {num}"
+    assert found[0].speaker == speaker
+
+
+def test_seed_speakers_table(seed_store):
+    people = {p["name"]: p for p in seed_store.speakers()}
+    assert people["Mykhailo Podolyak"]["flags"] == {"Mykhailo Polyak": "probable misspelling of Mykhailo Podolyak"}
+    assert people["Vladimir Putin"]["kind"] == "person" and people["Vladimir Putin"]["quotes"] >= 10
+    assert {"Zelensky", "Zelenskyy"} <= set(people["Volodymyr Zelenskyy"]["variants"])
+    assert people["Kremlin"]["kind"] == "organisation"
+    assert not any("Zelensk" in n for n in people if n != "Volodymyr Zelenskyy")
+
+
+def test_quotes_query_by_speaker_and_story(seed_store):
+    assert {q.speaker for q in seed_store.quotes(speaker="polyak")} == {"Mykhailo Podolyak"}
+    story = next(s for s in seed_store.load_analysis().stories if len(s.articles) == 3)
+    in_story = seed_store.quotes(story=story.id[:6])
+    assert in_story and {q.article for q in in_story} <= set(story.articles)
+
+
+def test_organisations_are_one_entry_whatever_the_word_order():
+    index = SpeakerIndex().build([("Ukrainian armed forces' general staff", "organisation"),
+                                  ("general staff of the Ukrainian Armed Forces", "organisation"),
+                                  ("the Kremlin", "organisation"), ("Kremlin", "organisation")])
+    assert index.canonical("general staff of the Ukrainian Armed Forces") == "Ukrainian armed forces' general staff"
+    assert index.canonical("the Kremlin") == index.canonical("Kremlin")
+
+
+def test_headline_attributions(seed_quotes):
+    from newstrace.attribute import headline_attributions
+
+    assert headline_attributions("Putin ‘ready for talks’ as Russian missiles rain down on Ukraine") == \
+        [("direct", "Putin", "‘ready for talks’")]
+    assert headline_attributions("Russian missiles rain down on Ukraine") == []
+    heads = [q for n, q in seed_quotes if n == "002" and q.content == (0, 0)]
+    assert [(q.speaker, q.text) for q in heads] == [("Vladimir Putin", "‘ready for talks’")]
+
+
+def test_batch_workers_write_the_same_lines(tmp_path):
+    import json
+
+    from newstrace.attribute.batch import quote_rows
+
+    rows = [{"id": f"d{i}", "text": f"“We will open stall {i} on Monday,” trader Lena Roth{i} said. "
+             f"The market said that sales rose."} for i in range(70)]
+    one = [line for _n, lines in quote_rows(rows, "t.jsonl", workers=1) for line in lines]
+    two = [line for _n, lines in quote_rows(rows, "t.jsonl", workers=2) for line in lines]
+    assert json.dumps(one) == json.dumps(two) and len(one) == 140
+    first = one[0]
+    assert rows[0]["text"][slice(*first["content"])] == "“We will open stall 0 on Monday,”"
+    assert rows[0]["text"][slice(*first["source"])] == "trader Lena Roth0"
