@@ -100,6 +100,47 @@ MIGRATIONS: list[str] = [
     ALTER TABLE stories ADD COLUMN storyline TEXT;
     CREATE INDEX stories_storyline ON stories(storyline);
     """,
+    # 4: speakers. PLACEHOLDER on the `web` branch: the speakers branch owns migration 4; on merge this
+    # entry is replaced by that one (a store migrated on this branch alone must be rebuilt).
+    "SELECT 1;",
+    # 5: full-text search (FTS5) over article headlines, titles and clean text, and over quotes and their
+    # speakers; external-content tables kept in step with their tables by triggers (so a write and its
+    # index update share one transaction), back-filled by 'rebuild'. Plus the indexes the web views page on.
+    """
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        headline, title, text, content='articles', content_rowid='seq',
+        tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts(rowid, headline, title, text) VALUES (new.seq, new.headline, new.title, new.text);
+    END;
+    CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, headline, title, text)
+        VALUES ('delete', old.seq, old.headline, old.title, old.text);
+    END;
+    CREATE TRIGGER articles_fts_au AFTER UPDATE OF seq, headline, title, text ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, headline, title, text)
+        VALUES ('delete', old.seq, old.headline, old.title, old.text);
+        INSERT INTO articles_fts(rowid, headline, title, text) VALUES (new.seq, new.headline, new.title, new.text);
+    END;
+    INSERT INTO articles_fts(articles_fts) VALUES ('rebuild');
+
+    CREATE VIRTUAL TABLE quotes_fts USING fts5(
+        text, speaker, content='quotes', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER quotes_fts_ai AFTER INSERT ON quotes BEGIN
+        INSERT INTO quotes_fts(rowid, text, speaker) VALUES (new.id, new.text, new.speaker);
+    END;
+    CREATE TRIGGER quotes_fts_ad AFTER DELETE ON quotes BEGIN
+        INSERT INTO quotes_fts(quotes_fts, rowid, text, speaker) VALUES ('delete', old.id, old.text, old.speaker);
+    END;
+    CREATE TRIGGER quotes_fts_au AFTER UPDATE OF id, text, speaker ON quotes BEGIN
+        INSERT INTO quotes_fts(quotes_fts, rowid, text, speaker) VALUES ('delete', old.id, old.text, old.speaker);
+        INSERT INTO quotes_fts(rowid, text, speaker) VALUES (new.id, new.text, new.speaker);
+    END;
+    INSERT INTO quotes_fts(quotes_fts) VALUES ('rebuild');
+
+    CREATE INDEX stories_first ON stories(first, id);
+    CREATE INDEX discrepancies_story ON discrepancies(story);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -208,11 +249,10 @@ class Store:
         for a in articles:
             seq += 1
             rows.append(self._article_row(a, seq, now))
-        before = conn.total_changes
-        conn.executemany(
+        # rowcount, not total_changes: the latter also counts the rows the search-index triggers write
+        added = conn.executemany(
             f"INSERT OR IGNORE INTO articles ({','.join(_ARTICLE_COLS)}) VALUES ({','.join('?' * len(_ARTICLE_COLS))})",
-            rows)
-        added = conn.total_changes - before
+            rows).rowcount
         conn.executemany(
             "INSERT INTO boilerplate(outlet, key, n) VALUES (?,?,?) "
             "ON CONFLICT(outlet, key) DO UPDATE SET n = n + excluded.n",
