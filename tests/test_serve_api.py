@@ -26,7 +26,7 @@ IMG = '<img src=x onerror="window.__xss=2">'
 
 #: two versions of one story, with markup where an analyst's browser must not run it
 HOSTILE = [
-    {"id": "h1", "source": "Evil Wire", "date": "2024-03-01T09:00:00Z",
+    {"id": "h1", "source": "Evil Wire", "date": "2024-03-01T09:00:00Z", "url": "javascript:window.__xss=4",
      "title": f"Mayor {SCRIPT} resigns over budget {IMG}",
      "text": f"The mayor of Springfield resigned on Friday after the council rejected her budget {IMG}.\n\n"
              f"\"This budget {SCRIPT} was the last straw for the people of this city,\" said Jane Holloway, "
@@ -321,6 +321,7 @@ def test_hostile_text_is_escaped_on_every_page(tmp_path):
         assert "<script>window" not in html, url
         assert "<img src=x" not in html, url
         assert "</title><script>" not in html, url
+        assert 'href="javascript:' not in html.lower(), url
     shown = c.get(f"/articles/{ids[0]}").text
     assert "Mayor &lt;script&gt;window.__xss=1&lt;/script&gt; resigns" in shown
     assert "&lt;img src=x onerror=" in shown

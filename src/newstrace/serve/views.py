@@ -16,7 +16,7 @@ from .queries import MARK_OFF, MARK_ON
 #: colours of the relation kinds (the origin of a story's tree is "origin")
 KIND_COLOURS = {
     "origin": "#1f5f99", "duplicate": "#7a4ea3", "copy": "#7a4ea3", "excerpt": "#2a8c6a", "edited": "#c77c02",
-    "rewrite": "#c0392b", "shares_passages": "#6b7b8c", "": "#6b7b8c",
+    "rewrite": "#c0392b", "shares_passages": "#3f8fa8", "": "#9aa4b1",
 }
 
 
