@@ -210,7 +210,9 @@ def create_app(db: str | Path, *, token: str | None = None, max_body: int = DEFA
         return {"speaker": name, "stories": groups}
 
     @app.get("/api/search", tags=["search"],
-             summary="Full-text search (SQLite FTS5) over article headlines, titles and text, and over quotes")
+             summary="Full-text search (SQLite FTS5) over article headlines, titles and text, and over quotes",
+             description="All the words must occur (a trailing `*` searches a prefix). Results are ranked by bm25 "
+                         "among the newest 1,000 matches of articles and of quotes.")
     def api_search(q: str = Query(..., min_length=1, max_length=500), limit: Limit = 20) -> dict[str, Any]:
         r = reader.search(q, limit=limit)
         for row in (*r["articles"], *r["quotes"]):

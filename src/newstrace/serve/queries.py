@@ -17,8 +17,11 @@ from typing import Any
 from ..errors import NewstraceError
 from ..store import Store
 
-#: a full-text query matches at most this many articles before stories are looked up by them
-FTS_CAP = 2000
+#: the stories filter by words looks at the newest this-many matching articles
+FTS_CAP = 500
+#: search ranks (bm25) the newest this-many matches: ranking all 90,000 articles that name a common
+#: word takes half a second, walking the newest matches in rowid order takes a millisecond
+RANK_WINDOW = 1000
 #: at most this many articles (and their relations and quotes) of one story are shown
 STORY_ARTICLES_CAP = 300
 # \x02 and \x03 mark the matched words in an FTS snippet; they cannot occur in stored text after
@@ -133,8 +136,9 @@ class Reader:
             match = fts_query(text)
             if match is None:
                 return []
+            # the newest matches (FTS5 walks rowids in order for free; ranking them all would not be)
             where.append("s.id IN (SELECT sa.story FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                         f"ORDER BY rank LIMIT {FTS_CAP}) f JOIN articles a ON a.seq = f.rowid "
+                         f"ORDER BY rowid DESC LIMIT {FTS_CAP}) f JOIN articles a ON a.seq = f.rowid "
                          "JOIN story_articles sa ON sa.article = a.id)")
             args.append(match)
         sql = "SELECT s.* FROM stories s"
@@ -269,31 +273,40 @@ class Reader:
         return list(groups.values())
 
     # ------------------------------------------------------------------ search and compare
+    def _ranked(self, table: str, column: int, match: str, limit: int) -> list[tuple[int, str]]:
+        """(rowid, snippet) of the best ``limit`` matches in ``table`` among its newest RANK_WINDOW matches."""
+        c = self.conn()
+        row = c.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                        (match, RANK_WINDOW - 1)).fetchone()
+        ids = [r[0] for r in c.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?",
+            (match, row[0] if row else 0, limit))]
+        # snippets one row at a time: computed in the ranking query they would be made for every match
+        snip = f"SELECT snippet({table}, {column}, '{MARK_ON}', '{MARK_OFF}', '…', 14) FROM {table} " \
+               f"WHERE {table} MATCH ? AND rowid = ?"
+        return [(i, c.execute(snip, (match, i)).fetchone()[0]) for i in ids]
+
     def search(self, text: str, *, limit: int = 20) -> dict[str, Any]:
-        """Articles (headline, title, text) and quotes (text, speaker) matching all the words, best first."""
+        """Articles (headline, title, text) and quotes (text, speaker) matching all the words, best first
+        (bm25 among the newest RANK_WINDOW matches of each)."""
         match = fts_query(text)
         if match is None:
             return {"query": text, "articles": [], "quotes": []}
-        # snippet() needs the FTS row in the same select: run it inside the subquery
-        arts = self.q(
-            "SELECT a.id, a.ext_id, a.outlet, a.date, COALESCE(a.headline, a.title, a.ext_id) AS headline, f.snippet, "
-            "sa.story AS story FROM (SELECT rowid, rank, "
-            f"snippet(articles_fts, 2, '{MARK_ON}', '{MARK_OFF}', '…', 16) AS snippet FROM articles_fts "
-            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?) f JOIN articles a ON a.seq = f.rowid "
-            "LEFT JOIN story_articles sa ON sa.article = a.id ORDER BY f.rank", (match, limit))
-        quotes = self.q(
+        hits = self._ranked("articles_fts", 2, match, limit)
+        rows = {r["seq"]: r for r in self.q(
+            "SELECT a.seq, a.id, a.ext_id, a.outlet, a.date, COALESCE(a.headline, a.title, a.ext_id) AS headline, "
+            "sa.story AS story FROM articles a LEFT JOIN story_articles sa ON sa.article = a.id "
+            "WHERE a.seq IN (SELECT value FROM json_each(?))", (json.dumps([i for i, _ in hits]),))}
+        articles = [{k: rows[i][k] for k in ("id", "ext_id", "outlet", "date", "headline", "story")} | {"snippet": sn}
+                    for i, sn in hits if i in rows]
+        qhits = self._ranked("quotes_fts", 0, match, limit)
+        qrows = {r["id"]: r for r in self.q(
             "SELECT q.*, a.date AS date, a.outlet AS outlet, a.ext_id AS ext_id, COALESCE(a.headline, a.title) "
-            "AS headline, sa.story AS story, f.snippet FROM (SELECT rowid, rank, "
-            f"snippet(quotes_fts, 0, '{MARK_ON}', '{MARK_OFF}', '…', 16) AS snippet FROM quotes_fts "
-            "WHERE quotes_fts MATCH ? ORDER BY rank LIMIT ?) f JOIN quotes q ON q.id = f.rowid "
-            "JOIN articles a ON a.id = q.article LEFT JOIN story_articles sa ON sa.article = q.article "
-            "ORDER BY f.rank", (match, limit))
-        return {
-            "query": text,
-            "articles": [{"id": r["id"], "ext_id": r["ext_id"], "outlet": r["outlet"], "date": r["date"], "headline": r["headline"],
-                          "story": r["story"], "snippet": r["snippet"]} for r in arts],
-            "quotes": [dict(_quote(r), snippet=r["snippet"]) for r in quotes],
-        }
+            "AS headline, sa.story AS story FROM quotes q JOIN articles a ON a.id = q.article "
+            "LEFT JOIN story_articles sa ON sa.article = q.article WHERE q.id IN (SELECT value FROM json_each(?))",
+            (json.dumps([i for i, _ in qhits]),))}
+        quotes = [dict(_quote(qrows[i]), snippet=sn) for i, sn in qhits if i in qrows]
+        return {"query": text, "articles": articles, "quotes": quotes}
 
     def compare(self, a_ref: str, b_ref: str) -> dict[str, Any]:
         """Two articles and the reuse relation between them (either way round), passages with word diffs."""
