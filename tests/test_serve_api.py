@@ -128,6 +128,11 @@ def test_stories_time_and_outlet_filters(tmp_path):
     by_outlet = c.get("/api/stories", params={"outlet": "Evil Wire"}).json()["stories"]
     assert by_outlet and all("Evil Wire" in s["outlets"] for s in by_outlet)
     assert c.get("/api/stories", params={"outlet": "No Such Outlet"}).json()["stories"] == []
+    arts = c.get("/api/articles", params={"outlet": "Evil Wire"}).json()["articles"]
+    assert [a["outlet"] for a in arts] == ["Evil Wire"]
+    dates = [a["date"] for a in c.get("/api/articles").json()["articles"]]
+    assert dates == sorted(dates, reverse=True) and len(dates) == 2
+    assert c.get("/api/articles", params={"since": "2024-03-01T10:00:00Z"}).json()["articles"][0]["id"] != arts[0]["id"]
 
 
 def test_one_story(client, story_id, seeds):
@@ -352,7 +357,7 @@ def test_migration_5_backfills_an_older_store(seed_store, tmp_path):
             DROP TRIGGER articles_fts_ai; DROP TRIGGER articles_fts_ad; DROP TRIGGER articles_fts_au;
             DROP TRIGGER quotes_fts_ai; DROP TRIGGER quotes_fts_ad; DROP TRIGGER quotes_fts_au;
             DROP TABLE articles_fts; DROP TABLE quotes_fts;
-            DROP INDEX stories_first; DROP INDEX discrepancies_story;
+            DROP INDEX stories_first; DROP INDEX discrepancies_story; DROP INDEX articles_outlet_date;
             PRAGMA user_version = 4;""")
     store = Store.open(db)
     assert store.version == 5

@@ -140,6 +140,7 @@ MIGRATIONS: list[str] = [
 
     CREATE INDEX stories_first ON stories(first, id);
     CREATE INDEX discrepancies_story ON discrepancies(story);
+    CREATE INDEX articles_outlet_date ON articles(outlet, date);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
