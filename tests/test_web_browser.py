@@ -134,6 +134,11 @@ def test_follow_stories_to_compare_and_search(seed_store, page):
         page.wait_for_url("**/search?q=Podolyak")
         assert page.locator(".snippet mark", has_text="Podolyak").count() >= 2
         shot(page, "search")
+
+        page.locator("header nav a", has_text="API").click()
+        page.wait_for_url("**/api")
+        assert page.locator("table.api code.method.post").count() == 1
+        shot(page, "api")
         assert page.errors == []
 
 
