@@ -14,6 +14,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.te
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
+from markupsafe import escape  # noqa: E402
 
 from newstrace.pipeline import analyse, ingest  # noqa: E402
 from newstrace.read.jsonl import read_jsonl_stream  # noqa: E402
@@ -329,6 +330,8 @@ def test_hostile_text_is_escaped_on_every_page(tmp_path):
         assert 'href="javascript:' not in html.lower(), url
     shown = c.get(f"/articles/{ids[0]}").text
     assert "Mayor &lt;script&gt;window.__xss=1&lt;/script&gt; resigns" in shown
+    raw = next(a for a in store.articles() if a.id == ids[0]).raw
+    assert f"<pre>{escape(raw)}</pre>" in shown and "<script>" in raw  # the raw text, escaped
     assert "&lt;img src=x onerror=" in shown
     # the API returns the text as it is (JSON is not HTML): clients must escape it themselves
     assert SCRIPT in c.get(f"/api/articles/{ids[0]}").json()["headline"]
@@ -364,3 +367,16 @@ def test_migration_5_backfills_an_older_store(seed_store, tmp_path):
     found = store.conn.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'Podolyak'").fetchone()[0]
     assert found == 2
     assert store.conn.execute("SELECT COUNT(*) FROM quotes_fts").fetchone()[0] == store.count("quotes")
+
+
+def test_serve_needs_an_existing_store(tmp_path):
+    from click.testing import CliRunner
+
+    from newstrace.cli import main
+    from newstrace.errors import NewstraceError
+
+    with pytest.raises(NewstraceError, match="E101"):
+        create_app(tmp_path / "absent.db")
+    r = CliRunner().invoke(main, ["--db", str(tmp_path / "absent.db"), "serve", "--port", "0"])
+    assert r.exit_code == 1 and "E101" in r.output
+    assert not (tmp_path / "absent.db").exists()
