@@ -35,6 +35,8 @@ DEFAULT_MAX_BODY = 10_000_000
 #: a JSONL line (one article) larger than this is skipped, as ``--max-bytes`` does for the CLI
 MAX_ARTICLE_BYTES = 5_000_000
 PAGE = 50
+#: a speaker's page shows their newest this-many quotes (the API pages through all of them)
+SPEAKER_QUOTES = 200
 
 Limit = Annotated[int, Query(ge=1, le=500, description="rows per page")]
 Offset = Annotated[int, Query(ge=0, le=100_000, description="rows to skip (paging)")]
@@ -328,18 +330,18 @@ def create_app(db: str | Path, *, token: str | None = None, max_body: int = DEFA
 
     @app.get("/speakers/{name:path}", response_class=HTMLResponse, include_in_schema=False)
     def speaker_page(name: str) -> HTMLResponse:
-        groups = reader.speaker_stories(name, limit=500)
+        groups = reader.speaker_stories(name, limit=SPEAKER_QUOTES)
         if not groups:
             return page("error.html", 404, title="Not found", message=f"No quotes by {name!r}.")
         return page("speaker.html", title=name, name=name, groups=groups,
-                    n=sum(len(g["quotes"]) for g in groups))
+                    n=sum(len(g["quotes"]) for g in groups), cap=SPEAKER_QUOTES)
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(q: str = "") -> HTMLResponse:
         q = q.strip()[:500]
         if not q:
             return RedirectResponse("/", status_code=303)
-        r = reader.search(q, limit=30)
+        r = reader.search(q, limit=20)
         stories = reader.stories(text=q, limit=10)
         return page("search.html", title=f"Search: {q}", q=q, r=r, stories=stories, marked=views.marked)
 

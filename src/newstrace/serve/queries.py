@@ -18,7 +18,7 @@ from ..errors import NewstraceError
 from ..store import Store
 
 #: the stories filter by words looks at the newest this-many matching articles
-FTS_CAP = 500
+FTS_CAP = 300
 #: search ranks (bm25) the newest this-many matches: ranking all 90,000 articles that name a common
 #: word takes half a second, walking the newest matches in rowid order takes a millisecond
 RANK_WINDOW = 1000
@@ -132,16 +132,19 @@ class Reader:
                          "SELECT sa.story FROM quotes q JOIN story_articles sa ON sa.article = q.article "
                          "WHERE q.speaker = ?))")
             args += [person, person]
+        source = "stories s"
         if text is not None:
             match = fts_query(text)
             if match is None:
                 return []
-            # the newest matches (FTS5 walks rowids in order for free; ranking them all would not be)
-            where.append("s.id IN (SELECT sa.story FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                         f"ORDER BY rowid DESC LIMIT {FTS_CAP}) f JOIN articles a ON a.seq = f.rowid "
-                         "JOIN story_articles sa ON sa.article = a.id)")
-            args.append(match)
-        sql = "SELECT s.* FROM stories s"
+            # the stories of the newest matching articles (FTS5 walks rowids in order for free; ranking them
+            # all would not be), looked up one by one: a scan of every story in date order, testing each
+            # against the matches, takes 80 ms at 66,000 stories when the words are rare
+            source = ("(SELECT DISTINCT sa.story AS id FROM (SELECT rowid FROM articles_fts WHERE articles_fts "
+                      f"MATCH ? ORDER BY rowid DESC LIMIT {FTS_CAP}) f JOIN articles a ON a.seq = f.rowid "
+                      "JOIN story_articles sa ON sa.article = a.id) m CROSS JOIN stories s ON s.id = m.id")
+            args.insert(0, match)
+        sql = f"SELECT s.* FROM {source}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY s.first DESC, s.id DESC LIMIT ? OFFSET ?"
