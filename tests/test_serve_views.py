@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("jinja2")
 
-from newstrace.serve.queries import MARK_OFF, MARK_ON, fts_query  # noqa: E402
+from newstrace.serve.queries import MARK_OFF, MARK_ON, _words_pattern, fts_query  # noqa: E402
 from newstrace.serve.views import (  # noqa: E402
     compare_rows,
     highlighted_paragraphs,
@@ -74,6 +74,8 @@ def test_snippet_marks_and_fts_query():
     assert fts_query('Putin "AND" (NEAR') == '"Putin" "AND" "NEAR"'
     assert fts_query("Zelensk*") == '"Zelensk"*'
     assert fts_query("((( ***") is None
+    marks = _words_pattern(fts_query("putin zelensk*"))
+    assert marks.findall("Putin met Zelenskyy, not putinism") == ["Putin", "Zelenskyy"]
 
 
 def test_compare_rows_mark_new_and_unused_text():

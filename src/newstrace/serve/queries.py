@@ -21,7 +21,7 @@ from ..store import Store
 FTS_CAP = 300
 #: search ranks (bm25) the newest this-many matches: ranking all 90,000 articles that name a common
 #: word takes half a second, walking the newest matches in rowid order takes a millisecond
-RANK_WINDOW = 1000
+RANK_WINDOW = 500
 #: at most this many articles (and their relations and quotes) of one story are shown
 STORY_ARTICLES_CAP = 300
 # \x02 and \x03 mark the matched words in an FTS snippet; they cannot occur in stored text after
@@ -44,6 +44,12 @@ def fts_query(text: str) -> str | None:
         if w.strip("-’'"):
             terms.append(f'"{w}"' + ("*" if star else ""))
     return " ".join(terms) if terms else None
+
+
+def _words_pattern(match: str) -> re.Pattern[str]:
+    """A regex finding the words of an :func:`fts_query` in text (whole words; ``*``: any ending)."""
+    alts = [re.escape(w) + (r"\w*" if star else "") for w, star in re.findall(r'"([^"]+)"(\*?)', match)]
+    return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)", re.IGNORECASE) if alts else re.compile(r"(?!)")
 
 
 def _loads(value: str | None, default: Any) -> Any:
@@ -276,7 +282,8 @@ class Reader:
         return list(groups.values())
 
     # ------------------------------------------------------------------ search and compare
-    def _ranked(self, table: str, column: int, match: str, limit: int) -> list[tuple[int, str]]:
+    def _ranked(self, table: str, column: int, match: str, limit: int, *,
+                snippets: bool = True) -> list[tuple[int, str | None]]:
         """(rowid, snippet) of the best ``limit`` matches in ``table`` among its newest RANK_WINDOW matches."""
         c = self.conn()
         row = c.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
@@ -287,7 +294,7 @@ class Reader:
         # snippets one row at a time: computed in the ranking query they would be made for every match
         snip = f"SELECT snippet({table}, {column}, '{MARK_ON}', '{MARK_OFF}', '…', 14) FROM {table} " \
                f"WHERE {table} MATCH ? AND rowid = ?"
-        return [(i, c.execute(snip, (match, i)).fetchone()[0]) for i in ids]
+        return [(i, c.execute(snip, (match, i)).fetchone()[0] if snippets else None) for i in ids]
 
     def search(self, text: str, *, limit: int = 20) -> dict[str, Any]:
         """Articles (headline, title, text) and quotes (text, speaker) matching all the words, best first
@@ -302,13 +309,16 @@ class Reader:
             "WHERE a.seq IN (SELECT value FROM json_each(?))", (json.dumps([i for i, _ in hits]),))}
         articles = [{k: rows[i][k] for k in ("id", "ext_id", "outlet", "date", "headline", "story")} | {"snippet": sn}
                     for i, sn in hits if i in rows]
-        qhits = self._ranked("quotes_fts", 0, match, limit)
+        # a quote is short: it is shown whole with the words marked here, saving an FTS lookup per quote
+        qhits = self._ranked("quotes_fts", 0, match, limit, snippets=False)
         qrows = {r["id"]: r for r in self.q(
             "SELECT q.*, a.date AS date, a.outlet AS outlet, a.ext_id AS ext_id, COALESCE(a.headline, a.title) "
             "AS headline, sa.story AS story FROM quotes q JOIN articles a ON a.id = q.article "
             "LEFT JOIN story_articles sa ON sa.article = q.article WHERE q.id IN (SELECT value FROM json_each(?))",
             (json.dumps([i for i, _ in qhits]),))}
-        quotes = [dict(_quote(qrows[i]), snippet=sn) for i, sn in qhits if i in qrows]
+        words = _words_pattern(match)
+        quotes = [dict(_quote(qrows[i]), snippet=words.sub(lambda m: MARK_ON + m.group(0) + MARK_OFF, qrows[i]["text"]))
+                  for i, _ in qhits if i in qrows]
         return {"query": text, "articles": articles, "quotes": quotes}
 
     def compare(self, a_ref: str, b_ref: str) -> dict[str, Any]:
