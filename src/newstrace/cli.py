@@ -457,6 +457,26 @@ def speakers_cmd(c: Ctx, as_json: bool) -> None:
     c.out.print(t)
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--max-body", type=int, default=10_000_000, show_default=True,
+              help="Largest request body accepted, in bytes (larger: 413).")
+@click.option("--access-log", is_flag=True, help="Log every request.")
+@click.pass_obj
+def serve_cmd(c: Ctx, host: str, port: int, max_body: int, access_log: bool) -> None:
+    """The newsroom view: web pages and a JSON API (/api) over the store.
+
+    Read-only unless NEWSTRACE_TOKEN is set; then POST /api/articles ingests with that bearer token.
+    """
+    from .serve.cli import serve
+
+    try:
+        serve(c.db, host=host, port=port, max_body=max_body, access_log=access_log, quiet=c.quiet)
+    except NewstraceError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @main.command("compare")
 @click.argument("first")
 @click.argument("second")
