@@ -173,8 +173,13 @@ def test_batch_cluster_command_one_line_per_article_whatever_the_workers(tmp_pat
 
     rows = [{"id": f"q{i}", "title": f"Quake report {i}", "date": f"2024-01-0{i % 3 + 1}", "source": None,
              "text": QUAKE.format(m="6.1", place="Izmir", day="Monday", n=10 + i, gov="Ali Demir")} for i in range(4)]
+    lima = ("Residents of Lima spent the night outdoors after a magnitude 4.0 tremor shook the Peruvian capital on "
+            "{day}. Mayor Rosa Paz said {n} homes in the old town had cracked walls and asked engineers to inspect "
+            "schools before classes resume. The shaking lasted about twenty seconds, according to the national "
+            "seismology service.")
     rows += [{"id": f"l{i}", "title": None, "date": None, "source": "x.example",
-              "text": QUAKE.format(m="4.0", place="Lima", day="Sunday", n=i, gov="Rosa Paz")} for i in range(3)]
+              "text": lima.format(day=day, n=n)} for i, (day, n) in enumerate([("Sunday", 12), ("Sunday", 14),
+                                                                                ("Monday", 15)])]
     rows.append({"id": "h1", "title": "Izmir quake: the governor speaks", "text": "", "date": "2024-01-02"})
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows[:3]) + "{not json\n"
@@ -191,3 +196,13 @@ def test_batch_cluster_command_one_line_per_article_whatever_the_workers(tmp_pat
     assert set(story) == {r["id"] for r in rows}
     assert len({story[f"q{i}"] for i in range(4)}) == 1 and len({story[f"l{i}"] for i in range(3)}) == 1
     assert story["q0"] != story["l0"]
+
+
+def test_templated_reports_of_two_undated_quakes_are_two_stories():
+    """Wire templates share most words; with no dates, the places and officials keep them apart."""
+    izmir = [art(QUAKE.format(m="6.1", place="Izmir", day="Monday", n=10 + i, gov="Ali Demir"), None,
+                 title=f"Quake report {i}") for i in range(4)]
+    lima = [art(QUAKE.format(m="4.0", place="Lima", day="Sunday", n=i, gov="Rosa Paz"), None, source="x.example")
+            for i in range(3)]
+    stories = {frozenset(s.articles) for s in cluster(izmir + lima)}
+    assert stories == {frozenset(a.id for a in izmir), frozenset(a.id for a in lima)}

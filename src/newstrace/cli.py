@@ -337,7 +337,8 @@ def dedup_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
 def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
     """Batch story clustering: writes {"id", "story"} for every input article. Needs no store.
 
-    Input fields: id, title, text, date (may be null), source (may be null).
+    Input fields: id, title, text, date (may be null), source (may be null). An article that copies,
+    excerpts or edits an earlier one (the one-pass dedup) is put in that one's story.
     """
     from itertools import islice
 
@@ -350,7 +351,13 @@ def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
         for done in process_row_batches(iter(lambda: list(islice(rows, 500)), []), input_path, workers):
             arts += done
             advance(len(done))
-    stories = cluster(arts)
+    # a copy, excerpt or edit is always in its origin's story: the one-pass dedup names the origins
+    from .dedup.stream import dedup_rows
+    from .model import Relation
+
+    families = [Relation(d.duplicate_of, d.id, d.relation or "copy", d.score)
+                for d in dedup_rows({"id": a.id, "text": a.text} for a in arts) if d.duplicate_of]
+    stories = cluster(arts, families)
     story_of = {aid: s.id for s in stories for aid in s.articles}
     with _open_out(output) as out:
         for a in arts:
