@@ -378,19 +378,40 @@ def regex_mentions(text: str) -> list[Mention]:
     """People named in sentences the parser did not see: runs of capitalised words, leading titles
     and nationality words kept as the description ("Russian President Vladimir Putin")."""
     out = []
-    for m in _CAP_RUN.finditer(text):
-        words = m.group(0).split()
-        at, desc = m.start(), set()
-        while words and (words[0].lower().rstrip(".") in _PERSON_TITLES or words[0].lower() in _LEADING
-                         or words[0].endswith(("ian", "ese", "ish", "ean", "ic")) or words[0].isupper()):
-            desc.add(lemma(words[0].lower().rstrip(".")))
-            at = text.index(words[1], at + len(words[0])) if len(words) > 1 else at
-            words = words[1:]
-        name = " ".join(w.rstrip(".,’'s") if i == len(words) - 1 else w for i, w in enumerate(words))
-        if 2 <= len(words) <= 3 and not {w.lower() for w in words} & _ORG_WORDS and all(
-                w[:1].isupper() and w.rstrip(".’'s").isalpha() for w in words):
-            out.append(Mention(at, name, "PERSON", frozenset(desc)))
+    for run in _CAP_RUN.finditer(text):
+        for at, words in _name_runs(run.group(0), run.start()):
+            _regex_mention(text, at, words, out)
     return out
+
+
+def _name_runs(run: str, at: int) -> Iterator[tuple[int, list[str]]]:
+    """The words of a run of capitalised words, cut where a full stop ends a sentence ("… south
+    Kherson. Moscow claims …" is two runs, "Ronald R. Fieldstone" one)."""
+    words: list[str] = []
+    start = at
+    for m in re.finditer(r"\S+", run):
+        if not words:
+            start = at + m.start()
+        words.append(m.group())
+        if m.group().endswith(".") and not _abbreviation(m.group()):
+            yield start, words
+            words = []
+    if words:
+        yield start, words
+
+
+def _regex_mention(text: str, at: int, words: list[str], out: list[Mention]) -> None:
+    desc: set[str] = set()
+    while words and (words[0].lower().rstrip(".") in _PERSON_TITLES or words[0].lower() in _LEADING
+                     or words[0].endswith(("ian", "ese", "ish", "ean", "ic")) or words[0].isupper()):
+        desc.add(lemma(words[0].lower().rstrip(".")))
+        at = text.index(words[1], at + len(words[0])) if len(words) > 1 else at
+        words = words[1:]
+    # the possessive and the full stop are not the name ("Sanders's." -> "Sanders", not "Sander")
+    words = [*words[:-1], re.sub(r"(?:[’']s)?[.,]*$", "", words[-1])] if words else words
+    if 2 <= len(words) <= 3 and not {w.lower() for w in words} & _ORG_WORDS and all(
+            w[:1].isupper() and w.rstrip(".").isalpha() for w in words):
+        out.append(Mention(at, " ".join(words), "PERSON", frozenset(desc)))
 
 
 class _Par:
@@ -441,7 +462,9 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
     at = shift = 0
     for qs, qe, closed in quotes:
         body = text[qs:qe]
-        if len(body.split()) < 8:
+        if len(body.split()) < 8 or body.lstrip(_QUOTE_CHARS + "‘ ")[:1].islower():
+            # a quotation that starts in lower case is a piece of the sentence around it (“X said Y
+            # “says whatever he needs to say””): the parser needs its grammar
             out.append(text[at:qe])
             new_quotes.append((qs + shift, qe + shift, closed))
             at = qe
@@ -573,6 +596,10 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         toks = [t for c in comp for t in c.subtree]
         # the mark "that" belongs to the content, as PolNeAR annotates it
         return toks
+    if v.dep_ == "parataxis" and _speech(v) and pos(v.head) == "VERB":
+        # a frame inside the sentence it reports: "Her countrymen, she said, should not listen to …"
+        frame = {t.i for t in v.subtree}
+        return [t for t in v.head.subtree if t.i not in frame]
     right = [c for c in v.rights if c.dep_ in ("dobj", "oprd", "attr", "prep", "dative", "advcl")]
     toks = [t for c in right for t in c.subtree]
     if toks and any(p.in_quote[t.i] for t in toks) and (
@@ -670,6 +697,29 @@ class Parsed:
 
 
 _SENT_END = re.compile(r"(?<=[.!?])[”\"’]?\s+(?=[^a-z\s])")
+# Words whose full stop does not end a sentence: initials ("Ronald R. Fieldstone"), titles ("Rep.",
+# "Lt. Gen.") and dotted abbreviations ("U.S.", "D.C."; these end a sentence now and then, and keeping
+# two sentences together only costs a little parsing, while a cut inside a name loses the speaker).
+_ABBREV = frozenset("""mr mrs ms dr rep reps sen sens gov gen lt col sgt capt cmdr adm maj cpl st jr sr prof rev
+fr gens no vs ft mt sept oct nov dec jan feb aug corp inc co""".split())
+_DOTTED = re.compile(r"(?:[A-Za-z]\.)+")
+
+
+def _abbreviation(word: str) -> bool:
+    """Whether a word ending in a full stop is an initial, a title or an abbreviation, not a sentence end."""
+    w = word.rstrip(".").lstrip("(“\"‘'")
+    return bool(_DOTTED.fullmatch(w + ".")) or w.lower() in _ABBREV
+
+
+def sentence_cuts(par: str) -> Iterator[int]:
+    """Offsets where a new sentence starts in a paragraph (after ``.!?`` and space, before a
+    non-lowercase character), passing over initials, titles and abbreviations."""
+    for m in _SENT_END.finditer(par):
+        if par[m.start() - 1] == ".":
+            k = par.rfind(" ", 0, m.start() - 1)
+            if _abbreviation(par[k + 1:m.start()]):
+                continue
+        yield m.end()
 
 
 def _runs(par: str) -> list[tuple[int, int]]:
@@ -679,8 +729,7 @@ def _runs(par: str) -> list[tuple[int, int]]:
     sentence inside it is kept with it."""
     quotes = quote_spans(par)
     cuts = [0]
-    for m in _SENT_END.finditer(par):
-        at = m.end()
+    for at in sentence_cuts(par):
         if not any(qs < at < qe for qs, qe, _ in quotes):
             cuts.append(at)
     cuts.append(len(par))
