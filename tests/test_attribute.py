@@ -135,6 +135,25 @@ def test_a_frame_inside_the_sentence_it_reports():
     assert pieces[0].startswith("The harbour") and pieces[0].rstrip(".").endswith("on time")
 
 
+def test_a_quotation_signed_with_a_dash():
+    text = ("“We can build a wall around the whole town.” ― Steve Quinn\n"
+            "“I would rather live elsewhere than here.” ― Ada Rojas “He is someone no one would want.” ― Lia Olsen.\n"
+            "She called it “a disgrace” — and left.")
+    rows = one(text)
+    assert [(k, s) for k, _p, s, _sp in rows[:3]] == [("direct", "Steve Quinn"), ("direct", "Ada Rojas"),
+                                                       ("direct", "Lia Olsen")]
+    assert rows[1][1] == ["“I would rather live elsewhere than here.”"]
+    assert all(s != "and" for _k, _p, s, _sp in rows)
+
+
+def test_according_to_ends_the_source_at_the_comma():
+    text = ("According to radio host Rush Lim, the move reeks of “fear” and desperation. "
+            "Trump demeaned women on “The Show,” according to show insiders.")
+    rows = one(text)
+    assert rows[0][1] == ["the move reeks of “fear” and desperation"] and rows[0][2] == "radio host Rush Lim"
+    assert rows[1][1] == ["Trump demeaned women on “The Show,”"] and "insiders" in rows[1][2]
+
+
 # ------------------------------------------------------------------ seeds
 
 @pytest.fixture(scope="module")

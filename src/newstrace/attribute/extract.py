@@ -509,6 +509,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             break
         after.append(t)
     inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
+    if 1 < len(after) <= 6 and after[0].text in _DASHES and all(
+            t.text[:1].isupper() or t.is_punct or t.is_space for t in after[1:]) and any(
+            pos(t) == "PROPN" for t in after[1:]):
+        # "“…” ― Martha Aguilar": a quotation signed with a dash and a name (vox pops, epigraphs)
+        return after[0], None
     if after:
         first = after[0].text
         ends = inner.endswith((",", "—", "-", "?", "!")) or (inner[-1:].isalnum() and first == ",")
@@ -540,6 +545,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     return None
 
 
+_DASHES = frozenset("―—–")
 _ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b)")
 _CONTINUES = re.compile(r"[.,:]\s*$")
 
@@ -576,6 +582,9 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
         r = last + 1
         att = Attribution(pieces, "direct" if lead is None else "mixed", (p.at(cue.idx), p.at(cue.idx + len(cue))))
         subj = _subject(cue)
+        if cue.text in _DASHES:  # "“…” ― Ada Rojas": the name after the dash, however it is parsed
+            name = next((_name_at(t) for t in cue.doc[cue.i + 1:cue.i + 7] if _name_at(t)), None)
+            subj = cue.doc[name[1] - 1] if name else None
         if subj is None or p.in_quote[subj.i]:
             subj = _frame_subject(p, cue)
         if subj is not None and not p.in_quote[subj.i]:
@@ -617,15 +626,21 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
         if lemma(v.text) == "accord":
             # "…, according to X." / "According to X, …": the rest of the sentence is the content
             to = v.nbor()
+            sent = v.sent
+            # the source ends at the first comma after "to" whatever the parse says: "According to
+            # X, the move reeks of …" is often parsed with the clause as an apposition to X
+            comma = next((t.i for t in doc[to.i + 1:sent.end] if t.text in ",;:" or p.in_quote[t.i]), sent.end)
             pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+            if pobj is None or pobj.i >= comma:
+                # "…, according to show insiders" with "show" taken for a verb: the last noun
+                pobj = next((t for t in reversed(doc[to.i + 1:comma]) if pos(t) in ("NOUN", "PROPN", "PRON")), None)
             if pobj is None:
                 continue
-            sent = v.sent
-            src_end = max(t.i for t in pobj.subtree) + 1
+            src_end = min(max(t.i for t in pobj.subtree) + 1, comma)
             toks = list(doc[sent.start:v.i]) if v.i > sent.start else list(doc[src_end:sent.end])
             toks = [t for t in toks if not (t.is_punct and t.text in ",.")] or toks
             att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
-            _fill_source(att, pobj, p)
+            _fill_source(att, pobj, p, [not to.i < i < src_end for i in range(len(doc))])
         else:
             toks = _content_tokens(v, p)
             subj = _subject(v)
@@ -715,6 +730,8 @@ def sentence_cuts(par: str) -> Iterator[int]:
     """Offsets where a new sentence starts in a paragraph (after ``.!?`` and space, before a
     non-lowercase character), passing over initials, titles and abbreviations."""
     for m in _SENT_END.finditer(par):
+        if par[m.end():m.end() + 1] in _DASHES:
+            continue  # "“…” ― Martha Aguilar": a dash does not start a sentence
         if par[m.start() - 1] == ".":
             k = par.rfind(" ", 0, m.start() - 1)
             if _abbreviation(par[k + 1:m.start()]):
