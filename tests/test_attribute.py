@@ -105,6 +105,55 @@ def test_name_helpers():
         ["say", "tweet", "admit", "deny", "accord"]
 
 
+def test_initials_and_titles_do_not_end_the_sentence():
+    text = ("“The bridge must be rebuilt,” said Ronald R. Fieldstone, a lawyer who has advised the town for years. "
+            "“Nobody else will pay for it.”")
+    [(kind, pieces, source, speaker)] = one(text)
+    assert kind == "direct" and source.startswith("Ronald R. Fieldstone, a lawyer")
+    assert speaker == "Ronald R. Fieldstone" and pieces[-1] == "“Nobody else will pay for it.”"
+
+
+def test_a_sentence_end_is_not_inside_a_name():
+    from newstrace.attribute.extract import regex_mentions
+    names = [m.name for m in regex_mentions("Shells fell on the south of Kherson. Moscow claims otherwise. "
+                                            "Lt. Gen. Anna Berg met Ronald R. Fieldstone and Bernie Sanders's aide.")]
+    assert "Kherson. Moscow" not in names and not any("Kherson" in n for n in names)
+    assert "Ronald R. Fieldstone" in names and "Bernie Sanders" in names
+
+
+def test_a_long_quoted_fragment_keeps_its_grammar():
+    text = "Carla Fiore said her rival “says whatever he needs to say to get elected in this town.”"
+    [(kind, pieces, source, _speaker)] = one(text)
+    assert kind == "mixed" and source == "Carla Fiore"
+    assert pieces == ["her rival “says whatever he needs to say to get elected in this town.”"]
+
+
+def test_a_frame_inside_the_sentence_it_reports():
+    text = "The harbour, she said, will reopen by spring if the “new cranes” arrive on time."
+    [(kind, pieces, source, _speaker)] = one(text)
+    assert kind == "mixed" and source == "she"
+    assert pieces[0].startswith("The harbour") and pieces[0].rstrip(".").endswith("on time")
+
+
+def test_a_quotation_signed_with_a_dash():
+    text = ("“We can build a wall around the whole town.” ― Steve Quinn\n"
+            "“I would rather live elsewhere than here.” ― Ada Rojas “He is someone no one would want.” ― Lia Olsen.\n"
+            "She called it “a disgrace” — and left.")
+    rows = one(text)
+    assert [(k, s) for k, _p, s, _sp in rows[:3]] == [("direct", "Steve Quinn"), ("direct", "Ada Rojas"),
+                                                       ("direct", "Lia Olsen")]
+    assert rows[1][1] == ["“I would rather live elsewhere than here.”"]
+    assert all(s != "and" for _k, _p, s, _sp in rows)
+
+
+def test_according_to_ends_the_source_at_the_comma():
+    text = ("According to radio host Rush Lim, the move reeks of “fear” and desperation. "
+            "Trump demeaned women on “The Show,” according to show insiders.")
+    rows = one(text)
+    assert rows[0][1] == ["the move reeks of “fear” and desperation"] and rows[0][2] == "radio host Rush Lim"
+    assert rows[1][1] == ["Trump demeaned women on “The Show,”"] and "insiders" in rows[1][2]
+
+
 # ------------------------------------------------------------------ seeds
 
 @pytest.fixture(scope="module")

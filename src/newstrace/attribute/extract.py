@@ -378,19 +378,40 @@ def regex_mentions(text: str) -> list[Mention]:
     """People named in sentences the parser did not see: runs of capitalised words, leading titles
     and nationality words kept as the description ("Russian President Vladimir Putin")."""
     out = []
-    for m in _CAP_RUN.finditer(text):
-        words = m.group(0).split()
-        at, desc = m.start(), set()
-        while words and (words[0].lower().rstrip(".") in _PERSON_TITLES or words[0].lower() in _LEADING
-                         or words[0].endswith(("ian", "ese", "ish", "ean", "ic")) or words[0].isupper()):
-            desc.add(lemma(words[0].lower().rstrip(".")))
-            at = text.index(words[1], at + len(words[0])) if len(words) > 1 else at
-            words = words[1:]
-        name = " ".join(w.rstrip(".,’'s") if i == len(words) - 1 else w for i, w in enumerate(words))
-        if 2 <= len(words) <= 3 and not {w.lower() for w in words} & _ORG_WORDS and all(
-                w[:1].isupper() and w.rstrip(".’'s").isalpha() for w in words):
-            out.append(Mention(at, name, "PERSON", frozenset(desc)))
+    for run in _CAP_RUN.finditer(text):
+        for at, words in _name_runs(run.group(0), run.start()):
+            _regex_mention(text, at, words, out)
     return out
+
+
+def _name_runs(run: str, at: int) -> Iterator[tuple[int, list[str]]]:
+    """The words of a run of capitalised words, cut where a full stop ends a sentence ("… south
+    Kherson. Moscow claims …" is two runs, "Ronald R. Fieldstone" one)."""
+    words: list[str] = []
+    start = at
+    for m in re.finditer(r"\S+", run):
+        if not words:
+            start = at + m.start()
+        words.append(m.group())
+        if m.group().endswith(".") and not _abbreviation(m.group()):
+            yield start, words
+            words = []
+    if words:
+        yield start, words
+
+
+def _regex_mention(text: str, at: int, words: list[str], out: list[Mention]) -> None:
+    desc: set[str] = set()
+    while words and (words[0].lower().rstrip(".") in _PERSON_TITLES or words[0].lower() in _LEADING
+                     or words[0].endswith(("ian", "ese", "ish", "ean", "ic")) or words[0].isupper()):
+        desc.add(lemma(words[0].lower().rstrip(".")))
+        at = text.index(words[1], at + len(words[0])) if len(words) > 1 else at
+        words = words[1:]
+    # the possessive and the full stop are not the name ("Sanders's." -> "Sanders", not "Sander")
+    words = [*words[:-1], re.sub(r"(?:[’']s)?[.,]*$", "", words[-1])] if words else words
+    if 2 <= len(words) <= 3 and not {w.lower() for w in words} & _ORG_WORDS and all(
+            w[:1].isupper() and w.rstrip(".").isalpha() for w in words):
+        out.append(Mention(at, " ".join(words), "PERSON", frozenset(desc)))
 
 
 class _Par:
@@ -441,7 +462,9 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
     at = shift = 0
     for qs, qe, closed in quotes:
         body = text[qs:qe]
-        if len(body.split()) < 8:
+        if len(body.split()) < 8 or body.lstrip(_QUOTE_CHARS + "‘ ")[:1].islower():
+            # a quotation that starts in lower case is a piece of the sentence around it (“X said Y
+            # “says whatever he needs to say””): the parser needs its grammar
             out.append(text[at:qe])
             new_quotes.append((qs + shift, qe + shift, closed))
             at = qe
@@ -486,6 +509,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             break
         after.append(t)
     inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
+    if 1 < len(after) <= 6 and after[0].text in _DASHES and all(
+            t.text[:1].isupper() or t.is_punct or t.is_space for t in after[1:]) and any(
+            pos(t) == "PROPN" for t in after[1:]):
+        # "“…” ― Martha Aguilar": a quotation signed with a dash and a name (vox pops, epigraphs)
+        return after[0], None
     if after:
         first = after[0].text
         ends = inner.endswith((",", "—", "-", "?", "!")) or (inner[-1:].isalnum() and first == ",")
@@ -517,6 +545,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     return None
 
 
+_DASHES = frozenset("―—–")
 _ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b)")
 _CONTINUES = re.compile(r"[.,:]\s*$")
 
@@ -553,6 +582,9 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
         r = last + 1
         att = Attribution(pieces, "direct" if lead is None else "mixed", (p.at(cue.idx), p.at(cue.idx + len(cue))))
         subj = _subject(cue)
+        if cue.text in _DASHES:  # "“…” ― Ada Rojas": the name after the dash, however it is parsed
+            name = next((_name_at(t) for t in cue.doc[cue.i + 1:cue.i + 7] if _name_at(t)), None)
+            subj = cue.doc[name[1] - 1] if name else None
         if subj is None or p.in_quote[subj.i]:
             subj = _frame_subject(p, cue)
         if subj is not None and not p.in_quote[subj.i]:
@@ -573,6 +605,10 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         toks = [t for c in comp for t in c.subtree]
         # the mark "that" belongs to the content, as PolNeAR annotates it
         return toks
+    if v.dep_ == "parataxis" and _speech(v) and pos(v.head) == "VERB":
+        # a frame inside the sentence it reports: "Her countrymen, she said, should not listen to …"
+        frame = {t.i for t in v.subtree}
+        return [t for t in v.head.subtree if t.i not in frame]
     right = [c for c in v.rights if c.dep_ in ("dobj", "oprd", "attr", "prep", "dative", "advcl")]
     toks = [t for c in right for t in c.subtree]
     if toks and any(p.in_quote[t.i] for t in toks) and (
@@ -590,15 +626,21 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
         if lemma(v.text) == "accord":
             # "…, according to X." / "According to X, …": the rest of the sentence is the content
             to = v.nbor()
+            sent = v.sent
+            # the source ends at the first comma after "to" whatever the parse says: "According to
+            # X, the move reeks of …" is often parsed with the clause as an apposition to X
+            comma = next((t.i for t in doc[to.i + 1:sent.end] if t.text in ",;:" or p.in_quote[t.i]), sent.end)
             pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+            if pobj is None or pobj.i >= comma:
+                # "…, according to show insiders" with "show" taken for a verb: the last noun
+                pobj = next((t for t in reversed(doc[to.i + 1:comma]) if pos(t) in ("NOUN", "PROPN", "PRON")), None)
             if pobj is None:
                 continue
-            sent = v.sent
-            src_end = max(t.i for t in pobj.subtree) + 1
+            src_end = min(max(t.i for t in pobj.subtree) + 1, comma)
             toks = list(doc[sent.start:v.i]) if v.i > sent.start else list(doc[src_end:sent.end])
             toks = [t for t in toks if not (t.is_punct and t.text in ",.")] or toks
             att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
-            _fill_source(att, pobj, p)
+            _fill_source(att, pobj, p, [not to.i < i < src_end for i in range(len(doc))])
         else:
             toks = _content_tokens(v, p)
             subj = _subject(v)
@@ -670,6 +712,31 @@ class Parsed:
 
 
 _SENT_END = re.compile(r"(?<=[.!?])[”\"’]?\s+(?=[^a-z\s])")
+# Words whose full stop does not end a sentence: initials ("Ronald R. Fieldstone"), titles ("Rep.",
+# "Lt. Gen.") and dotted abbreviations ("U.S.", "D.C."; these end a sentence now and then, and keeping
+# two sentences together only costs a little parsing, while a cut inside a name loses the speaker).
+_ABBREV = frozenset("""mr mrs ms dr rep reps sen sens gov gen lt col sgt capt cmdr adm maj cpl st jr sr prof rev
+fr gens no vs ft mt sept oct nov dec jan feb aug corp inc co""".split())
+_DOTTED = re.compile(r"(?:[A-Za-z]\.)+")
+
+
+def _abbreviation(word: str) -> bool:
+    """Whether a word ending in a full stop is an initial, a title or an abbreviation, not a sentence end."""
+    w = word.rstrip(".").lstrip("(“\"‘'")
+    return bool(_DOTTED.fullmatch(w + ".")) or w.lower() in _ABBREV
+
+
+def sentence_cuts(par: str) -> Iterator[int]:
+    """Offsets where a new sentence starts in a paragraph (after ``.!?`` and space, before a
+    non-lowercase character), passing over initials, titles and abbreviations."""
+    for m in _SENT_END.finditer(par):
+        if par[m.end():m.end() + 1] in _DASHES:
+            continue  # "“…” ― Martha Aguilar": a dash does not start a sentence
+        if par[m.start() - 1] == ".":
+            k = par.rfind(" ", 0, m.start() - 1)
+            if _abbreviation(par[k + 1:m.start()]):
+                continue
+        yield m.end()
 
 
 def _runs(par: str) -> list[tuple[int, int]]:
@@ -679,8 +746,7 @@ def _runs(par: str) -> list[tuple[int, int]]:
     sentence inside it is kept with it."""
     quotes = quote_spans(par)
     cuts = [0]
-    for m in _SENT_END.finditer(par):
-        at = m.end()
+    for at in sentence_cuts(par):
         if not any(qs < at < qe for qs, qe, _ in quotes):
             cuts.append(at)
     cuts.append(len(par))
