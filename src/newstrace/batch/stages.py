@@ -473,7 +473,9 @@ def anchor_pairs(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     m_rank, m_mass = m_rank[m_by_shard], m_mass[m_by_shard]
     n_shards = int(shard_of.max()) + 1 if len(shard_of) else 1
     dest = part_path(out, "anchor_pairs", job["part"], "npz")
-    n = _save_npz(dest, late=late, early=early, count=count.astype(np.int32), weight=weight,
+    # ranks as int32 (2**31 articles): the pair rows are this shuffle's bulk, 20 B a row instead of 28
+    n = _save_npz(dest, late=late.astype(np.int32), early=early.astype(np.int32), count=count.astype(np.int32),
+                  weight=weight,
                   bounds=np.searchsorted(shard_of[late], np.arange(n_shards + 1)), m_rank=m_rank, m_mass=m_mass,
                   m_bounds=np.searchsorted(shard_of[m_rank], np.arange(n_shards + 1)))
     return [dest], {"anchors": int(len(starts)), "postings": int(len(ranks)), "pair_rows": int(reps.sum()),
@@ -527,7 +529,8 @@ def _anchor_candidates(out: str | Path, shard: int, buckets: int,
                 m_mass.append(z["m_mass"][lo:hi])
     if not late:
         return []
-    pair, inv = np.unique((np.concatenate(late) << 32) | np.concatenate(early), return_inverse=True)
+    pair, inv = np.unique((np.concatenate(late).astype(np.int64) << 32) | np.concatenate(early),
+                          return_inverse=True)
     inv = inv.ravel()
     count = np.bincount(inv, weights=np.concatenate(count), minlength=len(pair))
     weight = np.bincount(inv, weights=np.concatenate(weight), minlength=len(pair))  # exact: integers < 2**53
