@@ -104,7 +104,7 @@ def anchors(text: str) -> set[str]:
     return out
 
 
-def anchor_weight(n_docs, df):
+def anchor_weight(n_docs: int | np.ndarray, df: int | np.ndarray) -> float | np.ndarray:
     """Weight of an anchor held by ``df`` of the ``n_docs`` earlier articles: the rarer, the heavier.
     Numbers or numpy arrays (the batch engine weighs a whole bucket of anchors at once)."""
     return np.log((n_docs + 1) / (df + 1))
