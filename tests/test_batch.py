@@ -66,12 +66,32 @@ def test_seeds_three_versions_make_one_story(local_seeds):
     assert sorted(num.values()) == ["000", "001", "002", "003", "004"]
     groups = sorted(sorted(num[a] for a in s["articles"]) for s in snap["stories"])
     assert ["002", "003", "004"] in groups
-    # 004 and 002 share passages: found by the key shuffle (they share four half-sentences), then aligned
-    rels = [(num[r["origin"]], num[r["derived"]], r["kind"]) for r in snap["relations"]]
-    assert rels == [("004", "002", "shares_passages")]
-    assert json.loads(snap["relations"][0]["passages"])
+    # 004 and 002 share passages: found by the key shuffle (they share four half-sentences), then aligned;
+    # 003, the spun rewrite of both, shares no two sentences with either: its rare names and numbers
+    # (the anchor shuffle) make it a candidate, and the alignment calls it a rewrite
+    rels = sorted((num[r["origin"]], num[r["derived"]], r["kind"]) for r in snap["relations"])
+    assert rels == [("002", "003", "rewrite"), ("004", "002", "shares_passages"), ("004", "003", "rewrite")]
+    assert all(json.loads(r["passages"]) for r in snap["relations"])
     assert all(q["speaker"] for q in snap["quotes"][:1])
     assert any(q["speaker"] == "Putin" or "Putin" in (q["speaker"] or "") for q in snap["quotes"])
+
+
+def test_seeds_relations_equal_the_store_path(local_seeds, seed_store):
+    """Batch and store find the same relations on the seeds: same candidates, same alignment."""
+    import pyarrow.parquet as pq
+
+    rows = [r for p in sorted((local_seeds / "relations").glob("part-*.parquet")) for r in pq.read_table(p).to_pylist()]
+    batch = sorted((r["origin"], r["derived"], r["kind"], r["direction"], round(r["score"], 4)) for r in rows)
+    store = sorted((r.origin, r.derived, r.kind, r.direction, round(r.score, 4))
+                   for r in seed_store.load_analysis().relations)
+    assert len(store) == 3 and batch == store
+
+
+def test_results_do_not_depend_on_the_buckets(local_seeds, tmp_path):
+    """Anchor weights are summed as integers: gathered from 1 or 7 buckets, the same relations."""
+    for n in (1, 7):
+        run_batch([str(SEEDS)], tmp_path / str(n), LocalEngine(), buckets=n)
+        assert snapshot(tmp_path / str(n)) == snapshot(local_seeds), n
 
 
 def test_stream_recall_and_shards(local5k, stream5k):
@@ -144,7 +164,8 @@ def test_crash_in_a_stage_then_rerun(tmp_path, local_seeds, monkeypatch):
     with Store.open(tmp_path / "s.db") as store, pytest.raises(NewstraceError, match="E113"):
         import_dir(out, store)  # an unfinished run is not imported
     summary = run_batch([str(SEEDS)], out, LocalEngine())
-    assert summary.ran == {"prepare": 0, "signatures": 0, "dedup": 0, "candidates": 0, "relate": 0, "cluster": 1}
+    assert summary.ran == {"prepare": 0, "signatures": 0, "anchors": 0, "dedup": 0, "candidates": 0,
+                           "anchor_pairs": 0, "relate": 0, "cluster": 1}
     assert snapshot(out) == snapshot(local_seeds)
 
 

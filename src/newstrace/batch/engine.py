@@ -157,12 +157,12 @@ def _stage(engine, manifest: Manifest, summary: BatchSummary, stage: str,
 
 def _prune(out: Path, parts: set[str]) -> None:
     """Remove the part files of shards that are no longer among the inputs (a rerun on other inputs)."""
-    for kind in ("articles", "quotes", "relations", "signatures", "keys"):
+    for kind in ("articles", "quotes", "relations", "signatures", "keys", "anchors"):
         d = out / stages.DIRS[kind]
         for p in d.glob("part-*") if d.exists() else ():
             if p.name.split(".")[0].removeprefix("part-") not in parts:
                 p.unlink()
-    for stage in ("prepare", "signatures", "relate"):
+    for stage in ("prepare", "signatures", "anchors", "relate"):
         d = out / "_manifest" / stage
         for p in d.glob("*.json") if d.exists() else ():
             if p.stem not in parts:
@@ -207,6 +207,10 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
                  [(n, digest(prep[n]["token"], n_buckets), {"out": o, "buckets": n_buckets}) for n in names],
                  salt=engine.hash_probe() if names else None)
 
+    on_stage("anchors")
+    anc = _stage(engine, manifest, summary, "anchors",
+                 [(n, digest(prep[n]["token"], n_buckets), {"out": o, "buckets": n_buckets}) for n in names])
+
     on_stage("dedup")
     upstream = digest([sig[n]["token"] for n in names])
     dd = _stage(engine, manifest, summary, "dedup", [("all", upstream, {"out": o, "parts": names})])["all"]
@@ -222,8 +226,15 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     summary.dedup["shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in sig.values())
     summary.dedup["signature_bytes"] = sum(m["summary"]["bytes"] for m in sig.values())
 
+    on_stage("anchor_pairs")
+    upstream = digest(dd["token"], [anc[n]["token"] for n in names])
+    apairs = _stage(engine, manifest, summary, "anchor_pairs",
+                    [(b, upstream, {"out": o, "parts": names}) for b in buckets])
+    summary.dedup["anchor_pair_rows"] = sum(m["summary"]["pairs"] for m in apairs.values())
+    summary.dedup["anchor_shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in anc.values())
+
     on_stage("relate")
-    upstream = digest(dd["token"], [cand[b]["token"] for b in buckets])
+    upstream = digest(dd["token"], [cand[b]["token"] for b in buckets], [apairs[b]["token"] for b in buckets])
     rel = _stage(engine, manifest, summary, "relate",
                  [(n, upstream, {"out": o, "buckets": n_buckets}) for n in names])
     summary.relations = sum(m["summary"]["relations"] for m in rel.values())

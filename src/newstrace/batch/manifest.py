@@ -24,7 +24,9 @@ STAGE_SOURCES = {
                 "attribute", "model.py"),
     "signatures": ("batch/stages.py", "dedup/fingerprint.py"),
     "dedup": ("batch/stages.py", "dedup/stream.py", "dedup/fingerprint.py"),
+    "anchors": ("batch/stages.py", "dedup/__init__.py"),
     "candidates": ("batch/stages.py",),
+    "anchor_pairs": ("batch/stages.py", "dedup/__init__.py"),
     "relate": ("batch/stages.py", "dedup/__init__.py", "dedup/align.py", "dedup/fingerprint.py"),
     "cluster": ("batch/stages.py", "cluster.py"),
 }

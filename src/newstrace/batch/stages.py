@@ -6,6 +6,8 @@ Per shard, in parallel:
               attribute quotes (:func:`newstrace.attribute.attribute_batch`): articles/, quotes/
   signatures  sentence keys of the clean texts (:func:`newstrace.dedup.fingerprint.fast_features`)
               and the same keys again, split into key buckets for the shuffle (_work/keys/)
+  anchors     the names and numbers of each clean text (:func:`newstrace.dedup.anchors`), hashed and
+              split into the same buckets (_work/anchors/): the evidence of paraphrased rewrites
 Once, over all shards:
   dedup       the global order (date, then shard, then place in the shard), repeated ids dropped, and
               the one-pass first-occurrence dedup of :mod:`newstrace.dedup.stream` fed the signatures
@@ -14,10 +16,16 @@ Per key bucket, in parallel (the shuffle):
   candidates  every shard's keys of one bucket: pairs of articles of different families that share
               a sentence (partial reuse the one-pass verdict, one origin per article, does not name),
               counted per pair and routed to the shard of the later article (_work/candidates/)
+  anchor_pairs every shard's anchors of one bucket: each anchor's document frequency before each
+              article (all of an anchor's rows are in one bucket, so it is global), the store path's
+              weights (:func:`newstrace.dedup.anchor_weight`), and the pairs of different families that
+              share a rare anchor (held by at most ANCHOR_MAX_POSTINGS earlier articles), with their
+              shared-anchor counts and weights, routed to the later article's shard (_work/anchor_pairs/)
 Per shard, in parallel:
-  relate      each derived article against its origin, and each candidate pair sharing at least two
-              sentences, with :func:`newstrace.dedup.relate_pair`: the relation kind, direction and
-              reused passages (relations/)
+  relate      each derived article against its origin, each candidate pair sharing at least two
+              sentences, and the paraphrase candidates the store path would pick from the anchor pairs
+              (:func:`newstrace.dedup.anchor_candidates`), with :func:`newstrace.dedup.relate_pair`:
+              the relation kind, direction and reused passages (relations/)
 Once:
   cluster     :func:`newstrace.cluster.cluster` over every article in the global order (stories/)
 
@@ -27,6 +35,7 @@ so every engine and any number of workers give the same files.
 
 from __future__ import annotations
 
+import hashlib
 import io as _io
 import json
 import time
@@ -45,7 +54,7 @@ JSON_FIELDS = ("removed", "segments", "credits")
 #: where a stage writes; a part's files are <dir>/part-<shard>.parquet
 DIRS = {"articles": "articles", "quotes": "quotes", "relations": "relations", "stories": "stories",
         "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys",
-        "candidates": "_work/candidates"}
+        "candidates": "_work/candidates", "anchors": "_work/anchors", "anchor_pairs": "_work/anchor_pairs"}
 #: key buckets of the shuffle: reducers that each hold 1/BUCKETS of the keys
 BUCKETS = 16
 #: a sentence shared by more articles than this is boilerplate or a stock phrase: it names no pair
@@ -54,6 +63,9 @@ KEY_MAX_POSTINGS = 100
 MIN_SHARED_KEYS = 2
 #: ... and a later article is aligned with this many candidates at most, those sharing most first
 MAX_PAIR_CANDIDATES = 10
+#: anchor weights are summed as integers in units of 1/ANCHOR_SCALE, so a sum is the same in any order
+#: (whatever the buckets and shards it is gathered from)
+ANCHOR_SCALE = 1 << 24
 _DERIVED = ("copy", "excerpt", "edited")
 #: for tests: a shard index whose prepare fails, to simulate a crash in the middle of a stage
 FAIL_SHARD: set[int] = set()
@@ -122,8 +134,9 @@ def article_from_row(row: dict[str, Any]) -> Article:
 # ----------------------------------------------------------------------------- running a part
 def run_task(job: dict[str, Any]) -> dict[str, Any]:
     """Run one part of one stage and record its manifest; what every engine calls."""
-    fn = {"prepare": prepare, "signatures": signatures, "dedup": dedup, "candidates": candidates,
-          "relate": relate, "cluster": cluster_stories}[job["stage"]]
+    fn = {"prepare": prepare, "signatures": signatures, "anchors": anchor_keys, "dedup": dedup,
+          "candidates": candidates, "anchor_pairs": anchor_pairs, "relate": relate,
+          "cluster": cluster_stories}[job["stage"]]
     t0 = time.perf_counter()
     outputs, summary = fn(job)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
@@ -209,6 +222,45 @@ def signatures(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     commit(tmp, k_dest)
     return [dest, k_dest], {"articles": len(texts), "keys": int(len(f.keys)), "bytes": len(buf.getvalue()),
                             "shuffle_bytes": len(k_buf.getvalue())}
+
+
+def _save_npz(dest: Path, **arrays: np.ndarray) -> int:
+    """Write ``arrays`` to ``dest`` atomically; the bytes written."""
+    buf = _io.BytesIO()
+    np.savez(buf, **arrays)
+    tmp = atomic_path(dest)
+    tmp.write_bytes(buf.getvalue())
+    commit(tmp, dest)
+    return len(buf.getvalue())
+
+
+def anchor_hash(anchor: str) -> int:
+    """A stable 63-bit hash of an anchor (Python's own hash changes with the process's secret)."""
+    return int.from_bytes(hashlib.blake2b(anchor.encode(), digest_size=8).digest(), "little") >> 1
+
+
+def anchor_keys(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """The map side of the anchor shuffle: (anchor hash, article) rows of one shard, by anchor bucket."""
+    import pyarrow.parquet as pq
+
+    from ..dedup import anchors
+
+    out = job["out"]
+    texts = pq.read_table(part_path(out, "articles", job["part"]), columns=["text"]).column("text").to_pylist()
+    keys, docs = [], []
+    for i, t in enumerate(texts):
+        mine = [anchor_hash(a) for a in anchors(t)]
+        keys.extend(mine)
+        docs.extend([i] * len(mine))
+    keys_a = np.array(keys, np.int64)
+    code = (np.int64(int(job["part"])) << 32) | np.array(docs, np.int64)
+    buckets = job.get("buckets", BUCKETS)
+    b = keys_a % buckets
+    order = np.argsort(b, kind="stable")
+    dest = part_path(out, "anchors", job["part"], "npz")
+    n = _save_npz(dest, keys=keys_a[order], code=code[order],
+                  bounds=np.searchsorted(b[order], np.arange(buckets + 1)))
+    return [dest], {"articles": len(texts), "anchors": len(keys), "shuffle_bytes": n}
 
 
 def _load_features(path: Path):
@@ -335,13 +387,13 @@ def _pairs_within_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndar
     return a, a + step + 1
 
 
-def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
-    """The reduce side of the shuffle for one key bucket: article pairs that share sentences."""
-    out, b, parts = job["out"], int(job["part"]), job["parts"]
-    rank, shard_of, _row, root = _rank_tables(out)
+def _bucket_rows(out: str | Path, kind: str, parts: list[str], b: int, rank: np.ndarray):
+    """The reduce side's input: every shard's (key, article rank) rows of bucket ``b`` of ``kind``, sorted
+    by key then rank, each pair once (a key twice in one article counts once); with each key's group
+    (starts, sizes). Articles dropped as repeated are left out."""
     keys, ranks = [], []
     for p in parts:
-        with np.load(part_path(out, "keys", p, "npz")) as z:
+        with np.load(part_path(out, kind, p, "npz")) as z:
             lo, hi = z["bounds"][b], z["bounds"][b + 1]
             k, code = z["keys"][lo:hi], z["code"][lo:hi]
         r = rank[code >> 32, code & 0xFFFFFFFF] if len(code) else np.zeros(0, np.int64)
@@ -352,9 +404,17 @@ def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     order = np.lexsort((ranks, keys))
     keys, ranks = keys[order], ranks[order]
     fresh = np.r_[True, (keys[1:] != keys[:-1]) | (ranks[1:] != ranks[:-1])] if len(keys) else np.zeros(0, bool)
-    keys, ranks = keys[fresh], ranks[fresh]  # a key twice in one article counts once
+    keys, ranks = keys[fresh], ranks[fresh]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(keys)])
+    return keys, ranks, starts, sizes
+
+
+def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """The reduce side of the shuffle for one key bucket: article pairs that share sentences."""
+    out, b, parts = job["out"], int(job["part"]), job["parts"]
+    rank, shard_of, _row, root = _rank_tables(out)
+    keys, ranks, starts, sizes = _bucket_rows(out, "keys", parts, b, rank)
     ok = (sizes >= 2) & (sizes <= KEY_MAX_POSTINGS)
     i, j = _pairs_within_groups(starts[ok], sizes[ok])
     early, late = ranks[i], ranks[j]  # sorted by rank within a key: the first is the earlier article
@@ -372,6 +432,54 @@ def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     tmp.write_bytes(buf.getvalue())
     commit(tmp, dest)
     return [dest], {"keys": int(len(keys)), "pairs": int(len(late)), "bytes": len(buf.getvalue())}
+
+
+def anchor_pairs(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """The reduce side of the anchor shuffle for one bucket: what the store path's term index would
+    answer for these anchors. An anchor's rows are sorted by rank, so an article's place in its anchor's
+    group is the anchor's document frequency among the articles before it (``term_df`` when the store
+    path reaches that article); its weight is :func:`newstrace.dedup.anchor_weight` of that.
+
+    Out, routed to the later article's shard: each pair of different families sharing rare anchors
+    (count and summed weight), and each article's positive anchor weight over this bucket (its mass)."""
+    from ..dedup import ANCHOR_MAX_POSTINGS, anchor_weight
+
+    out, b, parts = job["out"], int(job["part"]), job["parts"]
+    rank, shard_of, _row, root = _rank_tables(out)
+    _keys, ranks, starts, sizes = _bucket_rows(out, "anchors", parts, b, rank)
+    group_start = np.repeat(starts, sizes)
+    df = np.arange(len(ranks)) - group_start  # earlier articles holding the same anchor
+    w = np.rint(anchor_weight(ranks, df) * ANCHOR_SCALE).astype(np.int64) if len(ranks) else \
+        np.zeros(0, np.int64)
+    # each article's mass in this bucket: the sum of its positive weights (integers: any order, one sum)
+    by_rank = np.argsort(ranks, kind="stable")
+    m_rank, m_first = np.unique(ranks[by_rank], return_index=True)
+    m_mass = np.add.reduceat(np.maximum(w[by_rank], 0), m_first) if len(m_first) else np.zeros(0, np.int64)
+    # a rare anchor pairs the article with every earlier holder
+    sel = np.flatnonzero((df >= 1) & (df <= ANCHOR_MAX_POSTINGS))
+    reps = df[sel]
+    step = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+    late_i = np.repeat(sel, reps)
+    early, late = ranks[np.repeat(group_start[sel], reps) + step], ranks[late_i]
+    apart = root[early] != root[late]  # one family is related already, through its origin
+    pair, inv = np.unique((late[apart] << 32) | early[apart], return_inverse=True)
+    count = np.bincount(inv.ravel(), minlength=len(pair))
+    # float sums of integers below 2**53 are exact, so this is the integer sum
+    weight = np.rint(np.bincount(inv.ravel(), weights=w[late_i[apart]], minlength=len(pair))).astype(np.int64)
+    late, early = pair >> 32, pair & 0xFFFFFFFF
+    by_shard = np.argsort(shard_of[late], kind="stable")
+    late, early, count, weight = late[by_shard], early[by_shard], count[by_shard], weight[by_shard]
+    m_by_shard = np.argsort(shard_of[m_rank], kind="stable")
+    m_rank, m_mass = m_rank[m_by_shard], m_mass[m_by_shard]
+    n_shards = int(shard_of.max()) + 1 if len(shard_of) else 1
+    dest = part_path(out, "anchor_pairs", job["part"], "npz")
+    # ranks as int32 (2**31 articles): the pair rows are this shuffle's bulk, 20 B a row instead of 28
+    n = _save_npz(dest, late=late.astype(np.int32), early=early.astype(np.int32), count=count.astype(np.int32),
+                  weight=weight,
+                  bounds=np.searchsorted(shard_of[late], np.arange(n_shards + 1)), m_rank=m_rank, m_mass=m_mass,
+                  m_bounds=np.searchsorted(shard_of[m_rank], np.arange(n_shards + 1)))
+    return [dest], {"anchors": int(len(starts)), "postings": int(len(ranks)), "pair_rows": int(reps.sum()),
+                    "pairs": int(len(late)), "bytes": n}
 
 
 def _candidate_pairs(out: str | Path, shard: int, buckets: int) -> list[tuple[int, int]]:
@@ -400,6 +508,51 @@ def _candidate_pairs(out: str | Path, shard: int, buckets: int) -> list[tuple[in
     return list(zip(late[keep].tolist(), early[keep].tolist(), strict=True))
 
 
+def _anchor_candidates(out: str | Path, shard: int, buckets: int,
+                       taken: dict[int, set[int]]) -> list[tuple[int, int]]:
+    """(later rank, earlier rank) of the paraphrase candidates of one shard's articles: the anchor pairs
+    summed over the buckets, picked per later article by :func:`newstrace.dedup.anchor_candidates` as the
+    store path picks them, after the pairs ``taken`` already (by later rank) and up to MAX_CANDIDATES in all."""
+    from ..dedup import MAX_CANDIDATES, MIN_SHARED_ANCHORS, anchor_candidates
+
+    late, early, count, weight, m_rank, m_mass = [], [], [], [], [], []
+    for b in range(buckets):
+        with np.load(part_path(out, "anchor_pairs", f"{b:05d}", "npz")) as z:
+            if shard + 1 < len(z["bounds"]):
+                lo, hi = z["bounds"][shard], z["bounds"][shard + 1]
+                late.append(z["late"][lo:hi])
+                early.append(z["early"][lo:hi])
+                count.append(z["count"][lo:hi])
+                weight.append(z["weight"][lo:hi])
+                lo, hi = z["m_bounds"][shard], z["m_bounds"][shard + 1]
+                m_rank.append(z["m_rank"][lo:hi])
+                m_mass.append(z["m_mass"][lo:hi])
+    if not late:
+        return []
+    pair, inv = np.unique((np.concatenate(late).astype(np.int64) << 32) | np.concatenate(early),
+                          return_inverse=True)
+    inv = inv.ravel()
+    count = np.bincount(inv, weights=np.concatenate(count), minlength=len(pair))
+    weight = np.bincount(inv, weights=np.concatenate(weight), minlength=len(pair))  # exact: integers < 2**53
+    keep = count >= MIN_SHARED_ANCHORS  # the pick's first test, done here on arrays to keep the loop short
+    pair, count, weight = pair[keep], count[keep].astype(np.int64), weight[keep]
+    ranks, inv = np.unique(np.concatenate(m_rank), return_inverse=True)
+    mass = dict(zip(ranks.tolist(), np.bincount(inv.ravel(), weights=np.concatenate(m_mass)).tolist(), strict=True))
+    found = []
+    lates = (pair >> 32).tolist()
+    starts = [i for i in range(len(lates)) if i == 0 or lates[i] != lates[i - 1]] + [len(lates)]
+    earlies, count, weight = (pair & 0xFFFFFFFF).tolist(), count.tolist(), weight.tolist()
+    for a, z in zip(starts[:-1], starts[1:], strict=True):
+        lt = lates[a]
+        room = MAX_CANDIDATES - len(taken.get(lt, ()))
+        if room <= 0:
+            continue
+        shared = {earlies[i]: (count[i], weight[i] / ANCHOR_SCALE) for i in range(a, z)}
+        picked = anchor_candidates(shared, mass.get(lt, 0.0) / ANCHOR_SCALE or 1.0, taken.get(lt, ()))
+        found.extend((lt, e) for e, _share in picked[:room])
+    return found
+
+
 def _articles_at(out: str | Path, part: str, rows: list[int] | None = None) -> list[Article]:
     import pyarrow.parquet as pq
 
@@ -424,8 +577,18 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     v = v.filter(pc.and_(pc.equal(v.column("shard"), shard), pc.is_valid(v.column("duplicate_of"))))
     # ((shard, row) of the earlier article, of the later one, the stream's verdict or None) of each pair
     todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in v.to_pylist()]
-    todo += [(tuple(place[early]), tuple(place[late]), None)
-             for late, early in _candidate_pairs(out, shard, job.get("buckets", BUCKETS))]
+    buckets = job.get("buckets", BUCKETS)
+    pairs = _candidate_pairs(out, shard, buckets)
+    # the store path's candidates of an article: those sharing sentences (its origin among them), then
+    # the paraphrase candidates its rare names and numbers point to
+    rank = {tuple(x): i for i, x in enumerate(place)}
+    taken: dict[int, set[int]] = {}
+    for early, late, _p in todo:
+        taken.setdefault(rank[late], set()).add(rank[early])
+    for late, early in pairs:
+        taken.setdefault(late, set()).add(early)
+    pairs += _anchor_candidates(out, shard, buckets, taken)
+    todo += [(tuple(place[early]), tuple(place[late]), None) for late, early in pairs]
     wanted: dict[int, set[int]] = {}
     for early, late, _p in todo:
         for s, r in (early, late):

@@ -13,17 +13,18 @@ Two entry points share the same fingerprints and alignment:
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Container, Mapping
+
+import numpy as np
 
 from ..model import Article, Relation
 from ..store import Store
 from .align import align, classify, passages
 from .fingerprint import fold, sentences
 
-__all__ = ["relate_new", "relate_pair", "align", "classify", "passages", "reindex"]
+__all__ = ["relate_new", "relate_pair", "anchors", "anchor_weight", "anchor_candidates", "align", "classify", "passages", "reindex"]
 
 #: only names and numbers in at most this many articles are looked up: common ones do not discriminate
 ANCHOR_MAX_POSTINGS = 100
@@ -103,6 +104,26 @@ def anchors(text: str) -> set[str]:
     return out
 
 
+def anchor_weight(n_docs: int | np.ndarray, df: int | np.ndarray) -> float | np.ndarray:
+    """Weight of an anchor held by ``df`` of the ``n_docs`` earlier articles: the rarer, the heavier.
+    Numbers or numpy arrays (the batch engine weighs a whole bucket of anchors at once)."""
+    return np.log((n_docs + 1) / (df + 1))
+
+
+def anchor_candidates(shared: Mapping[int, tuple[int, float]], mass: float,
+                      exclude: Container[int] = ()) -> list[tuple[int, float]]:
+    """The paraphrase candidates of one article and their share of its anchor weight, best first.
+
+    ``shared`` maps each earlier article to (rare anchors shared, their summed weight); ``mass`` is
+    the article's total positive anchor weight; ``exclude``: candidates found otherwise already.
+    Ties go to the smaller key (the earlier article), so the pick does not depend on lookup order.
+    """
+    votes = {o: w / mass for o, (n, w) in shared.items()
+             if n >= MIN_SHARED_ANCHORS and w / mass >= MIN_ANCHOR_SHARE and o not in exclude}
+    best = sorted(votes, key=lambda o: (-votes[o], o))[:MAX_ANCHOR_CANDIDATES]
+    return [(o, votes[o]) for o in best]
+
+
 def relate_new(store: Store, on_article: Callable[[], None] = lambda: None) -> list[Relation]:
     """Index the articles stored since the last call and relate each one to the articles before it.
 
@@ -141,7 +162,7 @@ def _relate_one(store: Store, conn, seq: int, art: Article, n_docs: int) -> list
     mine = sorted(anchors(art.text))
     df = dict(conn.execute(f"SELECT term, n FROM term_df WHERE term IN ({','.join('?' * len(mine))})",
                            mine).fetchall()) if mine else {}
-    weight = {t: math.log((n_docs + 1) / (df.get(t, 0) + 1)) for t in mine}
+    weight = {t: anchor_weight(n_docs, df.get(t, 0)) for t in mine}
     mass = sum(w for w in weight.values() if w > 0) or 1.0
     rare = [t for t in mine if 0 < df.get(t, 0) <= ANCHOR_MAX_POSTINGS]
     shared: dict[int, list[float]] = {}
@@ -150,10 +171,9 @@ def _relate_one(store: Store, conn, seq: int, art: Article, n_docs: int) -> list
         for other, term in conn.execute(
                 f"SELECT seq, term FROM term_index WHERE term IN ({','.join('?' * len(chunk))})", chunk):
             shared.setdefault(other, []).append(weight[term])
-    anchor_votes = {o: sum(ws) / mass for o, ws in shared.items()
-                    if len(ws) >= MIN_SHARED_ANCHORS and sum(ws) / mass >= MIN_ANCHOR_SHARE and o not in votes}
-    for other in sorted(anchor_votes, key=lambda o: -anchor_votes[o])[:MAX_ANCHOR_CANDIDATES]:
-        votes[other] += anchor_votes[other]
+    picked = anchor_candidates({o: (len(ws), sum(ws)) for o, ws in shared.items()}, mass, votes)
+    for other, share in picked:
+        votes[other] += share
     votes.pop(seq, None)
     out = []
     for other, _v in votes.most_common(MAX_CANDIDATES):
