@@ -362,12 +362,21 @@ def test_migration_5_backfills_an_older_store(seed_store, tmp_path):
             DROP TRIGGER quotes_fts_ai; DROP TRIGGER quotes_fts_ad; DROP TRIGGER quotes_fts_au;
             DROP TABLE articles_fts; DROP TABLE quotes_fts;
             DROP INDEX stories_first; DROP INDEX discrepancies_story; DROP INDEX articles_outlet_date;
+            DROP TRIGGER quotes_date_ai; DROP INDEX quotes_speaker_date; DROP INDEX quotes_date;
+            ALTER TABLE quotes DROP COLUMN date;
             PRAGMA user_version = 4;""")
     store = Store.open(db)
-    assert store.version == 5
+    assert store.version == 6
     found = store.conn.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'Podolyak'").fetchone()[0]
     assert found == 2
     assert store.conn.execute("SELECT COUNT(*) FROM quotes_fts").fetchone()[0] == store.count("quotes")
+    # migration 6: every quote carries its article's date, back-filled, then kept by the insert trigger
+    assert store.conn.execute("SELECT COUNT(*) FROM quotes q JOIN articles a ON a.id = q.article "
+                              "WHERE q.date IS NOT a.date").fetchone()[0] == 0
+    a = store.conn.execute("SELECT article FROM quotes LIMIT 1").fetchone()[0]
+    store.conn.execute("UPDATE articles SET date = '2024-02-03' WHERE id = ?", (a,))
+    store.conn.execute("INSERT INTO quotes(article, start, end, kind, text) VALUES (?, 0, 5, 'direct', 'Hello')", (a,))
+    assert store.conn.execute("SELECT date FROM quotes WHERE text = 'Hello'").fetchone()[0] == "2024-02-03"
 
 
 def test_serve_needs_an_existing_store(tmp_path):

@@ -148,6 +148,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX discrepancies_story ON discrepancies(story);
     CREATE INDEX articles_outlet_date ON articles(outlet, date);
     """,
+    # 6: each quote carries its article's date (kept by a trigger), so that a speaker's quotes, newest
+    # first, are an index range: sorting a prolific speaker's 12,000 quotes by a joined date took 0.3-1.3 s
+    """
+    ALTER TABLE quotes ADD COLUMN date TEXT;
+    UPDATE quotes SET date = (SELECT a.date FROM articles a WHERE a.id = quotes.article);
+    CREATE TRIGGER quotes_date_ai AFTER INSERT ON quotes WHEN new.date IS NULL BEGIN
+        UPDATE quotes SET date = (SELECT a.date FROM articles a WHERE a.id = new.article) WHERE id = new.id;
+    END;
+    CREATE INDEX quotes_speaker_date ON quotes(speaker, date DESC, id);
+    CREATE INDEX quotes_date ON quotes(date DESC, id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

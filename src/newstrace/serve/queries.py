@@ -252,7 +252,7 @@ class Reader:
                "LEFT JOIN story_articles sa ON sa.article = q.article")
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY a.date DESC, q.id LIMIT ? OFFSET ?"
+        sql += " ORDER BY q.date DESC, q.id LIMIT ? OFFSET ?"  # q.date is the article's (migration 6)
         return [_quote(r) for r in self.q(sql, [*args, limit, offset])]
 
     def speakers(self, *, prefix: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
