@@ -23,7 +23,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from benchlib import MB, Check, Context, Measurement, StageResult, run_child
+from benchlib import MB, Check, Context, Measurement, StageResult, add_alone_options, run_alone, run_child
 
 STAGE = "attribution"
 TITLE = "Attribution (quotes and speakers)"
@@ -134,24 +134,10 @@ def run(ctx: Context) -> StageResult:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=2000, help="articles in the stream")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
-    ap.add_argument("--settle", type=float, default=0.0)
+    add_alone_options(ap, 2000)
     args = ap.parse_args()
-    # alone: the same as run_bench.py --stages attribution --no-docs, on a smaller stream
-    import run_bench
-    from benchlib import BENCH_DIR, ROOT, print_result
-
-    out = BENCH_DIR / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    stream, gold = run_bench.make_stream(args.shared.resolve(), out, args.n, args.seed, sys.executable)
-    ctx = Context(root=ROOT, shared=args.shared.resolve(), out=out, n=args.n, seed=args.seed, stream=stream,
-                  gold=gold, python=Path(sys.executable), newstrace=Path(sys.executable).parent / "newstrace",
-                  settle=args.settle)
-    result = run(ctx)
-    print_result(result)
-    return 0 if result.ok else 1
+    # alone: the same as run_bench.py --stages STAGE --no-docs, on a smaller stream
+    return run_alone(run, args)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import sys
 from itertools import islice
 from pathlib import Path
 
-from benchlib import Check, Context, Measurement, StageResult, run_child
+from benchlib import Check, Context, Measurement, StageResult, add_alone_options, run_alone, run_child
 
 STAGE = "cluster"
 TITLE = "Story clustering (throughput)"
@@ -120,22 +120,9 @@ def run(ctx: Context) -> StageResult:
 
 def main() -> int:
     """Alone: the same as ``run_bench.py --stages cluster --no-docs`` on a smaller stream."""
-    import run_bench
-    from benchlib import BENCH_DIR, ROOT, print_result
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=20_000)
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    args = ap.parse_args()
-    out = BENCH_DIR / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    stream, gold = run_bench.make_stream(args.shared.resolve(), out, args.n, args.seed, sys.executable)
-    ctx = Context(root=ROOT, shared=args.shared.resolve(), out=out, n=args.n, seed=args.seed, stream=stream,
-                  gold=gold, python=Path(sys.executable), newstrace=Path(sys.executable).parent / "newstrace")
-    result = run(ctx)
-    print_result(result)
-    return 0 if result.ok else 1
+    add_alone_options(ap, 20_000)
+    return run_alone(run, ap.parse_args())
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchlib import MB, Check, Context, Measurement, StageResult, run_child
+from benchlib import MB, Check, Context, Measurement, StageResult, add_alone_options, run_alone, run_child
 
 STAGE = "dedup"
 TITLE = "Dedup (one pass over the stream)"
@@ -288,28 +288,14 @@ def main() -> int:
     ap.add_argument("--tool", choices=TOOLS, help="run one MinHash tool as a child (with --stream, --out)")
     ap.add_argument("--stream")
     ap.add_argument("--out")
-    ap.add_argument("--n", type=int, default=5000, help="alone: articles in the stream")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
-    ap.add_argument("--settle", type=float, default=0.0)
+    add_alone_options(ap, 5000)
     args = ap.parse_args()
     if args.tool:
         if not (args.stream and args.out):
             ap.error("--tool needs --stream and --out")
         return run_tool(args.tool, args.stream, args.out)
-    # alone: the same as run_bench.py --stages dedup --no-docs, on a smaller stream
-    import run_bench
-    from benchlib import BENCH_DIR, ROOT, print_result
-
-    out = BENCH_DIR / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    stream, gold = run_bench.make_stream(args.shared.resolve(), out, args.n, args.seed, sys.executable)
-    ctx = Context(root=ROOT, shared=args.shared.resolve(), out=out, n=args.n, seed=args.seed, stream=stream,
-                  gold=gold, python=Path(sys.executable), newstrace=Path(sys.executable).parent / "newstrace",
-                  settle=args.settle)
-    result = run(ctx)
-    print_result(result)
-    return 0 if result.ok else 1
+    # alone: the same as run_bench.py --stages STAGE --no-docs, on a smaller stream
+    return run_alone(run, args)
 
 
 if __name__ == "__main__":

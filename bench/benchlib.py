@@ -483,3 +483,28 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+# ----------------------------------------------------------------------------- a benchmark on its own
+def add_alone_options(ap: Any, n: int) -> None:
+    """The options of a stage benchmark run on its own: stream size and seed, the shared folder, settling."""
+    ap.add_argument("--n", type=int, default=n, help="articles in the stream")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--settle", type=float, default=0.0)
+
+
+def run_alone(run: Any, args: Any) -> int:
+    """``run`` on the stream of ``args.n`` articles: ``run_bench.py --stages STAGE --no-docs``, smaller."""
+    import run_bench  # here, not at the top: run_bench imports this module
+
+    out = BENCH_DIR / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    stream, gold = run_bench.make_stream(args.shared.resolve(), out, args.n, args.seed, sys.executable)
+    ctx = Context(root=ROOT, shared=args.shared.resolve(), out=out, n=args.n, seed=args.seed, stream=stream,
+                  gold=gold, python=Path(sys.executable), newstrace=Path(sys.executable).parent / "newstrace",
+                  settle=args.settle)
+    result = run(ctx)
+    print_result(result)
+    return 0 if result.ok else 1
+
