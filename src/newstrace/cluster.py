@@ -117,12 +117,6 @@ class Vectors:
     terms: list[str]
     tf: sparse.csr_matrix  # the term counts, same shape
 
-    def row(self, i: int) -> dict[str, float]:
-        """Row ``i`` as {term: weight}."""
-        lo, hi = self.matrix.indptr[i], self.matrix.indptr[i + 1]
-        return {self.terms[t]: float(w) for t, w in zip(self.matrix.indices[lo:hi], self.matrix.data[lo:hi],
-                                                         strict=True)}
-
     def names(self, rows: Sequence[int]) -> Counter[str]:
         """How often each name (not a figure, not a day or month) occurs in ``rows`` together."""
         out: Counter[str] = Counter()
