@@ -57,10 +57,15 @@ def eval_clusters(shared: Path) -> tuple[str, str] | None:
         if not missing:
             systems += [("TF-IDF + average link, tuned", "tfidf", "tfidf"),
                         ("MiniLM embeddings + average link, tuned", "embedding", "embedding")]
+        systems.append(("gold cut into 7-day stories (bound for the time rule)", "bound", "bound"))
         for label, tag, method in systems:
             pred = OUT / f"{path.stem}.{tag}.stories.jsonl"
             t = time.perf_counter()
-            if method is None:
+            if method == "bound":
+                _time_bound(path, pred)
+                shown = f"gold stories of {rel(path)} cut greedily into stretches of at most 7 days"
+                setting = "not a system: the best a clusterer can do that keeps the 7-day rule"
+            elif method is None:
                 cluster_cmd = [NEWSTRACE, "--quiet", "cluster", rel(path), "-o", rel(pred)]
                 run(cluster_cmd)
                 shown = " ".join(["newstrace", *cluster_cmd[1:]])
@@ -82,7 +87,11 @@ def eval_clusters(shared: Path) -> tuple[str, str] | None:
     body = ["## Story clustering (accuracy)", "",
             "Targets: pairwise F1 ≥ 0.95 on ECB+ and ≥ 0.98 on BASIL. The baselines are given their best "
             "threshold on the set they are scored on (an upper bound for them); newstrace runs with one "
-            "configuration for all data. Seconds include loading the model and the whole grid.", "",
+            "configuration for all data. Seconds include loading the model and the whole grid. The last row of each "
+            "set is not a system: it is the gold stories cut into stretches of at most 7 days (the issue's "
+            "'bounded stretch of time', which newstrace keeps), the ceiling for any clusterer that keeps that rule: "
+            "on ECB+ it is below the 0.95 target, because ECB+ gold events run for weeks, months or years "
+            "(a rehab check-in and the release six weeks later; a patch in 2012 and in 2013).", "",
             "| data | system | docs | gold stories | predicted | pairwise P | pairwise R | pairwise F1 | BCubed F1 "
             "| ARI | s | setting |",
             "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|", *rows, ""]
@@ -90,6 +99,32 @@ def eval_clusters(shared: Path) -> tuple[str, str] | None:
         body += [f"Baselines not run: {missing}.", ""]
     body += ["Commands:", "", *[f"- `{c}`" for c in dict.fromkeys(cmds)]]
     return "clusters", "\n".join(body)
+
+
+def _time_bound(gold: Path, out: Path, days: int = 7) -> None:
+    """Gold stories cut into stretches of at most ``days`` (greedily from the first date), the undated
+    members joining the largest piece: what a clusterer obeying the time rule could at best return."""
+    from datetime import date
+    stories: dict[str, list[dict]] = {}
+    for line in gold.open(encoding="utf-8"):
+        r = json.loads(line)
+        stories.setdefault(r["cluster"], []).append(r)
+    with out.open("w", encoding="utf-8") as f:
+        for name, rows in stories.items():
+            pieces: list[list[dict]] = []
+            start = None
+            for r in sorted((r for r in rows if r.get("date")), key=lambda r: r["date"]):
+                d = date.fromisoformat(r["date"][:10])
+                if start is None or (d - start).days > days:
+                    pieces.append([])
+                    start = d
+                pieces[-1].append(r)
+            if not pieces:
+                pieces = [[]]
+            max(pieces, key=len).extend(r for r in rows if not r.get("date"))
+            for k, piece in enumerate(pieces):
+                for r in piece:
+                    f.write(json.dumps({"id": r["id"], "story": f"{name}#{k}"}) + "\n")
 
 
 def eval_polnear(shared: Path) -> tuple[str, str] | None:

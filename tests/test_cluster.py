@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date
 
 import pytest
 
-from newstrace.cluster import cluster, publication_order
+from newstrace.cluster import average_link, cluster, publication_order
 from newstrace.model import Article, Relation, content_id
 from newstrace.pipeline import process
 from newstrace.read.jsonl import row_to_article
@@ -206,3 +207,13 @@ def test_templated_reports_of_two_undated_quakes_are_two_stories():
             for i in range(3)]
     stories = {frozenset(s.articles) for s in cluster(izmir + lima)}
     assert stories == {frozenset(a.id for a in izmir), frozenset(a.id for a in lima)}
+
+
+def test_an_undated_article_needs_stronger_text_evidence_to_join_a_dated_story() -> None:
+    day = date(2024, 3, 1)
+    weak = {(0, 1): 0.5, (0, 2): 0.1, (1, 2): 0.1}  # average 0.1 to the pair: over the threshold, under 3x
+    assert len(set(average_link(3, weak, [day, day, day]))) == 1  # dated alike: one story
+    assert len(set(average_link(3, weak, [day, day, None]))) == 2  # undated: might be another year's event
+    strong = {(0, 1): 0.5, (0, 2): 0.2, (1, 2): 0.2}
+    assert len(set(average_link(3, strong, [day, day, None]))) == 1
+    assert len(set(average_link(3, weak, [None, None, None]))) == 1  # nothing dated: text alone decides

@@ -40,6 +40,9 @@ from .model import Article, Relation, Story
 
 THRESHOLD = 0.05  # average edge weight over all pairs of a story (non-neighbour pairs count 0)
 WINDOW_DAYS = 7
+# An undated article could be from any week, so it joins a dated story (and takes its dates) only on
+# text evidence this many times the threshold: look-alike events of another year share vocabulary too.
+UNDATED_EVIDENCE = 3.0
 K = 6  # neighbours per article
 MIN_COSINE = 0.12  # a neighbour must share at least this much weighted vocabulary
 PROBE_TERMS = 60  # an article looks for candidates under its 60 heaviest terms...
@@ -249,8 +252,8 @@ def average_link(n: int, edges: dict[tuple[int, int], float], days: Sequence[dat
     """Cluster label (a member index) of each of ``n`` items, by average link over the sparse ``edges``.
 
     ``groups`` are merged first, whatever their weights (reuse families). Two clusters merge when
-    the sum of their edge weights over the product of their sizes reaches ``threshold``, their
-    dated span together stays within ``window`` days, and (given the ``names`` of each item) they
+    the sum of their edge weights over the product of their sizes reaches ``threshold`` (``UNDATED_EVIDENCE``
+    times it when one is dated and the other not), their dated span together stays within ``window`` days, and (given the ``names`` of each item) they
     do not each have ``CORE_NAMES`` names in half their members with none in common: the same kind
     of event with other actors and places is another story.
     """
@@ -315,6 +318,8 @@ def average_link(n: int, edges: dict[tuple[int, int], float], days: Sequence[dat
             continue  # stale: the sizes or weights changed since this entry was pushed
         if avg < threshold:
             break
+        if avg < threshold * UNDATED_EVIDENCE and (span[i][0] is None) != (span[j][0] is None):
+            continue
         first, last = joined(i, j)
         if (first and last and (last - first).days > window) or other_actors(i, j):
             continue
