@@ -28,7 +28,11 @@ STAGE_SOURCES = {
     "candidates": ("batch/stages.py",),
     "anchor_pairs": ("batch/stages.py", "dedup/__init__.py"),
     "relate": ("batch/stages.py", "dedup/__init__.py", "dedup/align.py", "dedup/fingerprint.py"),
-    "cluster": ("batch/stages.py", "cluster.py"),
+    "cluster": ("batch/stages.py", "batch/stories.py", "cluster.py"),
+    "story_windows": ("batch/stages.py", "batch/stories.py", "cluster.py", "model.py"),
+    "stitch": ("batch/stages.py", "batch/stories.py"),
+    "story_summaries": ("batch/stages.py", "batch/stories.py", "cluster.py", "model.py"),
+    "storylines": ("batch/stages.py", "batch/stories.py", "cluster.py"),
 }
 
 
