@@ -241,6 +241,9 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     summary.dedup["anchor_list_entries"] = sum(m["summary"]["list_entries"] for m in apairs.values())
     summary.dedup["anchor_pairs_bytes"] = sum(m["summary"]["bytes"] for m in apairs.values())
     summary.dedup["candidates_bytes"] = sum(m["summary"]["bytes"] for m in cand.values())
+    # what the reducers read of the map outputs: their own slices only
+    summary.dedup["keys_read_bytes"] = sum(m["summary"]["read_bytes"] for m in cand.values())
+    summary.dedup["anchors_read_bytes"] = sum(m["summary"]["read_bytes"] for m in apairs.values())
     summary.dedup["anchor_shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in anc.values())
 
     on_stage("relate")
@@ -248,6 +251,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     rel = _stage(engine, manifest, summary, "relate",
                  [(n, upstream, {"out": o, "buckets": n_buckets}) for n in names])
     summary.relations = sum(m["summary"]["relations"] for m in rel.values())
+    summary.dedup["relate_read_bytes"] = sum(m["summary"]["read_bytes"] for m in rel.values())
 
     on_stage("cluster")
     upstream = digest(dd["token"], [rel[n]["token"] for n in names])

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..model import Article, Credit, Passage, Relation
+from . import sliced
 from .io import Shard, atomic_path, commit, read_shard, write_parquet
 from .manifest import Manifest
 
@@ -226,15 +227,11 @@ def signatures(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     code = (np.int64(int(job["part"])) << 32) | f.doc.astype(np.int64)
     b = (f.keys & 0x7FFFFFFF) % buckets
     order = np.argsort(b, kind="stable")
-    k_dest = part_path(out, "keys", job["part"], "npz")
-    k_buf = _io.BytesIO()
-    np.savez(k_buf, keys=f.keys[order], code=code[order],
-             bounds=np.searchsorted(b[order], np.arange(buckets + 1)))
-    tmp = atomic_path(k_dest)
-    tmp.write_bytes(k_buf.getvalue())
-    commit(tmp, k_dest)
+    k_dest = part_path(out, "keys", job["part"], "bin")
+    bounds = np.searchsorted(b[order], np.arange(buckets + 1))
+    n = sliced.save(k_dest, {"keys": (f.keys[order], bounds), "code": (code[order], bounds)})
     return [dest, k_dest], {"articles": len(texts), "keys": int(len(f.keys)), "bytes": len(buf.getvalue()),
-                            "shuffle_bytes": len(k_buf.getvalue())}
+                            "shuffle_bytes": n}
 
 
 def _save_npz(dest: Path, **arrays: np.ndarray) -> int:
@@ -270,9 +267,9 @@ def anchor_keys(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     buckets = job.get("buckets", BUCKETS)
     b = keys_a % buckets
     order = np.argsort(b, kind="stable")
-    dest = part_path(out, "anchors", job["part"], "npz")
-    n = _save_npz(dest, keys=keys_a[order], code=code[order],
-                  bounds=np.searchsorted(b[order], np.arange(buckets + 1)))
+    dest = part_path(out, "anchors", job["part"], "bin")
+    bounds = np.searchsorted(b[order], np.arange(buckets + 1))
+    n = sliced.save(dest, {"keys": (keys_a[order], bounds), "code": (code[order], bounds)})
     return [dest], {"articles": len(texts), "anchors": len(keys), "shuffle_bytes": n}
 
 
@@ -403,12 +400,13 @@ def _pairs_within_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndar
 def _bucket_rows(out: str | Path, kind: str, parts: list[str], b: int, rank: np.ndarray):
     """The reduce side's input: every shard's (key, article rank) rows of bucket ``b`` of ``kind``, sorted
     by key then rank, each pair once (a key twice in one article counts once); with each key's group
-    (starts, sizes). Articles dropped as repeated are left out."""
+    (starts, sizes), and the bytes read. Articles dropped as repeated are left out."""
     keys, ranks = [], []
+    read = 0
     for p in parts:
-        with np.load(part_path(out, kind, p, "npz")) as z:
-            lo, hi = z["bounds"][b], z["bounds"][b + 1]
-            k, code = z["keys"][lo:hi], z["code"][lo:hi]
+        z = sliced.Reader(part_path(out, kind, p, "bin"))
+        k, code = z.read("keys", b), z.read("code", b)
+        read += z.bytes_read
         r = rank[code >> 32, code & 0xFFFFFFFF] if len(code) else np.zeros(0, np.int64)
         keys.append(k[r >= 0])
         ranks.append(r[r >= 0])
@@ -420,14 +418,14 @@ def _bucket_rows(out: str | Path, kind: str, parts: list[str], b: int, rank: np.
     keys, ranks = keys[fresh], ranks[fresh]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(keys)])
-    return keys, ranks, starts, sizes
+    return keys, ranks, starts, sizes, read
 
 
 def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     """The reduce side of the shuffle for one key bucket: article pairs that share sentences."""
     out, b, parts = job["out"], int(job["part"]), job["parts"]
     rank, shard_of, _row, root = _rank_tables(out)
-    keys, ranks, starts, sizes = _bucket_rows(out, "keys", parts, b, rank)
+    keys, ranks, starts, sizes, read = _bucket_rows(out, "keys", parts, b, rank)
     ok = (sizes >= 2) & (sizes <= KEY_MAX_POSTINGS)
     i, j = _pairs_within_groups(starts[ok], sizes[ok])
     early, late = ranks[i], ranks[j]  # sorted by rank within a key: the first is the earlier article
@@ -437,14 +435,10 @@ def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     by_shard = np.argsort(shard_of[late], kind="stable")
     late, early, count = late[by_shard], early[by_shard], count[by_shard]
     n_shards = int(shard_of.max()) + 1 if len(shard_of) else 1
-    dest = part_path(out, "candidates", job["part"], "npz")
-    buf = _io.BytesIO()
-    np.savez(buf, late=late, early=early, count=count.astype(np.int32),
-             bounds=np.searchsorted(shard_of[late], np.arange(n_shards + 1)))
-    tmp = atomic_path(dest)
-    tmp.write_bytes(buf.getvalue())
-    commit(tmp, dest)
-    return [dest], {"keys": int(len(keys)), "pairs": int(len(late)), "bytes": len(buf.getvalue())}
+    dest = part_path(out, "candidates", job["part"], "bin")
+    bounds = np.searchsorted(shard_of[late], np.arange(n_shards + 1))
+    n = sliced.save(dest, {"late": (late, bounds), "early": (early, bounds), "count": (count.astype(np.int32), bounds)})
+    return [dest], {"keys": int(len(keys)), "pairs": int(len(late)), "bytes": n, "read_bytes": read}
 
 
 def anchor_pairs(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
@@ -462,7 +456,7 @@ def anchor_pairs(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
 
     out, b, parts = job["out"], int(job["part"]), job["parts"]
     rank, shard_of, _row, root = _rank_tables(out)
-    _keys, ranks, starts, sizes = _bucket_rows(out, "anchors", parts, b, rank)
+    _keys, ranks, starts, sizes, read = _bucket_rows(out, "anchors", parts, b, rank)
     group_start = np.repeat(starts, sizes)
     df = np.arange(len(ranks)) - group_start  # earlier articles holding the same anchor
     w = np.rint(anchor_weight(ranks, df) * ANCHOR_SCALE).astype(np.int64) if len(ranks) else \
@@ -489,14 +483,19 @@ def anchor_pairs(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     d_entry = np.repeat(starts[g][d_list], d_len) + d_pos
     m_by_shard = np.argsort(shard_of[m_rank], kind="stable")
     m_rank, m_mass = m_rank[m_by_shard], m_mass[m_by_shard]
-    dest_path = part_path(out, "anchor_pairs", job["part"], "npz")
+    dest_path = part_path(out, "anchor_pairs", job["part"], "bin")
+    lists = np.searchsorted(d_shard, np.arange(n_shards + 1))
+    entries = np.r_[0, np.cumsum(d_len)][lists]
+    masses = np.searchsorted(shard_of[m_rank], np.arange(n_shards + 1))
     # ranks as int32 (2**31 articles): the list entries are this shuffle's bulk, 8 B an entry
-    n = _save_npz(dest_path, rank=ranks[d_entry].astype(np.int32), root=root[ranks[d_entry]].astype(np.int32),
-                  length=d_len.astype(np.int32), bounds=np.searchsorted(d_shard, np.arange(n_shards + 1)),
-                  m_rank=m_rank, m_mass=m_mass, m_bounds=np.searchsorted(shard_of[m_rank], np.arange(n_shards + 1)))
+    n = sliced.save(dest_path, {"rank": (ranks[d_entry].astype(np.int32), entries),
+                                "root": (root[ranks[d_entry]].astype(np.int32), entries),
+                                "length": (d_len.astype(np.int32), lists),
+                                "m_rank": (m_rank, masses), "m_mass": (m_mass, masses)})
     pair_rows = int((np.minimum(df, ANCHOR_MAX_POSTINGS) * (df >= 1)).sum())
     return [dest_path], {"anchors": int(len(starts)), "postings": int(len(ranks)), "pair_rows": pair_rows,
-                         "lists": int(len(d_list)), "list_entries": int(len(d_entry)), "bytes": n}
+                         "lists": int(len(d_list)), "list_entries": int(len(d_entry)), "bytes": n,
+                         "read_bytes": read}
 
 
 def _expand_lists(rank: np.ndarray, root: np.ndarray, length: np.ndarray, mine: np.ndarray):
@@ -512,17 +511,16 @@ def _expand_lists(rank: np.ndarray, root: np.ndarray, length: np.ndarray, mine: 
     return rank[late_i[apart]].astype(np.int64), rank[early_i[apart]].astype(np.int64), pos[late_i[apart]]
 
 
-def _candidate_pairs(out: str | Path, shard: int, buckets: int) -> list[tuple[int, int]]:
-    """(later rank, earlier rank) of the candidate pairs of one shard's articles, summed over the buckets."""
+def _candidate_pairs(out: str | Path, shard: int, buckets: int, read: list[int]) -> list[tuple[int, int]]:
+    """(later rank, earlier rank) of the candidate pairs of one shard's articles, summed over the buckets
+    (the bytes read are added to ``read``)."""
     late, early, count = [], [], []
     for b in range(buckets):
-        with np.load(part_path(out, "candidates", f"{b:05d}", "npz")) as z:
-            if shard + 1 >= len(z["bounds"]):
-                continue
-            lo, hi = z["bounds"][shard], z["bounds"][shard + 1]
-            late.append(z["late"][lo:hi])
-            early.append(z["early"][lo:hi])
-            count.append(z["count"][lo:hi])
+        z = sliced.Reader(part_path(out, "candidates", f"{b:05d}", "bin"))
+        late.append(z.read("late", shard))
+        early.append(z.read("early", shard))
+        count.append(z.read("count", shard))
+        read[0] += z.bytes_read
     if not late:
         return []
     pair, inv = np.unique((np.concatenate(late) << 32) | np.concatenate(early), return_inverse=True)
@@ -539,32 +537,29 @@ def _candidate_pairs(out: str | Path, shard: int, buckets: int) -> list[tuple[in
 
 
 def _anchor_candidates(out: str | Path, shard: int, buckets: int, taken: dict[int, set[int]],
-                       shard_of: np.ndarray) -> list[tuple[int, int]]:
+                       shard_of: np.ndarray, read: list[int]) -> list[tuple[int, int]]:
     """(later rank, earlier rank) of the paraphrase candidates of one shard's articles: the anchor pairs
     expanded from the posting lists and summed over the buckets, picked per later article by
     :func:`newstrace.dedup.anchor_candidates` as the store path picks them, after the pairs ``taken``
-    already (by later rank) and up to MAX_CANDIDATES in all. ``shard_of``: the shard of each rank."""
+    already (by later rank) and up to MAX_CANDIDATES in all. ``shard_of``: the shard of each rank; the
+    bytes read are added to ``read``."""
     from ..dedup import MAX_CANDIDATES, MIN_SHARED_ANCHORS, anchor_candidates, anchor_weight
 
     mine = shard_of == shard
     late, early, count, weight, m_rank, m_mass = [], [], [], [], [], []
     for b in range(buckets):
-        with np.load(part_path(out, "anchor_pairs", f"{b:05d}", "npz")) as z:
-            if shard + 1 < len(z["bounds"]):
-                lo, hi = z["bounds"][shard], z["bounds"][shard + 1]
-                length = z["length"][lo:hi].astype(np.int64)
-                e0 = int(z["length"][:lo].sum())
-                e1 = e0 + int(length.sum())
-                lt, er, df = _expand_lists(z["rank"][e0:e1], z["root"][e0:e1], length, mine)
-                late.append(lt)
-                early.append(er)
-                # the weight of a shared anchor is the later article's: as the store path weighs its own
-                weight.append(np.rint(anchor_weight(lt, df) * ANCHOR_SCALE).astype(np.int64) if len(lt)
-                              else np.zeros(0, np.int64))
-                count.append(np.ones(len(lt), np.int64))
-                lo, hi = z["m_bounds"][shard], z["m_bounds"][shard + 1]
-                m_rank.append(z["m_rank"][lo:hi])
-                m_mass.append(z["m_mass"][lo:hi])
+        z = sliced.Reader(part_path(out, "anchor_pairs", f"{b:05d}", "bin"))
+        lt, er, df = _expand_lists(z.read("rank", shard), z.read("root", shard),
+                                   z.read("length", shard).astype(np.int64), mine)
+        late.append(lt)
+        early.append(er)
+        # the weight of a shared anchor is the later article's: as the store path weighs its own
+        weight.append(np.rint(anchor_weight(lt, df) * ANCHOR_SCALE).astype(np.int64) if len(lt)
+                      else np.zeros(0, np.int64))
+        count.append(np.ones(len(lt), np.int64))
+        m_rank.append(z.read("m_rank", shard))
+        m_mass.append(z.read("m_mass", shard))
+        read[0] += z.bytes_read
     if not late:
         return []
     pair, inv = np.unique((np.concatenate(late) << 32) | np.concatenate(early), return_inverse=True)
@@ -615,7 +610,8 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     # ((shard, row) of the earlier article, of the later one, the stream's verdict or None) of each pair
     todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in v.to_pylist()]
     buckets = job.get("buckets", BUCKETS)
-    pairs = _candidate_pairs(out, shard, buckets)
+    read = [0]
+    pairs = _candidate_pairs(out, shard, buckets, read)
     # the store path's candidates of an article: those sharing sentences (its origin among them), then
     # the paraphrase candidates its rare names and numbers point to
     rank = {tuple(x): i for i, x in enumerate(place)}
@@ -624,7 +620,7 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
         taken.setdefault(rank[late], set()).add(rank[early])
     for late, early in pairs:
         taken.setdefault(late, set()).add(early)
-    pairs += _anchor_candidates(out, shard, buckets, taken, np.array([p[0] for p in place], np.int64))
+    pairs += _anchor_candidates(out, shard, buckets, taken, np.array([p[0] for p in place], np.int64), read)
     todo += [(tuple(place[early]), tuple(place[late]), None) for late, early in pairs]
     wanted: dict[int, set[int]] = {}
     for early, late, _p in todo:
@@ -652,7 +648,7 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
                          "stream_relation": p["relation"] if p else None, "stream_score": p["score"] if p else None})
     dest = part_path(out, "relations", part)
     write_parquet(pa.Table.from_pylist(out_rows, schema=_schemas()["relations"]), dest)
-    return [dest], {"relations": len(out_rows), "aligned": found, "pairs": len(todo)}
+    return [dest], {"relations": len(out_rows), "aligned": found, "pairs": len(todo), "read_bytes": read[0]}
 
 
 def load_relations(out: str | Path, passages: bool = True) -> list[Relation]:
