@@ -248,6 +248,9 @@ def plan_windows(day_counts: dict[int, int], undated: int, mode: str = "auto") -
     for d, c in day_counts.items():
         for w in windows_of(d):
             sizes[w] += c
+    # a window owns only stories starting in its first half: one with no article there has nothing to do
+    starts = {d // STEP_DAYS for d in day_counts}
+    sizes = {w: c for w, c in sizes.items() if w in starts}
     if mode == "off" or not sizes or (mode == "auto" and (
             len(sizes) < 2 or float(np.median(list(sizes.values()))) < MIN_WINDOW_ARTICLES)):
         return []
