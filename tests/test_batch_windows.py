@@ -71,3 +71,25 @@ def test_seed_versions_across_a_window_edge(tmp_path):
         res[mode] = sorted(sorted(ext[a] for a in s["articles"]) for s in snap["stories"])
     assert ["002", "003", "004", "004-late"] in res["on"]
     assert res["on"] == res["off"]
+
+
+def test_undated_articles_with_no_date_before_them_form_their_own_partition(tmp_path):
+    """Undated articles at the head of a shard have no carried date: the 'undated' partition; an undated
+    one after a dated one joins that one's windows. Every article ends in exactly one story."""
+    need(SEEDS)
+    texts = {p.name[:3]: p.read_text() for p in sorted(SEEDS.glob("*.txt"))}
+    rows = [{"id": "000", "text": texts["000"]}, {"id": "001", "text": texts["001"]},
+            {"id": "004", "text": texts["004"], "date": "2024-03-04"}, {"id": "002", "text": texts["002"]},
+            {"id": "003", "text": texts["003"], "date": "2024-03-05"}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = run_batch([str(src)], tmp_path / "o", LocalEngine(), story_windows="on")
+    snap = snapshot(tmp_path / "o")
+    assert summary.windows == 2  # the window of March 4-5, and 'undated'
+    ext = {a["id"]: a["ext_id"] for a in snap["articles"]}
+    members = [ext[a] for s in snap["stories"] for a in s["articles"]]
+    assert sorted(members) == ["000", "001", "002", "003", "004"]
+    groups = sorted(sorted(ext[a] for a in s["articles"]) for s in snap["stories"])
+    assert ["002", "003", "004"] in groups  # 002, undated, carried to March 4: with its versions
+    assert {p.name for p in (tmp_path / "o" / "stories").glob("*.parquet")} == \
+        {"part-undated.parquet", f"part-{st.window_name(date(2024, 3, 4).toordinal() // 7)}.parquet"}

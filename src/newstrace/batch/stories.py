@@ -265,14 +265,14 @@ def _window_dir(out, kind: str):
     return Path(out) / DIRS[kind]
 
 
-def _ranks(out, shards: list[int] | None = None) -> dict[tuple[int, int], int]:
-    """Global rank of each kept (shard, row), from the verdicts (only ``shards`` when given)."""
+def _ranks(out, shards: list[int]) -> dict[tuple[int, int], int]:
+    """Global rank of each kept (shard, row) of ``shards``, from the verdicts."""
     import pyarrow.parquet as pq
 
     from .stages import part_path
 
-    filters = [("shard", "in", shards)] if shards is not None else None
-    v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["rank", "shard", "row"], filters=filters)
+    v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["rank", "shard", "row"],
+                      filters=[("shard", "in", shards)])
     return {(s, r): k for k, s, r in zip(*(v.column(c).to_pylist() for c in ("rank", "shard", "row")), strict=True)}
 
 
