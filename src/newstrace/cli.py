@@ -522,10 +522,13 @@ def compare_cmd(c: Ctx, first: str, second: str, as_json: bool) -> None:
 @click.option("--source", default=None, help="Outlet to record for inputs that do not name one.")
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True,
               help="Largest JSONL line, file or WARC record read; larger ones are skipped.")
+@click.option("--story-windows", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Cluster stories by overlapping 14-day windows in parallel (on), in one task (off), or by "
+                   "windows when they hold 1,000 articles or more (auto).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def batch_cmd(c: Ctx, inputs: tuple[str, ...], out_dir: str, engine: str, address: str | None, workers: int | None,
-              shard_mb: float, source: str | None, max_bytes: int, as_json: bool) -> None:
+              shard_mb: float, source: str | None, max_bytes: int, story_windows: str, as_json: bool) -> None:
     """Read, clean, dedup, cluster and attribute sharded inputs into Parquet (articles, relations, stories,
     quotes) on a local or Ray engine. IN: JSONL(.gz), Parquet, WARC files, folders, globs or fsspec URLs.
     A rerun skips the shards and stages already done. Exit 0: all read; 1: some skipped; 2: nothing read."""
@@ -538,11 +541,11 @@ def batch_cmd(c: Ctx, inputs: tuple[str, ...], out_dir: str, engine: str, addres
     try:
         if c.quiet:
             summary = run_batch(list(inputs), out_dir, eng, shard_bytes=int(shard_mb * 1024 * 1024), source=source,
-                                max_bytes=max_bytes)
+                                max_bytes=max_bytes, story_windows=story_windows)
         else:
             with c.err.status("batch: listing inputs") as status:
                 summary = run_batch(list(inputs), out_dir, eng, shard_bytes=int(shard_mb * 1024 * 1024),
-                                    source=source, max_bytes=max_bytes,
+                                    source=source, max_bytes=max_bytes, story_windows=story_windows,
                                     on_stage=lambda s: status.update(f"batch ({eng.name}): {s}"))
     except (KeyboardInterrupt, Exception) as exc:
         # every finished part has its outputs and manifest in place: a rerun resumes after them

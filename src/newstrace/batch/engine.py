@@ -124,12 +124,15 @@ class BatchSummary:
     reused: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     dedup: dict[str, Any] = field(default_factory=dict)
+    windows: int = 0  # story windows clustered (0: one clustering task)
+    story_windows: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"shards": self.shards, "articles": self.articles, "repeated": self.repeated,
                 "relations": self.relations, "stories": self.stories, "quotes": self.quotes,
                 "skipped": self.skipped, "ran": self.ran, "reused": self.reused,
-                "stage_seconds": self.stage_seconds, "dedup": self.dedup,
+                "stage_seconds": self.stage_seconds, "dedup": self.dedup, "windows": self.windows,
+                "story_windows": self.story_windows,
                 "problems": [{"input": p.origin, "code": p.code, "level": p.level, "message": p.message}
                              for p in self.problems]}
 
@@ -171,10 +174,13 @@ def _prune(out: Path, parts: set[str]) -> None:
 
 def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_bytes: int = DEFAULT_SHARD_BYTES,
               source: str | None = None, max_bytes: int = 20 * 1024 * 1024,
-              buckets: int = stages.BUCKETS, on_stage: Callable[[str], None] = lambda s: None) -> BatchSummary:
+              buckets: int = stages.BUCKETS, story_windows: str = "auto",
+              on_stage: Callable[[str], None] = lambda s: None) -> BatchSummary:
     """Run every stage over ``inputs`` into ``out``; parts finished by an earlier run are reused.
 
-    ``buckets``: reducers of the key shuffle (the results do not depend on it, only the memory of each)."""
+    ``buckets``: reducers of the key shuffle (the results do not depend on it, only the memory of each).
+    ``story_windows``: "on" clusters stories by time windows in parallel (:mod:`.stories`), "off" in one
+    task over everything, "auto" by windows when they hold enough articles (``MIN_WINDOW_ARTICLES``)."""
     n_buckets = max(1, buckets)
     out = Path(out).resolve()  # the workers' working folder need not be this one
     out.mkdir(parents=True, exist_ok=True)
@@ -230,7 +236,14 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     upstream = digest(dd["token"], [anc[n]["token"] for n in names])
     apairs = _stage(engine, manifest, summary, "anchor_pairs",
                     [(b, upstream, {"out": o, "parts": names}) for b in buckets])
-    summary.dedup["anchor_pair_rows"] = sum(m["summary"]["pairs"] for m in apairs.values())
+    # what the reducers would write as one row per (pair, anchor), and what the posting lists take instead
+    summary.dedup["anchor_pair_rows"] = sum(m["summary"]["pair_rows"] for m in apairs.values())
+    summary.dedup["anchor_list_entries"] = sum(m["summary"]["list_entries"] for m in apairs.values())
+    summary.dedup["anchor_pairs_bytes"] = sum(m["summary"]["bytes"] for m in apairs.values())
+    summary.dedup["candidates_bytes"] = sum(m["summary"]["bytes"] for m in cand.values())
+    # what the reducers read of the map outputs: their own slices only
+    summary.dedup["keys_read_bytes"] = sum(m["summary"]["read_bytes"] for m in cand.values())
+    summary.dedup["anchors_read_bytes"] = sum(m["summary"]["read_bytes"] for m in apairs.values())
     summary.dedup["anchor_shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in anc.values())
 
     on_stage("relate")
@@ -238,15 +251,55 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     rel = _stage(engine, manifest, summary, "relate",
                  [(n, upstream, {"out": o, "buckets": n_buckets}) for n in names])
     summary.relations = sum(m["summary"]["relations"] for m in rel.values())
+    summary.dedup["relate_read_bytes"] = sum(m["summary"]["read_bytes"] for m in rel.values())
 
     on_stage("cluster")
     upstream = digest(dd["token"], [rel[n]["token"] for n in names])
-    cl = _stage(engine, manifest, summary, "cluster", [("all", upstream, {"out": o, "parts": names})])["all"]
-    summary.stories = cl["summary"]["stories"]
+    summary.stories = _stories(engine, manifest, summary, o, names, prep, upstream, story_windows)
     write_json({"inputs": inputs, "engine": engine.name, "workers": engine.workers,
                 "summary": {k: v for k, v in summary.to_dict().items() if k != "problems"}},
                out / "_batch.json")
     return summary
+
+
+def _stories(engine, manifest: Manifest, summary: BatchSummary, o: str, names: list[str],
+             prep: dict[str, dict[str, Any]], upstream: str, mode: str) -> int:
+    """The story stages: by time windows (:mod:`.stories`) or one pass; the number of stories."""
+    from . import stories as st
+
+    day_counts: dict[int, int] = {}
+    shards_of: dict[int, list[str]] = {}
+    undated = 0
+    for n in names:
+        for d, c in prep[n]["summary"].get("days", {}).items():
+            d = int(d)
+            if d == st.UNDATED:
+                undated += c
+                shards_of.setdefault(st.UNDATED, []).append(n)
+                continue
+            day_counts[d] = day_counts.get(d, 0) + c
+            for w in st.windows_of(d):
+                if n not in shards_of.setdefault(w, []):
+                    shards_of[w].append(n)
+    windows = st.plan_windows(day_counts, undated, mode)
+    summary.windows = len(windows)
+    if not windows:
+        cl = _stage(engine, manifest, summary, "cluster", [("all", upstream, {"out": o, "parts": names})])["all"]
+        return cl["summary"]["stories"]
+    wn = [st.window_name(w) for w in windows]
+    win = _stage(engine, manifest, summary, "story_windows", [
+        (st.window_name(w), digest(upstream, w, shards_of[w]), {"out": o, "window": w, "shards": shards_of[w]})
+        for w in windows])
+    upstream = digest(upstream, [win[n]["token"] for n in wn])
+    sti = _stage(engine, manifest, summary, "stitch", [("all", upstream, {"out": o, "windows": windows})])["all"]
+    summ = _stage(engine, manifest, summary, "story_summaries",
+                  [(st.window_name(w), sti["token"], {"out": o, "window": w}) for w in windows])
+    upstream = digest([summ[n]["token"] for n in wn])
+    lines = _stage(engine, manifest, summary, "storylines", [("all", upstream, {"out": o, "windows": windows})])
+    summary.story_windows = {"windows": len(windows), "window_articles": sum(m["summary"]["articles"]
+                                                                           for m in win.values()),
+                             "claims_dropped": sti["summary"]["claims_dropped"]}
+    return lines["all"]["summary"]["stories"]
 
 
 def clear(out: str | os.PathLike[str]) -> None:

@@ -22,13 +22,17 @@ PKG = Path(__file__).resolve().parents[1]
 STAGE_SOURCES = {
     "prepare": ("batch/io.py", "batch/stages.py", "read", "clean.py", "describe.py", "pipeline.py",
                 "attribute", "model.py"),
-    "signatures": ("batch/stages.py", "dedup/fingerprint.py"),
+    "signatures": ("batch/stages.py", "batch/sliced.py", "dedup/fingerprint.py"),
     "dedup": ("batch/stages.py", "dedup/stream.py", "dedup/fingerprint.py"),
-    "anchors": ("batch/stages.py", "dedup/__init__.py"),
-    "candidates": ("batch/stages.py",),
-    "anchor_pairs": ("batch/stages.py", "dedup/__init__.py"),
-    "relate": ("batch/stages.py", "dedup/__init__.py", "dedup/align.py", "dedup/fingerprint.py"),
-    "cluster": ("batch/stages.py", "cluster.py"),
+    "anchors": ("batch/stages.py", "batch/sliced.py", "dedup/__init__.py"),
+    "candidates": ("batch/stages.py", "batch/sliced.py"),
+    "anchor_pairs": ("batch/stages.py", "batch/sliced.py", "dedup/__init__.py"),
+    "relate": ("batch/stages.py", "batch/sliced.py", "dedup/__init__.py", "dedup/align.py", "dedup/fingerprint.py"),
+    "cluster": ("batch/stages.py", "batch/stories.py", "cluster.py"),
+    "story_windows": ("batch/stages.py", "batch/stories.py", "cluster.py", "model.py"),
+    "stitch": ("batch/stages.py", "batch/stories.py"),
+    "story_summaries": ("batch/stages.py", "batch/stories.py", "cluster.py", "model.py"),
+    "storylines": ("batch/stages.py", "batch/stories.py", "cluster.py"),
 }
 
 

@@ -18,16 +18,21 @@ Per key bucket, in parallel (the shuffle):
               counted per pair and routed to the shard of the later article (_work/candidates/)
   anchor_pairs every shard's anchors of one bucket: each anchor's document frequency before each
               article (all of an anchor's rows are in one bucket, so it is global), the store path's
-              weights (:func:`newstrace.dedup.anchor_weight`), and the pairs of different families that
-              share a rare anchor (held by at most ANCHOR_MAX_POSTINGS earlier articles), with their
-              shared-anchor counts and weights, routed to the later article's shard (_work/anchor_pairs/)
+              weights (:func:`newstrace.dedup.anchor_weight`), and the posting list of each rare anchor
+              (its first ANCHOR_MAX_POSTINGS + 1 holders, with their family roots), sent once to each
+              shard holding a later holder: the pairs sharing it are expanded there (_work/anchor_pairs/)
 Per shard, in parallel:
   relate      each derived article against its origin, each candidate pair sharing at least two
               sentences, and the paraphrase candidates the store path would pick from the anchor pairs
               (:func:`newstrace.dedup.anchor_candidates`), with :func:`newstrace.dedup.relate_pair`:
               the relation kind, direction and reused passages (relations/)
-Once:
-  cluster     :func:`newstrace.cluster.cluster` over every article in the global order (stories/)
+Stories, by time window (:mod:`.stories`; when the windows are too sparse, one ``cluster`` task instead):
+  story_windows per window of 14 days starting every 7: :func:`newstrace.cluster.cluster` over its
+              articles; the stories that start in its first half (_work/story_windows/)
+  stitch      once, on ranks only: an article claimed by two windows stays with the earlier; reuse
+              families are moved whole into their earliest article's story (_work/stitch/)
+  story_summaries per window: the final stories it owns summarised, with centroids (_work/story_summaries/)
+  storylines  once, on summaries: storylines over the centroids (stories/)
 
 Every result is a function of the input and the global order alone, never of which worker ran what,
 so every engine and any number of workers give the same files.
@@ -45,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..model import Article, Credit, Passage, Relation
+from . import sliced
 from .io import Shard, atomic_path, commit, read_shard, write_parquet
 from .manifest import Manifest
 
@@ -54,7 +60,8 @@ JSON_FIELDS = ("removed", "segments", "credits")
 #: where a stage writes; a part's files are <dir>/part-<shard>.parquet
 DIRS = {"articles": "articles", "quotes": "quotes", "relations": "relations", "stories": "stories",
         "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys",
-        "candidates": "_work/candidates", "anchors": "_work/anchors", "anchor_pairs": "_work/anchor_pairs"}
+        "candidates": "_work/candidates", "anchors": "_work/anchors", "anchor_pairs": "_work/anchor_pairs",
+        "story_windows": "_work/story_windows", "stitch": "_work/stitch", "story_summaries": "_work/story_summaries"}
 #: key buckets of the shuffle: reducers that each hold 1/BUCKETS of the keys
 BUCKETS = 16
 #: a sentence shared by more articles than this is boilerplate or a stock phrase: it names no pair
@@ -134,9 +141,12 @@ def article_from_row(row: dict[str, Any]) -> Article:
 # ----------------------------------------------------------------------------- running a part
 def run_task(job: dict[str, Any]) -> dict[str, Any]:
     """Run one part of one stage and record its manifest; what every engine calls."""
+    from . import stories
+
     fn = {"prepare": prepare, "signatures": signatures, "anchors": anchor_keys, "dedup": dedup,
           "candidates": candidates, "anchor_pairs": anchor_pairs, "relate": relate,
-          "cluster": cluster_stories}[job["stage"]]
+          "cluster": cluster_stories, "story_windows": stories.window_job, "stitch": stories.stitch_job,
+          "story_summaries": stories.summaries_job, "storylines": stories.storylines_job}[job["stage"]]
     t0 = time.perf_counter()
     outputs, summary = fn(job)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
@@ -151,6 +161,7 @@ def prepare(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     from ..attribute import attribute_batch
     from ..errors import E, Skip, skip
     from ..pipeline import process
+    from .stories import partition_day
 
     shard = Shard(**job["shard"])
     if shard.index in FAIL_SHARD:
@@ -161,6 +172,7 @@ def prepare(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     problems: list[dict[str, str]] = []
     skipped: dict[str, int] = {}
     last_date = ""
+    days: dict[int, int] = {}  # articles per partition day (the story windows are planned from them)
     for item in read_shard(shard, job.get("source"), job.get("max_bytes", 20 * 1024 * 1024)):
         if not isinstance(item, Skip):
             try:
@@ -178,6 +190,8 @@ def prepare(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
         last_date = item.date or last_date
         rows.append(article_row(item, shard.index, len(rows), last_date))
         done.append(item)
+        day = partition_day(last_date)
+        days[-1 if day is None else day] = days.get(-1 if day is None else day, 0) + 1
     schemas = _schemas()
     quotes = [{"article": q.article, "start": q.content[0], "end": q.content[1], "kind": q.kind, "text": q.text,
                "cue_start": q.cue[0] if q.cue else None, "cue_end": q.cue[1] if q.cue else None,
@@ -188,7 +202,7 @@ def prepare(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     write_parquet(pa.Table.from_pylist(rows, schema=schemas["articles"]), a_path)
     write_parquet(pa.Table.from_pylist(quotes, schema=schemas["quotes"]), q_path)
     return [a_path, q_path], {"articles": len(rows), "quotes": len(quotes), "skipped": skipped,
-                              "problems": problems}
+                              "problems": problems, "days": {str(d): c for d, c in sorted(days.items())}}
 
 
 def signatures(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
@@ -213,15 +227,11 @@ def signatures(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     code = (np.int64(int(job["part"])) << 32) | f.doc.astype(np.int64)
     b = (f.keys & 0x7FFFFFFF) % buckets
     order = np.argsort(b, kind="stable")
-    k_dest = part_path(out, "keys", job["part"], "npz")
-    k_buf = _io.BytesIO()
-    np.savez(k_buf, keys=f.keys[order], code=code[order],
-             bounds=np.searchsorted(b[order], np.arange(buckets + 1)))
-    tmp = atomic_path(k_dest)
-    tmp.write_bytes(k_buf.getvalue())
-    commit(tmp, k_dest)
+    k_dest = part_path(out, "keys", job["part"], "bin")
+    bounds = np.searchsorted(b[order], np.arange(buckets + 1))
+    n = sliced.save(k_dest, {"keys": (f.keys[order], bounds), "code": (code[order], bounds)})
     return [dest, k_dest], {"articles": len(texts), "keys": int(len(f.keys)), "bytes": len(buf.getvalue()),
-                            "shuffle_bytes": len(k_buf.getvalue())}
+                            "shuffle_bytes": n}
 
 
 def _save_npz(dest: Path, **arrays: np.ndarray) -> int:
@@ -257,9 +267,9 @@ def anchor_keys(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     buckets = job.get("buckets", BUCKETS)
     b = keys_a % buckets
     order = np.argsort(b, kind="stable")
-    dest = part_path(out, "anchors", job["part"], "npz")
-    n = _save_npz(dest, keys=keys_a[order], code=code[order],
-                  bounds=np.searchsorted(b[order], np.arange(buckets + 1)))
+    dest = part_path(out, "anchors", job["part"], "bin")
+    bounds = np.searchsorted(b[order], np.arange(buckets + 1))
+    n = sliced.save(dest, {"keys": (keys_a[order], bounds), "code": (code[order], bounds)})
     return [dest], {"articles": len(texts), "anchors": len(keys), "shuffle_bytes": n}
 
 
@@ -390,12 +400,13 @@ def _pairs_within_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndar
 def _bucket_rows(out: str | Path, kind: str, parts: list[str], b: int, rank: np.ndarray):
     """The reduce side's input: every shard's (key, article rank) rows of bucket ``b`` of ``kind``, sorted
     by key then rank, each pair once (a key twice in one article counts once); with each key's group
-    (starts, sizes). Articles dropped as repeated are left out."""
+    (starts, sizes), and the bytes read. Articles dropped as repeated are left out."""
     keys, ranks = [], []
+    read = 0
     for p in parts:
-        with np.load(part_path(out, kind, p, "npz")) as z:
-            lo, hi = z["bounds"][b], z["bounds"][b + 1]
-            k, code = z["keys"][lo:hi], z["code"][lo:hi]
+        z = sliced.Reader(part_path(out, kind, p, "bin"))
+        k, code = z.read("keys", b), z.read("code", b)
+        read += z.bytes_read
         r = rank[code >> 32, code & 0xFFFFFFFF] if len(code) else np.zeros(0, np.int64)
         keys.append(k[r >= 0])
         ranks.append(r[r >= 0])
@@ -407,14 +418,14 @@ def _bucket_rows(out: str | Path, kind: str, parts: list[str], b: int, rank: np.
     keys, ranks = keys[fresh], ranks[fresh]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(keys)])
-    return keys, ranks, starts, sizes
+    return keys, ranks, starts, sizes, read
 
 
 def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     """The reduce side of the shuffle for one key bucket: article pairs that share sentences."""
     out, b, parts = job["out"], int(job["part"]), job["parts"]
     rank, shard_of, _row, root = _rank_tables(out)
-    keys, ranks, starts, sizes = _bucket_rows(out, "keys", parts, b, rank)
+    keys, ranks, starts, sizes, read = _bucket_rows(out, "keys", parts, b, rank)
     ok = (sizes >= 2) & (sizes <= KEY_MAX_POSTINGS)
     i, j = _pairs_within_groups(starts[ok], sizes[ok])
     early, late = ranks[i], ranks[j]  # sorted by rank within a key: the first is the earlier article
@@ -424,14 +435,10 @@ def candidates(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     by_shard = np.argsort(shard_of[late], kind="stable")
     late, early, count = late[by_shard], early[by_shard], count[by_shard]
     n_shards = int(shard_of.max()) + 1 if len(shard_of) else 1
-    dest = part_path(out, "candidates", job["part"], "npz")
-    buf = _io.BytesIO()
-    np.savez(buf, late=late, early=early, count=count.astype(np.int32),
-             bounds=np.searchsorted(shard_of[late], np.arange(n_shards + 1)))
-    tmp = atomic_path(dest)
-    tmp.write_bytes(buf.getvalue())
-    commit(tmp, dest)
-    return [dest], {"keys": int(len(keys)), "pairs": int(len(late)), "bytes": len(buf.getvalue())}
+    dest = part_path(out, "candidates", job["part"], "bin")
+    bounds = np.searchsorted(shard_of[late], np.arange(n_shards + 1))
+    n = sliced.save(dest, {"late": (late, bounds), "early": (early, bounds), "count": (count.astype(np.int32), bounds)})
+    return [dest], {"keys": int(len(keys)), "pairs": int(len(late)), "bytes": n, "read_bytes": read}
 
 
 def anchor_pairs(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
@@ -440,13 +447,16 @@ def anchor_pairs(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     group is the anchor's document frequency among the articles before it (``term_df`` when the store
     path reaches that article); its weight is :func:`newstrace.dedup.anchor_weight` of that.
 
-    Out, routed to the later article's shard: each pair of different families sharing rare anchors
-    (count and summed weight), and each article's positive anchor weight over this bucket (its mass)."""
+    Out, routed to the shards of the later articles: each anchor's posting list (the ranks and family
+    roots of its first ``ANCHOR_MAX_POSTINGS`` + 1 holders: the only ones it pairs), once per shard that
+    holds one of its later holders, and each article's positive anchor weight over this bucket (its mass).
+    The pairs are expanded from the lists on the relate side (:func:`_anchor_candidates`): a list of
+    L holders stands for L(L-1)/2 pair rows, so this is the shuffle's combiner."""
     from ..dedup import ANCHOR_MAX_POSTINGS, anchor_weight
 
     out, b, parts = job["out"], int(job["part"]), job["parts"]
     rank, shard_of, _row, root = _rank_tables(out)
-    _keys, ranks, starts, sizes = _bucket_rows(out, "anchors", parts, b, rank)
+    _keys, ranks, starts, sizes, read = _bucket_rows(out, "anchors", parts, b, rank)
     group_start = np.repeat(starts, sizes)
     df = np.arange(len(ranks)) - group_start  # earlier articles holding the same anchor
     w = np.rint(anchor_weight(ranks, df) * ANCHOR_SCALE).astype(np.int64) if len(ranks) else \
@@ -455,44 +465,62 @@ def anchor_pairs(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     by_rank = np.argsort(ranks, kind="stable")
     m_rank, m_first = np.unique(ranks[by_rank], return_index=True)
     m_mass = np.add.reduceat(np.maximum(w[by_rank], 0), m_first) if len(m_first) else np.zeros(0, np.int64)
-    # a rare anchor pairs the article with every earlier holder
-    sel = np.flatnonzero((df >= 1) & (df <= ANCHOR_MAX_POSTINGS))
-    reps = df[sel]
-    step = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
-    late_i = np.repeat(sel, reps)
-    early, late = ranks[np.repeat(group_start[sel], reps) + step], ranks[late_i]
-    apart = root[early] != root[late]  # one family is related already, through its origin
-    pair, inv = np.unique((late[apart] << 32) | early[apart], return_inverse=True)
-    count = np.bincount(inv.ravel(), minlength=len(pair))
-    # float sums of integers below 2**53 are exact, so this is the integer sum
-    weight = np.rint(np.bincount(inv.ravel(), weights=w[late_i[apart]], minlength=len(pair))).astype(np.int64)
-    late, early = pair >> 32, pair & 0xFFFFFFFF
-    by_shard = np.argsort(shard_of[late], kind="stable")
-    late, early, count, weight = late[by_shard], early[by_shard], count[by_shard], weight[by_shard]
+    # a rare anchor pairs each of its holders with every earlier one while df <= ANCHOR_MAX_POSTINGS:
+    # only its first ANCHOR_MAX_POSTINGS + 1 holders take part
+    n_shards = int(shard_of.max()) + 1 if len(shard_of) else 1
+    length = np.minimum(sizes, ANCHOR_MAX_POSTINGS + 1)
+    g = np.flatnonzero(length >= 2)
+    pos = np.arange(int(length[g].sum())) - np.repeat(np.cumsum(length[g]) - length[g], length[g])
+    entry = np.repeat(starts[g], length[g]) + pos  # every holder that takes part, by list
+    later = pos >= 1
+    # one copy of each list per shard holding a later article of it
+    dest = np.unique(np.repeat(np.arange(len(g)), length[g])[later] * n_shards + shard_of[ranks[entry[later]]])
+    d_list, d_shard = dest // n_shards, dest % n_shards  # sorted by list, then shard
+    order = np.lexsort((d_list, d_shard))
+    d_list, d_shard = d_list[order], d_shard[order]
+    d_len = length[g][d_list]
+    d_pos = np.arange(int(d_len.sum())) - np.repeat(np.cumsum(d_len) - d_len, d_len)
+    d_entry = np.repeat(starts[g][d_list], d_len) + d_pos
     m_by_shard = np.argsort(shard_of[m_rank], kind="stable")
     m_rank, m_mass = m_rank[m_by_shard], m_mass[m_by_shard]
-    n_shards = int(shard_of.max()) + 1 if len(shard_of) else 1
-    dest = part_path(out, "anchor_pairs", job["part"], "npz")
-    # ranks as int32 (2**31 articles): the pair rows are this shuffle's bulk, 20 B a row instead of 28
-    n = _save_npz(dest, late=late.astype(np.int32), early=early.astype(np.int32), count=count.astype(np.int32),
-                  weight=weight,
-                  bounds=np.searchsorted(shard_of[late], np.arange(n_shards + 1)), m_rank=m_rank, m_mass=m_mass,
-                  m_bounds=np.searchsorted(shard_of[m_rank], np.arange(n_shards + 1)))
-    return [dest], {"anchors": int(len(starts)), "postings": int(len(ranks)), "pair_rows": int(reps.sum()),
-                    "pairs": int(len(late)), "bytes": n}
+    dest_path = part_path(out, "anchor_pairs", job["part"], "bin")
+    lists = np.searchsorted(d_shard, np.arange(n_shards + 1))
+    entries = np.r_[0, np.cumsum(d_len)][lists]
+    masses = np.searchsorted(shard_of[m_rank], np.arange(n_shards + 1))
+    # ranks as int32 (2**31 articles): the list entries are this shuffle's bulk, 8 B an entry
+    n = sliced.save(dest_path, {"rank": (ranks[d_entry].astype(np.int32), entries),
+                                "root": (root[ranks[d_entry]].astype(np.int32), entries),
+                                "length": (d_len.astype(np.int32), lists),
+                                "m_rank": (m_rank, masses), "m_mass": (m_mass, masses)})
+    pair_rows = int((np.minimum(df, ANCHOR_MAX_POSTINGS) * (df >= 1)).sum())
+    return [dest_path], {"anchors": int(len(starts)), "postings": int(len(ranks)), "pair_rows": pair_rows,
+                         "lists": int(len(d_list)), "list_entries": int(len(d_entry)), "bytes": n,
+                         "read_bytes": read}
 
 
-def _candidate_pairs(out: str | Path, shard: int, buckets: int) -> list[tuple[int, int]]:
-    """(later rank, earlier rank) of the candidate pairs of one shard's articles, summed over the buckets."""
+def _expand_lists(rank: np.ndarray, root: np.ndarray, length: np.ndarray, mine: np.ndarray):
+    """The (later rank, earlier rank, later df) of every pair of different families that the posting
+    lists (``rank``, ``root``, concatenated, of ``length`` each) make for the later articles in ``mine``."""
+    pos = np.arange(len(rank)) - np.repeat(np.cumsum(length) - length, length)  # = the holder's df
+    sel = np.flatnonzero((pos >= 1) & mine[rank])
+    reps = pos[sel]
+    step = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+    late_i = np.repeat(sel, reps)
+    early_i = np.repeat(sel - reps, reps) + step
+    apart = root[early_i] != root[late_i]  # one family is related already, through its origin
+    return rank[late_i[apart]].astype(np.int64), rank[early_i[apart]].astype(np.int64), pos[late_i[apart]]
+
+
+def _candidate_pairs(out: str | Path, shard: int, buckets: int, read: list[int]) -> list[tuple[int, int]]:
+    """(later rank, earlier rank) of the candidate pairs of one shard's articles, summed over the buckets
+    (the bytes read are added to ``read``)."""
     late, early, count = [], [], []
     for b in range(buckets):
-        with np.load(part_path(out, "candidates", f"{b:05d}", "npz")) as z:
-            if shard + 1 >= len(z["bounds"]):
-                continue
-            lo, hi = z["bounds"][shard], z["bounds"][shard + 1]
-            late.append(z["late"][lo:hi])
-            early.append(z["early"][lo:hi])
-            count.append(z["count"][lo:hi])
+        z = sliced.Reader(part_path(out, "candidates", f"{b:05d}", "bin"))
+        late.append(z.read("late", shard))
+        early.append(z.read("early", shard))
+        count.append(z.read("count", shard))
+        read[0] += z.bytes_read
     if not late:
         return []
     pair, inv = np.unique((np.concatenate(late) << 32) | np.concatenate(early), return_inverse=True)
@@ -508,29 +536,33 @@ def _candidate_pairs(out: str | Path, shard: int, buckets: int) -> list[tuple[in
     return list(zip(late[keep].tolist(), early[keep].tolist(), strict=True))
 
 
-def _anchor_candidates(out: str | Path, shard: int, buckets: int,
-                       taken: dict[int, set[int]]) -> list[tuple[int, int]]:
+def _anchor_candidates(out: str | Path, shard: int, buckets: int, taken: dict[int, set[int]],
+                       shard_of: np.ndarray, read: list[int]) -> list[tuple[int, int]]:
     """(later rank, earlier rank) of the paraphrase candidates of one shard's articles: the anchor pairs
-    summed over the buckets, picked per later article by :func:`newstrace.dedup.anchor_candidates` as the
-    store path picks them, after the pairs ``taken`` already (by later rank) and up to MAX_CANDIDATES in all."""
-    from ..dedup import MAX_CANDIDATES, MIN_SHARED_ANCHORS, anchor_candidates
+    expanded from the posting lists and summed over the buckets, picked per later article by
+    :func:`newstrace.dedup.anchor_candidates` as the store path picks them, after the pairs ``taken``
+    already (by later rank) and up to MAX_CANDIDATES in all. ``shard_of``: the shard of each rank; the
+    bytes read are added to ``read``."""
+    from ..dedup import MAX_CANDIDATES, MIN_SHARED_ANCHORS, anchor_candidates, anchor_weight
 
+    mine = shard_of == shard
     late, early, count, weight, m_rank, m_mass = [], [], [], [], [], []
     for b in range(buckets):
-        with np.load(part_path(out, "anchor_pairs", f"{b:05d}", "npz")) as z:
-            if shard + 1 < len(z["bounds"]):
-                lo, hi = z["bounds"][shard], z["bounds"][shard + 1]
-                late.append(z["late"][lo:hi])
-                early.append(z["early"][lo:hi])
-                count.append(z["count"][lo:hi])
-                weight.append(z["weight"][lo:hi])
-                lo, hi = z["m_bounds"][shard], z["m_bounds"][shard + 1]
-                m_rank.append(z["m_rank"][lo:hi])
-                m_mass.append(z["m_mass"][lo:hi])
+        z = sliced.Reader(part_path(out, "anchor_pairs", f"{b:05d}", "bin"))
+        lt, er, df = _expand_lists(z.read("rank", shard), z.read("root", shard),
+                                   z.read("length", shard).astype(np.int64), mine)
+        late.append(lt)
+        early.append(er)
+        # the weight of a shared anchor is the later article's: as the store path weighs its own
+        weight.append(np.rint(anchor_weight(lt, df) * ANCHOR_SCALE).astype(np.int64) if len(lt)
+                      else np.zeros(0, np.int64))
+        count.append(np.ones(len(lt), np.int64))
+        m_rank.append(z.read("m_rank", shard))
+        m_mass.append(z.read("m_mass", shard))
+        read[0] += z.bytes_read
     if not late:
         return []
-    pair, inv = np.unique((np.concatenate(late).astype(np.int64) << 32) | np.concatenate(early),
-                          return_inverse=True)
+    pair, inv = np.unique((np.concatenate(late) << 32) | np.concatenate(early), return_inverse=True)
     inv = inv.ravel()
     count = np.bincount(inv, weights=np.concatenate(count), minlength=len(pair))
     weight = np.bincount(inv, weights=np.concatenate(weight), minlength=len(pair))  # exact: integers < 2**53
@@ -578,7 +610,8 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     # ((shard, row) of the earlier article, of the later one, the stream's verdict or None) of each pair
     todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in v.to_pylist()]
     buckets = job.get("buckets", BUCKETS)
-    pairs = _candidate_pairs(out, shard, buckets)
+    read = [0]
+    pairs = _candidate_pairs(out, shard, buckets, read)
     # the store path's candidates of an article: those sharing sentences (its origin among them), then
     # the paraphrase candidates its rare names and numbers point to
     rank = {tuple(x): i for i, x in enumerate(place)}
@@ -587,7 +620,7 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
         taken.setdefault(rank[late], set()).add(rank[early])
     for late, early in pairs:
         taken.setdefault(late, set()).add(early)
-    pairs += _anchor_candidates(out, shard, buckets, taken)
+    pairs += _anchor_candidates(out, shard, buckets, taken, np.array([p[0] for p in place], np.int64), read)
     todo += [(tuple(place[early]), tuple(place[late]), None) for late, early in pairs]
     wanted: dict[int, set[int]] = {}
     for early, late, _p in todo:
@@ -615,7 +648,7 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
                          "stream_relation": p["relation"] if p else None, "stream_score": p["score"] if p else None})
     dest = part_path(out, "relations", part)
     write_parquet(pa.Table.from_pylist(out_rows, schema=_schemas()["relations"]), dest)
-    return [dest], {"relations": len(out_rows), "aligned": found, "pairs": len(todo)}
+    return [dest], {"relations": len(out_rows), "aligned": found, "pairs": len(todo), "read_bytes": read[0]}
 
 
 def load_relations(out: str | Path, passages: bool = True) -> list[Relation]:
@@ -639,6 +672,7 @@ def cluster_stories(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     import pyarrow.parquet as pq
 
     from ..cluster import cluster
+    from .stories import remove_stale_stories
 
     out, parts = job["out"], job["parts"]
     cols = ["id", "headline", "text", "date", "outlet", "ext_id", "origin", "shard", "row"]
@@ -655,4 +689,5 @@ def cluster_stories(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
              "articles": s.articles} for s in stories]
     dest = part_path(out, "stories", "00000")
     write_parquet(pa.Table.from_pylist(rows, schema=_schemas()["stories"]), dest)
+    remove_stale_stories(out, {dest.name})
     return [dest], {"stories": len(rows), "articles": len(articles)}
