@@ -146,11 +146,13 @@ def ingest_cmd(c: Ctx, paths: tuple[str, ...], source: str | None, max_bytes: in
 
 @main.command("analyse")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option("--full", is_flag=True, help="Cluster, attribute and compare every article again, from scratch "
+              "(by default only what was stored since the last analysis, and the stories it reaches).")
 @click.pass_obj
-def analyse_cmd(c: Ctx, as_json: bool) -> None:
+def analyse_cmd(c: Ctx, as_json: bool, full: bool) -> None:
     """Find relations, stories, quotes and discrepancies among the stored articles."""
     with c.store() as store:
-        result = _analyse(c, store)
+        result = _analyse(c, store, full)
     counts = {"relations": len(result.relations), "stories": len(result.stories), "quotes": len(result.quotes),
               "discrepancies": len(result.discrepancies)}
     if as_json:
@@ -159,11 +161,11 @@ def analyse_cmd(c: Ctx, as_json: bool) -> None:
         c.err.print("analyse: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
-def _analyse(c: Ctx, store: Store):
+def _analyse(c: Ctx, store: Store, full: bool = False):
     if c.quiet:
-        return analyse(store)
+        return analyse(store, full=full)
     with c.err.status("analysing: relations, stories, quotes, discrepancies…"):
-        return analyse(store)
+        return analyse(store, full=full)
 
 
 @main.command("run")
