@@ -103,7 +103,9 @@ class Clusterer:
     def __init__(self, store: Store, c: sqlite3.Connection) -> None:
         self.store, self.c = store, c
         self.n = int(store.get_state("cluster_docs", "0") or 0)
-        self.df: dict[int, int] = {}
+        # document frequencies by vocabulary id, read from the store as they are needed
+        self.df = np.zeros(1 << 16, dtype=np.int64)
+        self.known = np.zeros(1 << 16, dtype=bool)
         self.docs: dict[int, Doc] = {}
         self.terms: dict[int, str] = {}
         self.lists: dict[int, list[tuple[float, int]]] = {}
@@ -112,10 +114,19 @@ class Clusterer:
 
     # ------------------------------------------------------------------ cached reads
     def _dfs(self, ids: np.ndarray) -> np.ndarray:
-        missing = [int(i) for i in ids if int(i) not in self.df]
-        if missing:
-            self.df.update(self.store.vocab_df(self.c, missing))
-        return np.fromiter((self.df[int(i)] for i in ids), dtype=np.float64, count=len(ids))
+        top = int(ids.max()) + 1 if len(ids) else 0
+        if top > len(self.df):
+            size = max(top, 2 * len(self.df))
+            self.df = np.concatenate([self.df, np.zeros(size - len(self.df), dtype=np.int64)])
+            self.known = np.concatenate([self.known, np.zeros(size - len(self.known), dtype=bool)])
+        missing = np.unique(ids[~self.known[ids]])
+        if len(missing):
+            got = self.store.vocab_df(self.c, missing.tolist())
+            self.df[list(got)] = list(got.values())
+            self.known[missing] = True
+        return self.df[ids].astype(np.float64)
+
+
 
     def load(self, seqs: Iterable[int]) -> dict[int, Doc]:
         """The docs of ``seqs`` (those clustered)."""
@@ -140,8 +151,7 @@ class Clusterer:
         if doc is None:
             return
         self._dfs(doc.terms)
-        for t in doc.terms:
-            self.df[int(t)] -= 1
+        self.df[doc.terms] -= 1
         self.store.add_df(self.c, doc.terms, -1)
         self.n -= 1
         own = self.neighbour_lists([seq])[seq]
@@ -162,10 +172,9 @@ class Clusterer:
         ids = np.array([p[0] for p in pairs], dtype=np.int32)
         cnt = np.array([p[1] for p in pairs], dtype=np.int32)
         for t in counts:
-            self.df.setdefault(voc[t][0], voc[t][1])
             self.terms[voc[t][0]] = t
-        for i in ids:
-            self.df[int(i)] += 1
+        self._dfs(ids)  # (new terms are stored with frequency 0 by now)
+        self.df[ids] += 1
         self.store.add_df(self.c, ids, 1)
         self.n += 1
         day = cluster._day(article.date)
@@ -221,8 +230,32 @@ class Clusterer:
         return out
 
     # ------------------------------------------------------------------ linking stories
-    def relink(self, seqs: Iterable[int], articles: dict[str, Article], relations: Sequence[Relation]
-               ) -> tuple[list[Story], sparse.csr_matrix]:
+    def refresh(self, seqs: Sequence[int]) -> None:
+        """Score the neighbour lists of ``seqs`` again with the current document frequencies: a list keeps
+        its members (less those now under ``MIN_COSINE``), their similarities follow the corpus as it grows."""
+        lists = self.neighbour_lists(seqs)
+        docs = self.load({n for lst in lists.values() for _, n in lst} | set(seqs))
+        vec: dict[int, np.ndarray] = {}
+
+        def v(s: int) -> np.ndarray:
+            if s not in vec:
+                vec[s] = self.vector(docs[s])
+            return vec[s]
+
+        for s, lst in lists.items():
+            if not lst:
+                continue
+            new = []
+            for _, n in lst:
+                _, i, j = np.intersect1d(docs[s].terms, docs[n].terms, assume_unique=True, return_indices=True)
+                new.append((float(np.dot(v(s)[i], v(n)[j])), n))
+            new = sorted((x for x in new if x[0] >= MIN_COSINE), key=lambda x: (-x[0], x[1]))
+            if new != lst:
+                self.lists[s] = new
+                self.changed.add(s)
+
+    def relink(self, seqs: Iterable[int], articles: dict[str, Article], relations: Sequence[Relation],
+               refresh: bool = False) -> tuple[list[Story], sparse.csr_matrix]:
         """Stories over the articles ``seqs`` by average link over their stored neighbour graph, and
         each story's centroid (the sum of its members' TF-IDF rows), in story order.
 
@@ -231,6 +264,8 @@ class Clusterer:
         """
         docs = self.load(seqs)
         order = sorted(docs.values(), key=lambda d: (d.okey, d.seq))
+        if refresh:
+            self.refresh([d.seq for d in order])
         index = {d.seq: i for i, d in enumerate(order)}
         extra: dict[int, int] = {}  # neighbours outside: their own index, so shared neighbours count
         nbrs = []
@@ -272,7 +307,7 @@ class Clusterer:
                 rows.append(np.full(len(d.terms), k))
                 cols.append(d.terms)
                 vals.append(self.vector(d))
-        width = max(self.df) + 1 if self.df else 1
+        width = len(self.df)
         if not rows:
             return sparse.csr_matrix((len(groups), width))
         return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
@@ -372,7 +407,8 @@ def full_state(clusterer: Clusterer, ordered: Sequence[Article], seq_of: dict[st
     df = np.bincount(tf.indices, minlength=len(vecs.terms)) if n else np.zeros(0, dtype=np.int64)
     c = clusterer
     c.n = n
-    c.df = {i + 1: int(k) for i, k in enumerate(df)}
+    c.df = np.concatenate([[0], df]).astype(np.int64)  # vocabulary ids count from 1
+    c.known = np.ones(len(c.df), dtype=bool)
     c.terms = {i + 1: t for i, t in enumerate(vecs.terms)}
     seqs = [seq_of[a.id] for a in ordered]
     arts = []

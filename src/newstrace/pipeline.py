@@ -235,9 +235,10 @@ def analyse(store: Store, *, full: bool = False) -> Analysis:
     return store.load_analysis()
 
 
-def analyse_full(store: Store) -> Analysis:
+def analyse_full(store: Store, *, quotes: bool = True) -> Analysis:
     """Stories, quotes and discrepancies of every stored article, from scratch; the clustering state
-    is rebuilt so that later analyses are incremental."""
+    is rebuilt so that later analyses are incremental. ``quotes=False`` leaves attribution out (the
+    clustering evaluation and benchmark use it)."""
     articles = list(store.articles())
     relations = store.load_analysis().relations
     rows = store.seq_rows()
@@ -250,10 +251,10 @@ def analyse_full(store: Store) -> Analysis:
     stories, centroids = clusterer.relink(seq_of.values(), {a.id: a for a in articles}, relations)
     cluster.link_storylines(stories, centroids)
     stories.sort(key=lambda s: (s.first or "", s.id))
-    quotes = attribute.attribute_batch(articles)
+    said = attribute.attribute_batch(articles) if quotes else []
     by_id = {a.id: a for a in articles}
-    discrepancies = compare.compare(stories, by_id, relations, quotes)
-    result = Analysis(relations, stories, quotes, discrepancies)
+    discrepancies = compare.compare(stories, by_id, relations, said)
+    result = Analysis(relations, stories, said, discrepancies)
     last = rows[-1][0] if rows else 0
     store.save_analysis(result, also=lambda c: incremental.write_full_state(store, c, state, len(ordered), last))
     return result
@@ -271,7 +272,7 @@ class AnalyseSummary:
     quotes: int = 0
 
 
-def analyse_new(store: Store) -> AnalyseSummary:
+def analyse_new(store: Store, *, quotes: bool = True) -> AnalyseSummary:
     """Relate, cluster, attribute and compare only what changed since the last analysis.
 
     Needs a stored clustering state (:func:`incremental.ready`). New articles (and those re-cleaned since) are attributed; the clustering state takes them in
@@ -296,9 +297,9 @@ def analyse_new(store: Store) -> AnalyseSummary:
     todo_ids = ids + [dirty_ids[s] for s in dirty]
     todo = _by_id(store, todo_ids)
     # the parse is the slow part: outside the write transaction
-    quotes = attribute.attribute_batch([todo[i] for i in todo_ids], known=_known_spellings(store))
-    _stable_speakers(store, quotes)
-    summary.quotes = len(quotes)
+    said = attribute.attribute_batch([todo[i] for i in todo_ids], known=_known_spellings(store)) if quotes else []
+    _stable_speakers(store, said)
+    summary.quotes = len(said)
     seq_of = {aid: seq for seq, aid, _ in rows} | {aid: seq for seq, aid in dirty_ids.items()}
 
     with store.transaction() as c:
@@ -314,12 +315,15 @@ def analyse_new(store: Store) -> AnalyseSummary:
         members = {a for ms in store.story_members(old).values() for a in ms} | set(todo_ids)
         arts = {**_by_id(store, sorted(members - todo.keys())), **todo}
         relations = [r for r in store.relations_of(members) if r.origin in members and r.derived in members]
-        stories, centroids = clusterer.relink(store.seqs_of(c, sorted(members)).values(), arts, relations)
+        stories, centroids = clusterer.relink(store.seqs_of(c, sorted(members)).values(), arts, relations,
+                                              refresh=True)
+        clusterer.flush()
         lines, moved = clusterer.link_storylines(stories, centroids, old)
         new_ids = set(todo_ids)
-        story_quotes = [q for q in store.quotes_of(sorted(members - new_ids))] + quotes
+        story_quotes = [*store.quotes_of(sorted(members - new_ids)), *said]
         discrepancies = compare.compare(stories, arts, relations, story_quotes)
-        store.replace_quotes(c, todo_ids, quotes, attribute.speaker_table)
+        if quotes:
+            store.replace_quotes(c, todo_ids, said, attribute.speaker_table)
         store.replace_stories(c, old, stories, discrepancies)
         store.relabel_storylines(c, lines, moved)
         store.set_state(c, "cluster_seq", str(max([last, *(s for s, _, _ in rows)])))
@@ -367,6 +371,8 @@ def _stable_speakers(store: Store, quotes: list) -> None:
 
     from .attribute.speakers import fold, org_key
 
+    if not quotes:
+        return
     people: dict[tuple[str, str], str] = {}
     by_first: dict[str, list[str]] = {}
     orgs: dict[frozenset[str], str] = {}
