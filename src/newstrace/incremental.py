@@ -323,13 +323,16 @@ class Clusterer:
         new, story id -> new). Stored storylines only grow here: a link that a changed story no longer
         gives does not split one (a full run redoes them all).
         """
-        shared: Counter[str] = Counter()
+        close: set[str] = set()
+        postings: dict[str, list[str]] = {}
         for s in stories:
+            shared: Counter[str] = Counter()
             for name in s.key_names[:STORY_NAMES]:
-                for other in self.store.stories_naming(name, MAX_NAME_STORIES) or []:
-                    if other not in replaced:
-                        shared[other] += 1
-        peers = self.store.stories_by_id(sid for sid, k in shared.items() if k >= cluster.STORYLINE_SHARED_NAMES)
+                if name not in postings:
+                    postings[name] = self.store.stories_naming(name, MAX_NAME_STORIES) or []
+                shared.update(other for other in postings[name] if other not in replaced)
+            close.update(sid for sid, k in shared.items() if k >= cluster.STORYLINE_SHARED_NAMES)
+        peers = self.store.stories_by_id(close)
         seqs = self.store.seqs_of(self.c, [a for p in peers for a in p.articles])
         docs = self.load(seqs.values())
         peer_rows = self.centroids([[docs[seqs[a]] for a in p.articles if a in seqs] for p in peers])
@@ -396,7 +399,7 @@ def order_keys(rows: Iterable[tuple[int, str | None]], last: str = "") -> dict[i
 
 
 def full_state(clusterer: Clusterer, ordered: Sequence[Article], seq_of: dict[str, int], okeys: dict[int, str]
-               ) -> list[tuple[str, Sequence[tuple]]]:
+               ) -> list[tuple[str, Iterable[tuple]]]:
     """The clustering state of ``ordered`` (publication order) from scratch, cached in ``clusterer``;
     returns the rows to write (table, rows)."""
     vecs = cluster.vectors(ordered)
@@ -411,7 +414,6 @@ def full_state(clusterer: Clusterer, ordered: Sequence[Article], seq_of: dict[st
     c.known = np.ones(len(c.df), dtype=bool)
     c.terms = {i + 1: t for i, t in enumerate(vecs.terms)}
     seqs = [seq_of[a.id] for a in ordered]
-    arts = []
     for i, a in enumerate(ordered):
         lo, hi = tf.indptr[i], tf.indptr[i + 1]
         cols = tf.indices[lo:hi]
@@ -420,17 +422,21 @@ def full_state(clusterer: Clusterer, ordered: Sequence[Article], seq_of: dict[st
         doc = Doc(seqs[i], a.id, okeys[seqs[i]], d.toordinal() if d else None, (cols[order] + 1).astype(np.int32),
                   tf.data[lo:hi][order].astype(np.int32))
         c.docs[doc.seq] = doc
-        arts.append(doc.row())
     c.lists = {seqs[i]: [(sim, seqs[j]) for sim, j in nb] for i, nb in enumerate(nbrs)}
     top = cluster._heaviest(vecs.matrix, INDEX_TERMS, MAX_POSTINGS).tocoo()
-    postings = [(int(t) + 1, seqs[r], float(w), c.docs[seqs[r]].day)
-                for r, t, w in zip(top.row, top.col, top.data, strict=True)]
-    return [("vocab", [(i + 1, t, int(df[i])) for i, t in enumerate(vecs.terms)]), ("articles", arts),
-            ("postings", postings),
-            ("nbrs", [(s, x, sim) for s, lst in c.lists.items() for sim, x in lst])]
+    seq_arr = np.asarray(seqs, dtype=np.int64)
+    day_arr = [c.docs[s].day for s in seqs]
+    key = np.lexsort((seq_arr[top.row], top.col))  # the primary key's order: far faster to insert
+
+    # rows are made as they are written: at 100,000 articles the postings alone are millions of rows
+    return [("vocab", ((i + 1, t, int(df[i])) for i, t in enumerate(vecs.terms))),
+            ("articles", (c.docs[s].row() for s in sorted(c.docs))),
+            ("postings", ((int(top.col[k]) + 1, int(seq_arr[top.row[k]]), float(top.data[k]), day_arr[top.row[k]])
+                          for k in key)),
+            ("nbrs", ((s, x, sim) for s in sorted(c.lists) for sim, x in sorted(c.lists[s], key=lambda e: e[1])))]
 
 
-def write_full_state(store: Store, c: sqlite3.Connection, rows: list[tuple[str, Sequence[tuple]]], n: int,
+def write_full_state(store: Store, c: sqlite3.Connection, rows: list[tuple[str, Iterable[tuple]]], n: int,
                      last_seq: int) -> None:
     """Replace the stored clustering state by ``rows`` (from :func:`full_state`)."""
     store.clear_cluster_state(c)
