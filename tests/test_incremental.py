@@ -234,3 +234,48 @@ def incremental_only(store: Store) -> None:
         analyse_new(store)
     else:
         analyse(store)
+
+
+def test_only_the_reached_story_is_rewritten_and_ids_survive(tmp_path):
+    store = Store.open(tmp_path / "k.db")
+    _ingest(store, _rows())
+    analyse(store)
+    rows_before = dict(store.conn.execute("SELECT id, rowid FROM stories"))
+    izmir = next(s for s in store.load_analysis().stories if "Izmir" in s.headline)
+    late = {"id": "quake9", "title": "Izmir death toll rises", "date": "2024-01-11", "source": "outlet9.example",
+            "text": QUAKE.format(m="6.1", place="Izmir", day="Monday", n=19, gov="Ali Demir")}
+    _ingest(store, [late])
+    summary = analyse_new(store)
+    assert summary.new == 1 and summary.stories_before < len(rows_before)
+    after = {s.id: s for s in store.load_analysis().stories}
+    assert len(after[izmir.id].articles) == 4  # the same story, under the same id, one article more
+    rows_after = dict(store.conn.execute("SELECT id, rowid FROM stories"))
+    untouched = {i for i in rows_before if rows_after.get(i) == rows_before[i]}
+    assert len(untouched) >= len(rows_before) - summary.stories_before  # the others' rows were not rewritten
+    assert izmir.id not in untouched
+
+
+def test_cli_analyse_and_analyse_full(tmp_path):
+    from click.testing import CliRunner
+
+    from newstrace.cli import main
+
+    rows = _rows()
+    first, rest = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in rows[:6]))
+    rest.write_text("".join(json.dumps(r) + "\n" for r in rows[6:]))
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner()
+
+    def counts(*args: str) -> dict:
+        done = runner.invoke(main, ["--db", db, "-q", *args])
+        assert done.exit_code == 0, done.output
+        return json.loads(done.stdout)
+
+    assert runner.invoke(main, ["--db", db, "-q", "ingest", str(first)]).exit_code == 0
+    counts("analyse", "--json")
+    assert runner.invoke(main, ["--db", db, "-q", "ingest", str(rest)]).exit_code == 0
+    streamed = counts("analyse", "--json")
+    assert streamed == counts("analyse", "--json")  # nothing new: the same
+    assert streamed["stories"] == len(_groups(Store.open(db)))
+    assert counts("analyse", "--full", "--json") == streamed

@@ -221,8 +221,9 @@ def _fresh(a: Article) -> Article:
                    date=a.date, fmt=a.fmt, id=a.id)
 
 
-def analyse(store: Store, *, full: bool = False) -> Analysis:
-    """Analyse what was stored since the last analysis, and return the stored analysis.
+def analyse(store: Store, *, full: bool = False, load: bool = True) -> Analysis | None:
+    """Analyse what was stored since the last analysis, and return the stored analysis (None when not
+    ``load``: reading it all back is seconds at 100,000 articles).
 
     Relations are always incremental (:func:`dedup.relate_new`). Stories, quotes and discrepancies are
     too (:func:`analyse_new`) once a clustering state is stored; ``full`` (and the first analysis of a
@@ -230,9 +231,10 @@ def analyse(store: Store, *, full: bool = False) -> Analysis:
     """
     if full or not incremental.ready(store):
         dedup.relate_new(store)
-        return analyse_full(store)
+        result = analyse_full(store)
+        return result if load else None
     analyse_new(store)
-    return store.load_analysis()
+    return store.load_analysis() if load else None
 
 
 def analyse_full(store: Store, *, quotes: bool = True) -> Analysis:
