@@ -53,7 +53,7 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-def run(stream: Path, size: int, new: int, work: Path) -> dict:
+def run(stream: Path, size: int, new: int, work: Path, full: bool = True) -> dict:
     base = work / f"base{size}.db"
     out: dict = {"store_articles": size, "new_articles": new}
     if not base.exists():
@@ -77,7 +77,7 @@ def run(stream: Path, size: int, new: int, work: Path) -> dict:
             out[key + "_s"] = round(secs, 2)
             out[key + "_ms_per_new_article"] = round(1000 * secs / new, 2)
             summaries[key] = vars(summary)
-            if not quotes:
+            if not quotes and full:
                 full_secs, _ = _timed(lambda s=s: analyse_full(s, quotes=False))
                 out["full_cluster_only_s"] = round(full_secs, 2)
                 out["full_cluster_only_ms_per_new_article"] = round(1000 * full_secs / new, 2)
@@ -96,6 +96,7 @@ def main() -> None:
     ap.add_argument("--new", type=int, default=1_000)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "incremental")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--no-full", action="store_true", help="leave out the from-scratch comparator (minutes at 100k)")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     n = max(args.sizes) + args.new
@@ -104,7 +105,7 @@ def main() -> None:
         subprocess.run([sys.executable, str(args.shared / "bench" / "make_stream.py"), "--n", str(n), "--seed", "7",
                         "--out", str(stream), "--gold", str(gold)], check=True)
     for size in args.sizes:
-        print(json.dumps(run(stream, size, args.new, args.work)), flush=True)
+        print(json.dumps(run(stream, size, args.new, args.work, not args.no_full)), flush=True)
 
 
 if __name__ == "__main__":

@@ -185,13 +185,18 @@ class Clusterer:
         df = self._dfs(ids)
 
         probe_ids, probe_w = _top(ids, w, df, PROBE_TERMS)
-        weight = dict(zip(probe_ids.tolist(), probe_w.tolist(), strict=True))
-        rough: dict[int, float] = defaultdict(float)
-        for t, other, pw, d in self.store.postings(self.c, probe_ids.tolist()):
-            if other == seq or (doc.day is not None and d is not None and abs(d - doc.day) > WINDOW_DAYS):
-                continue
-            rough[other] += weight[t] * pw
-        cands = sorted(rough, key=lambda s: (-rough[s], s))[:MAX_CANDIDATES]
+        cands: list[int] = []
+        rows = self.store.postings(self.c, probe_ids.tolist())
+        if rows:  # up to PROBE_TERMS x MAX_POSTINGS rows: summed by candidate in numpy
+            t, other, pw, d = np.array(rows, dtype=np.float64).T
+            keep = other != seq
+            if doc.day is not None:
+                keep &= (d < 0) | (np.abs(d - doc.day) <= WINDOW_DAYS)
+            by_term = np.argsort(probe_ids)
+            score = probe_w[by_term][np.searchsorted(probe_ids[by_term], t[keep])] * pw[keep]
+            uniq, inv = np.unique(other[keep].astype(np.int64), return_inverse=True)
+            rough = np.bincount(inv, weights=score, minlength=len(uniq))
+            cands = uniq[np.lexsort((uniq, -rough))[:MAX_CANDIDATES]].tolist()
         scored = []
         for other, od in self.load(cands).items():
             _, i, j = np.intersect1d(ids, od.terms, assume_unique=True, return_indices=True)

@@ -637,12 +637,12 @@ class Store:
 
     @staticmethod
     def postings(c: sqlite3.Connection, terms: Sequence[int]) -> list[tuple[int, int, float, int | None]]:
-        """(term, seq, weight, day) rows indexed under ``terms``."""
+        """(term, seq, weight, day) rows indexed under ``terms``; day -1 when undated."""
         out = []
         terms = list(terms)
         for i in range(0, len(terms), 900):
             chunk = terms[i:i + 900]
-            out += c.execute("SELECT term, seq, w, day FROM cluster_postings "
+            out += c.execute("SELECT term, seq, w, COALESCE(day, -1) FROM cluster_postings "
                              f"WHERE term IN ({','.join('?' * len(chunk))})", chunk).fetchall()
         return out
 
