@@ -329,7 +329,8 @@ def analyse_new(store: Store, *, quotes: bool = True) -> AnalyseSummary:
         store.replace_stories(c, old, stories, discrepancies)
         store.relabel_storylines(c, lines, moved)
         store.set_state(c, "cluster_seq", str(max([last, *(s for s, _, _ in rows)])))
-        c.execute("DELETE FROM analyse_dirty")
+        # only those done: an ingest between the two phases may have re-cleaned another one since
+        c.executemany("DELETE FROM analyse_dirty WHERE seq = ?", [(seq,) for seq in [*dirty, *seq_of.values()]])
     summary.linked, summary.stories_before, summary.stories_after = len(members), len(old), len(stories)
     return summary
 
