@@ -205,6 +205,70 @@ def _as_pieces(src: Path, dst: Path) -> None:
             out.write(json.dumps(row) + "\n")
 
 
+def eval_incremental(shared: Path) -> tuple[str, str] | None:
+    """Streamed (incremental) against from-scratch clustering: eval/stream_clusters.py on ECB+, BASIL and
+    a 5,000-article make_stream.py stream."""
+    sets = [("ECB+ dev", shared / "data/ecbplus/ecbplus_dev.jsonl", None),
+            ("BASIL dev", shared / "data/basil/basil_dev.jsonl", None)]
+    stream, gold = OUT / "stream5000.jsonl", OUT / "stream5000.gold.jsonl"
+    if (shared / "bench/make_stream.py").exists():
+        if not stream.exists():
+            run([sys.executable, str(shared / "bench/make_stream.py"), "--n", "5000", "--seed", "7", "--out", rel(stream),
+                 "--gold", rel(gold)])
+        sets.append(("make_stream 5,000 (seed 7)", stream, gold))
+    rows, cmds = [], []
+    for name, path, fam in sets:
+        if not path.exists():
+            print(f"skip {name}: {path} is absent", file=sys.stderr)
+            continue
+        batches = ["10", "50"] if fam is None else ["50"]
+        cmd = [sys.executable, "eval/stream_clusters.py", rel(path), "--batch", *batches,
+               "--shared", rel(shared)] + (["--families", rel(fam)] if fam else [])
+        cmds.append(" ".join(["python", *cmd[1:]]))
+        for r in json.loads(run(cmd).strip().splitlines()[-1]):
+            if fam is None:
+                vs_gold = f"{r['stream_pairwise_f1']:.3f} | {r['full_pairwise_f1']:.3f}"
+            else:
+                vs_gold = (f"families kept {r['stream_families_kept']:.3f} | "
+                           f"families kept {r['full_families_kept']:.3f}")
+            rows.append(f"| {name} | {r['docs']} | {r['batch']} | {r['analyses']} | {vs_gold} | "
+                        f"**{r['agreement_pairwise_f1']:.3f}** | {r['same_story_sets']:.3f} | "
+                        f"{r['stream_stories']} / {r['full_stories']} | {r['stream_s']:.1f} | {r['full_s']:.1f} |")
+    if not rows:
+        return None
+    body = "\n".join([
+        "## Incremental against from-scratch clustering",
+        "",
+        "Each data set is ingested into a fresh store in date order (undated articles last), with an incremental "
+        "`analyse` after every *batch* articles; a copy of the final store is then analysed from scratch "
+        "(`analyse --full`). Both are scored against the gold with ../shared/eval/score_clusters.py (pairwise F1), "
+        "and against each other: *agreement* is the pairwise F1 of the stream taking the full run as gold, "
+        "*same sets* the share of stories that both runs have with exactly the same articles. The make_stream "
+        "stream has no story gold; it counts derived articles (copies, excerpts, edits) in their origin's story. "
+        "Attribution is left out (this measures clustering); seconds are wall time of all analyses (relations "
+        "included for the stream, not for the full run, which reuses them) on a machine shared with other work. "
+        "These runs go through the store (`ingest` + `analyse`), whose relations differ from `newstrace cluster`'s "
+        "one-pass dedup: on BASIL dev the store's reuse index links 2 pairs of articles of different gold stories "
+        "(`shares_passages`, 2 of 84 relations), which merges their stories in both runs.",
+        "",
+        "| data | docs | batch | analyses | stream vs gold | full vs gold | agreement | same sets | stories "
+        "stream / full | stream s | full s |",
+        "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        *rows,
+        "",
+        "Where they differ: re-linking every article over the streamed neighbour graph gives exactly the "
+        "streamed stories, so the difference is in the graph. A streamed article's postings and candidates "
+        "are chosen with the document frequencies of its time, and its neighbour list only gains members "
+        "when a later article finds it; the lists are re-scored with the current frequencies before each "
+        "re-linking (without that, ECB+ agreement was 0.966 and the stream's F1 0.854).",
+        "",
+        "Commands:",
+        "",
+        *[f"- `{c}`" for c in cmds],
+    ])
+    return "incremental", body
+
+
 def write_section(name: str, body: str, command: str) -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = (f"<!-- eval:{name} (written by eval/run_eval.py; edits here are overwritten) -->\n{body}\n\n"
@@ -218,14 +282,14 @@ def write_section(name: str, body: str, command: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default="../shared", help="the shared folder (data and scorers)")
-    ap.add_argument("--only", choices=("clusters", "attribution"), help="run one evaluation")
+    ap.add_argument("--only", choices=("clusters", "attribution", "incremental"), help="run one evaluation")
     args = ap.parse_args()
     shared = (ROOT / args.shared).resolve() if not Path(args.shared).is_absolute() else Path(args.shared)
     if not (shared / "eval").exists():
         sys.exit(f"{shared}/eval is absent: nothing to score")
     OUT.mkdir(parents=True, exist_ok=True)
     command = f"make eval (eval/run_eval.py --shared {args.shared}{' --only ' + args.only if args.only else ''})"
-    evals = {"clusters": eval_clusters, "attribution": eval_polnear}
+    evals = {"clusters": eval_clusters, "attribution": eval_polnear, "incremental": eval_incremental}
     for name, fn in evals.items():
         result = fn(shared) if args.only in (None, name) else None
         if result:

@@ -364,9 +364,11 @@ def test_migration_5_backfills_an_older_store(seed_store, tmp_path):
             DROP INDEX stories_first; DROP INDEX discrepancies_story; DROP INDEX articles_outlet_date;
             DROP TRIGGER quotes_date_ai; DROP INDEX quotes_speaker_date; DROP INDEX quotes_date;
             ALTER TABLE quotes DROP COLUMN date;
+            DROP TABLE cluster_vocab; DROP TABLE cluster_articles; DROP TABLE cluster_postings;
+            DROP TABLE cluster_nbrs; DROP TABLE story_names; DROP TABLE analyse_dirty; DROP TRIGGER articles_dirty_au;
             PRAGMA user_version = 4;""")
     store = Store.open(db)
-    assert store.version == 6
+    assert store.version == 7
     found = store.conn.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'Podolyak'").fetchone()[0]
     assert found == 2
     assert store.conn.execute("SELECT COUNT(*) FROM quotes_fts").fetchone()[0] == store.count("quotes")

@@ -146,24 +146,25 @@ def ingest_cmd(c: Ctx, paths: tuple[str, ...], source: str | None, max_bytes: in
 
 @main.command("analyse")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option("--full", is_flag=True, help="Cluster, attribute and compare every article again, from scratch "
+              "(by default only what was stored since the last analysis, and the stories it reaches).")
 @click.pass_obj
-def analyse_cmd(c: Ctx, as_json: bool) -> None:
+def analyse_cmd(c: Ctx, as_json: bool, full: bool) -> None:
     """Find relations, stories, quotes and discrepancies among the stored articles."""
     with c.store() as store:
-        result = _analyse(c, store)
-    counts = {"relations": len(result.relations), "stories": len(result.stories), "quotes": len(result.quotes),
-              "discrepancies": len(result.discrepancies)}
+        _analyse(c, store, full, load=False)
+        counts = {t: store.count(t) for t in ("relations", "stories", "quotes", "discrepancies")}
     if as_json:
         _json(counts)
     elif not c.quiet:
         c.err.print("analyse: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
-def _analyse(c: Ctx, store: Store):
+def _analyse(c: Ctx, store: Store, full: bool = False, load: bool = True):
     if c.quiet:
-        return analyse(store)
+        return analyse(store, full=full, load=load)
     with c.err.status("analysing: relations, stories, quotes, discrepancies…"):
-        return analyse(store)
+        return analyse(store, full=full, load=load)
 
 
 @main.command("run")

@@ -8,12 +8,12 @@ outlet's boilerplate keys, so a batch can go to any process or, later, any engin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from . import attribute, cluster, compare, dedup
+from . import attribute, cluster, compare, dedup, incremental
 from .clean import boilerplate_candidates, clean, credit_of, is_chrome, line_key
 from .describe import describe, outlet_of
 from .errors import E, Skip, skip
@@ -221,15 +221,181 @@ def _fresh(a: Article) -> Article:
                    date=a.date, fmt=a.fmt, id=a.id)
 
 
-def analyse(store: Store) -> Analysis:
-    """Run the analysis stages over every stored article and store the result."""
-    dedup.relate_new(store)
+def analyse(store: Store, *, full: bool = False, load: bool = True) -> Analysis | None:
+    """Analyse what was stored since the last analysis, and return the stored analysis (None when not
+    ``load``: reading it all back is seconds at 100,000 articles).
+
+    Relations are always incremental (:func:`dedup.relate_new`). Stories, quotes and discrepancies are
+    too (:func:`analyse_new`) once a clustering state is stored; ``full`` (and the first analysis of a
+    store without that state) clusters, attributes and compares every stored article from scratch.
+    """
+    if full or not incremental.ready(store):
+        dedup.relate_new(store)
+        result = analyse_full(store)
+        return result if load else None
+    analyse_new(store)
+    return store.load_analysis() if load else None
+
+
+def analyse_full(store: Store, *, quotes: bool = True) -> Analysis:
+    """Stories, quotes and discrepancies of every stored article, from scratch; the clustering state
+    is rebuilt so that later analyses are incremental. ``quotes=False`` leaves attribution out (the
+    clustering evaluation and benchmark use it)."""
     articles = list(store.articles())
     relations = store.load_analysis().relations
-    stories = cluster.cluster(articles, relations)
-    quotes = attribute.attribute_batch(articles)
+    rows = store.seq_rows()
+    seq_of = {aid: seq for seq, aid, _ in rows}
+    okeys = incremental.order_keys((seq, d) for seq, _, d in rows)
+    # the order cluster.cluster takes them in: publication order, undated ones after the dated one before
+    ordered = sorted(articles, key=lambda a: (okeys[seq_of[a.id]], seq_of[a.id]))
+    clusterer = incremental.Clusterer(store, store.conn)
+    state = incremental.full_state(clusterer, ordered, seq_of, okeys)
+    stories, centroids = clusterer.relink(seq_of.values(), {a.id: a for a in articles}, relations)
+    cluster.link_storylines(stories, centroids)
+    stories.sort(key=lambda s: (s.first or "", s.id))
+    said = attribute.attribute_batch(articles) if quotes else []
     by_id = {a.id: a for a in articles}
-    discrepancies = compare.compare(stories, by_id, relations, quotes)
-    result = Analysis(relations, stories, quotes, discrepancies)
-    store.save_analysis(result)
+    discrepancies = compare.compare(stories, by_id, relations, said)
+    result = Analysis(relations, stories, said, discrepancies)
+    last = rows[-1][0] if rows else 0
+    store.save_analysis(result, also=lambda c: incremental.write_full_state(store, c, state, len(ordered), last))
     return result
+
+
+@dataclass
+class AnalyseSummary:
+    """What an incremental analysis did."""
+
+    new: int = 0  # articles clustered and attributed for the first time
+    redone: int = 0  # articles re-cleaned since their analysis
+    linked: int = 0  # articles whose stories were linked again
+    stories_before: int = 0  # stored stories replaced...
+    stories_after: int = 0  # ...by this many
+    quotes: int = 0
+
+
+def analyse_new(store: Store, *, quotes: bool = True) -> AnalyseSummary:
+    """Relate, cluster, attribute and compare only what changed since the last analysis.
+
+    Needs a stored clustering state (:func:`incremental.ready`). New articles (and those re-cleaned since) are attributed; the clustering state takes them in
+    publication order (:class:`incremental.Clusterer`); only the stories their edges reach are linked
+    again, their storylines joined with the stored ones, and their discrepancies recomputed; speakers
+    are resolved against the stored spellings of the same people.
+    """
+    dedup.relate_new(store)
+    summary = AnalyseSummary()
+    last = int(store.get_state("cluster_seq", "0") or 0)
+    rows = store.seq_rows(last)
+    dirty = store.dirty_seqs()
+    summary.new, summary.redone = len(rows), len(dirty)
+    if not rows and not dirty:
+        return summary
+    okeys = incremental.order_keys(((seq, d) for seq, _, d in rows), store.last_date_before(rows[0][0]) if rows
+                                   else "")
+    ids = [aid for _, aid, _ in rows]
+    redo = incremental.Clusterer(store, store.conn).load(dirty)  # re-cleaned: they keep their place
+    dirty_ids = {seq: doc.id for seq, doc in redo.items()}
+    okeys.update((seq, doc.okey) for seq, doc in redo.items())
+    todo_ids = ids + [dirty_ids[s] for s in dirty]
+    todo = _by_id(store, todo_ids)
+    # the parse is the slow part: outside the write transaction
+    said = attribute.attribute_batch([todo[i] for i in todo_ids], known=_known_spellings(store)) if quotes else []
+    _stable_speakers(store, said)
+    summary.quotes = len(said)
+    seq_of = {aid: seq for seq, aid, _ in rows} | {aid: seq for seq, aid in dirty_ids.items()}
+
+    with store.transaction() as c:
+        clusterer = incremental.Clusterer(store, c)
+        for seq in dirty:
+            clusterer.remove(seq)
+        for aid in sorted(todo_ids, key=lambda a: (okeys[seq_of[a]], seq_of[a])):
+            clusterer.add(seq_of[aid], todo[aid], okeys[seq_of[aid]])
+        clusterer.flush()
+        reached = [d.id for d in clusterer.load(clusterer.affected()).values()]
+        partners = {x for r in store.relations_of(todo_ids) for x in (r.origin, r.derived)}
+        old = set(store.stories_of([*reached, *partners, *todo_ids]).values())
+        members = {a for ms in store.story_members(old).values() for a in ms} | set(todo_ids)
+        arts = {**_by_id(store, sorted(members - todo.keys())), **todo}
+        relations = [r for r in store.relations_of(members) if r.origin in members and r.derived in members]
+        stories, centroids = clusterer.relink(store.seqs_of(c, sorted(members)).values(), arts, relations,
+                                              refresh=True)
+        clusterer.flush()
+        lines, moved = clusterer.link_storylines(stories, centroids, old)
+        new_ids = set(todo_ids)
+        story_quotes = [*store.quotes_of(sorted(members - new_ids)), *said]
+        discrepancies = compare.compare(stories, arts, relations, story_quotes)
+        if quotes:
+            store.replace_quotes(c, todo_ids, said, attribute.speaker_table)
+        store.replace_stories(c, old, stories, discrepancies)
+        store.relabel_storylines(c, lines, moved)
+        store.set_state(c, "cluster_seq", str(max([last, *(s for s, _, _ in rows)])))
+        # only those done: an ingest between the two phases may have re-cleaned another one since
+        c.executemany("DELETE FROM analyse_dirty WHERE seq = ?", [(seq,) for seq in [*dirty, *seq_of.values()]])
+    summary.linked, summary.stories_before, summary.stories_after = len(members), len(old), len(stories)
+    return summary
+
+
+def _by_id(store: Store, ids: Sequence[str]) -> dict[str, Article]:
+    out: dict[str, Article] = {}
+    for i in range(0, len(ids), 900):
+        out.update((a.id, a) for a in store.articles(ids=ids[i:i + 900]))
+    return out
+
+
+def _known_spellings(store: Store) -> Callable[[list[tuple[str, str]]], list[tuple[str, str]]]:
+    """For a batch's (name, kind) mentions, the stored spellings of the speakers they may be: the same
+    folded surname, or a person with the same first name (a misspelt surname), one pair per quote."""
+    from .attribute.speakers import fold, strip_title
+
+    def known(names: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        keys, firsts = set(), set()
+        for n, k in names:
+            parts = strip_title(n or "").split()
+            if parts:
+                keys.add(fold(parts[-1]))
+                if k == "person" and len(parts) >= 2:
+                    firsts.add(parts[0])
+        out: list[tuple[str, str]] = []
+        for canon, kind, variants in store.speaker_spellings():
+            parts = canon.split()
+            if parts and (fold(parts[-1]) in keys or (kind == "person" and len(parts) >= 2 and parts[0] in firsts)):
+                out += [(v, kind) for v, n in variants.items() for _ in range(n)]
+        return out
+
+    return known
+
+
+def _stable_speakers(store: Store, quotes: list) -> None:
+    """Stored speakers keep their canonical name. A new quote's person with the first name and folded
+    surname of a stored person, or the same first name and a near surname (the misspelling rule of
+    :class:`attribute.SpeakerIndex`), takes the stored name; an organisation with the same content
+    words takes the stored organisation's name."""
+    from difflib import SequenceMatcher
+
+    from .attribute.speakers import fold, org_key
+
+    if not quotes:
+        return
+    people: dict[tuple[str, str], str] = {}
+    by_first: dict[str, list[str]] = {}
+    orgs: dict[frozenset[str], str] = {}
+    for canon, kind, _v in store.speaker_spellings():
+        parts = canon.split()
+        if kind == "person" and len(parts) >= 2:
+            people.setdefault((parts[0], fold(parts[-1])), canon)
+            by_first.setdefault(parts[0], []).append(fold(parts[-1]))
+        elif kind != "person":
+            orgs.setdefault(org_key(canon), canon)
+    for q in quotes:
+        parts = (q.speaker or "").split()
+        if q.speaker_kind != "person" and q.speaker:
+            q.speaker = orgs.get(org_key(q.speaker), q.speaker)
+        elif len(parts) >= 2:
+            first, key = parts[0], fold(parts[-1])
+            if (first, key) not in people:
+                near = [k for k in by_first.get(first, ()) if min(len(k), len(key)) >= 4 and
+                        abs(len(k) - len(key)) <= max(len(k), len(key)) * 0.5 and
+                        SequenceMatcher(None, key, k).ratio() >= 0.7]
+                if near:
+                    key = max(near, key=lambda k: SequenceMatcher(None, key, k).ratio())
+            q.speaker = people.get((first, key), q.speaker)

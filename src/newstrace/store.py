@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,7 +159,35 @@ MIGRATIONS: list[str] = [
     CREATE INDEX quotes_speaker_date ON quotes(speaker, date DESC, id);
     CREATE INDEX quotes_date ON quotes(date DESC, id);
     """,
+    # 7: incremental analysis. The clustering state: each clustered article's term counts (vocabulary ids),
+    # the document frequencies they were weighed with, the postings of each article's heaviest terms (the
+    # inverted index a new article probes) and every article's neighbour list; story key names by name,
+    # so a changed story finds the stories it may share a storyline with; and the articles whose clean text
+    # changed since they were analysed (kept by a trigger), so their quotes and terms are redone.
+    """
+    CREATE TABLE cluster_vocab (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, df INTEGER NOT NULL);
+    CREATE TABLE cluster_articles (
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL, okey TEXT NOT NULL, day INTEGER,
+        terms BLOB NOT NULL, counts BLOB NOT NULL   -- int32 arrays: vocabulary ids, ascending, and counts
+    );
+    CREATE INDEX cluster_articles_id ON cluster_articles(id);
+    CREATE TABLE cluster_postings (
+        term INTEGER NOT NULL, seq INTEGER NOT NULL, w REAL NOT NULL, day INTEGER, PRIMARY KEY (term, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE cluster_nbrs (
+        seq INTEGER NOT NULL, nbr INTEGER NOT NULL, sim REAL NOT NULL, PRIMARY KEY (seq, nbr)
+    ) WITHOUT ROWID;
+    CREATE INDEX cluster_nbrs_nbr ON cluster_nbrs(nbr);
+    CREATE TABLE story_names (name TEXT NOT NULL, story TEXT NOT NULL, PRIMARY KEY (name, story)) WITHOUT ROWID;
+    INSERT OR IGNORE INTO story_names SELECT j.value, s.id FROM stories s, json_each(s.key_names) j WHERE j.key < 6;
+    CREATE TABLE analyse_dirty (seq INTEGER PRIMARY KEY);
+    CREATE TRIGGER articles_dirty_au AFTER UPDATE OF text, headline ON articles BEGIN
+        INSERT OR IGNORE INTO analyse_dirty VALUES (new.seq);
+    END;
+    """,
 ]
+#: how many of a story's key names are indexed in story_names (the ones storylines compare)
+STORY_NAMES = 6
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _ARTICLE_COLS = ("id", "seq", "ext_id", "origin", "fmt", "url", "source", "outlet", "date", "title", "headline",
@@ -362,30 +390,308 @@ class Store:
         row = self.conn.execute(f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE seq = ?", (seq,)).fetchone()
         return _article_from_row(row)
 
-    def save_analysis(self, analysis: Analysis) -> None:
+    def save_analysis(self, analysis: Analysis,
+                      also: Callable[[sqlite3.Connection], None] = lambda c: None) -> None:
         """Replace the stored stories, quotes and discrepancies in one transaction.
 
-        Relations are not touched: the reuse index adds them incrementally (:mod:`.dedup`).
+        Relations are not touched: the reuse index adds them incrementally (:mod:`.dedup`). ``also``
+        writes more in the same transaction (the clustering state of a full analysis).
         """
         with self.transaction() as c:
-            for table in ("stories", "story_articles", "quotes", "discrepancies", "speakers"):
+            for table in ("stories", "story_articles", "story_names", "quotes", "discrepancies", "speakers",
+                          "analyse_dirty"):
                 c.execute(f"DELETE FROM {table}")
-            c.executemany(
-                "INSERT INTO stories(id, headline, first, last, outlets, size, key_names, copies, storyline)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                [(s.id, s.headline, s.first, s.last, json.dumps(s.outlets), len(s.articles),
-                  json.dumps(s.key_names, ensure_ascii=False), s.copies, s.storyline) for s in analysis.stories])
-            c.executemany("INSERT INTO story_articles VALUES (?,?)",
-                          [(a, s.id) for s in analysis.stories for a in s.articles])
-            c.executemany(
-                "INSERT INTO quotes(article,start,end,kind,text,cue_start,cue_end,source_start,source_end,speaker,"
-                "mention,speaker_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(q.article, q.content[0], q.content[1], q.kind, q.text, *(q.cue or (None, None)),
-                  *(q.source or (None, None)), q.speaker, q.mention, q.speaker_kind) for q in analysis.quotes])
+            self._insert_stories(c, analysis.stories)
+            self._insert_quotes(c, analysis.quotes)
             self._save_speakers(c, analysis.quotes)
-            c.executemany(
-                "INSERT INTO discrepancies(story,kind,a,b,a_text,b_text,note) VALUES (?,?,?,?,?,?,?)",
-                [(d.story, d.kind, d.a, d.b, d.a_text, d.b_text, d.note) for d in analysis.discrepancies])
+            self._insert_discrepancies(c, analysis.discrepancies)
+            also(c)
+
+    @staticmethod
+    def _insert_stories(c: sqlite3.Connection, stories: Sequence[Story]) -> None:
+        c.executemany(
+            "INSERT INTO stories(id, headline, first, last, outlets, size, key_names, copies, storyline)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            [(s.id, s.headline, s.first, s.last, json.dumps(s.outlets), len(s.articles),
+              json.dumps(s.key_names, ensure_ascii=False), s.copies, s.storyline) for s in stories])
+        c.executemany("INSERT INTO story_articles VALUES (?,?)", [(a, s.id) for s in stories for a in s.articles])
+        c.executemany("INSERT OR IGNORE INTO story_names VALUES (?,?)",
+                      [(n, s.id) for s in stories for n in s.key_names[:STORY_NAMES]])
+
+    @staticmethod
+    def _insert_quotes(c: sqlite3.Connection, quotes: Sequence[Quote]) -> None:
+        c.executemany(
+            "INSERT INTO quotes(article,start,end,kind,text,cue_start,cue_end,source_start,source_end,speaker,"
+            "mention,speaker_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(q.article, q.content[0], q.content[1], q.kind, q.text, *(q.cue or (None, None)),
+              *(q.source or (None, None)), q.speaker, q.mention, q.speaker_kind) for q in quotes])
+
+    @staticmethod
+    def _insert_discrepancies(c: sqlite3.Connection, discrepancies: Sequence[Discrepancy]) -> None:
+        c.executemany(
+            "INSERT INTO discrepancies(story,kind,a,b,a_text,b_text,note) VALUES (?,?,?,?,?,?,?)",
+            [(d.story, d.kind, d.a, d.b, d.a_text, d.b_text, d.note) for d in discrepancies])
+
+    # ------------------------------------------------------------------ incremental analysis
+    def replace_stories(self, c: sqlite3.Connection, old: Iterable[str], stories: Sequence[Story],
+                        discrepancies: Sequence[Discrepancy]) -> None:
+        """Replace the stories ``old`` (their rows, members, names and discrepancies) by ``stories``.
+
+        A story whose members did not change keeps its id (ids come from the first article), so an
+        unchanged story written again is the same row.
+        """
+        old = list(old)
+        for i in range(0, len(old), 900):
+            chunk = old[i:i + 900]
+            marks = ",".join("?" * len(chunk))
+            for table, col in (("stories", "id"), ("story_articles", "story"), ("story_names", "story"),
+                               ("discrepancies", "story")):
+                c.execute(f"DELETE FROM {table} WHERE {col} IN ({marks})", chunk)
+        self._insert_stories(c, stories)
+        self._insert_discrepancies(c, discrepancies)
+
+    def replace_quotes(self, c: sqlite3.Connection, articles: Sequence[str], quotes: Sequence[Quote],
+                       speakers: Callable[[Sequence[Quote]], list[Any]]) -> None:
+        """Replace the quotes of ``articles`` by ``quotes`` and rewrite the speaker rows they touch.
+
+        ``speakers`` makes the speaker table rows of a set of quotes (:func:`.attribute.speaker_table`).
+        """
+        touched = {q.speaker for q in quotes if q.speaker}
+        for i in range(0, len(articles), 900):
+            chunk = list(articles[i:i + 900])
+            marks = ",".join("?" * len(chunk))
+            touched.update(r[0] for r in c.execute(
+                f"SELECT DISTINCT speaker FROM quotes WHERE article IN ({marks}) AND speaker IS NOT NULL", chunk))
+            c.execute(f"DELETE FROM quotes WHERE article IN ({marks})", chunk)
+        self._insert_quotes(c, quotes)
+        names = sorted(touched)
+        for i in range(0, len(names), 900):
+            chunk = names[i:i + 900]
+            marks = ",".join("?" * len(chunk))
+            c.execute(f"DELETE FROM speakers WHERE name IN ({marks})", chunk)
+            rows = self.quotes_where(f"q.speaker IN ({marks})", chunk)
+            c.executemany("INSERT INTO speakers(name, kind, quotes, variants, flags) VALUES (?,?,?,?,?)",
+                          [(p.name, p.kind, sum(p.variants.values()), json.dumps(dict(p.variants), ensure_ascii=False),
+                            json.dumps(p.flagged, ensure_ascii=False)) for p in speakers(rows)])
+
+    def speaker_spellings(self) -> Iterator[tuple[str, str, dict[str, int]]]:
+        """(canonical name, kind, spellings with their quote counts) of every stored speaker."""
+        for n, k, v in self.conn.execute("SELECT name, kind, variants FROM speakers"):
+            yield n, k, json.loads(v)
+
+    def relations_of(self, ids: Iterable[str]) -> list[Relation]:
+        """The stored relations with an end among ``ids``."""
+        ids = sorted(set(ids))
+        out: dict[tuple[str, str], Relation] = {}
+        for i in range(0, len(ids), 450):
+            chunk = ids[i:i + 450]
+            marks = ",".join("?" * len(chunk))
+            for o, d, k, s, dr, p_ in self.conn.execute(
+                    f"SELECT origin, derived, kind, score, direction, passages FROM relations "
+                    f"WHERE origin IN ({marks}) UNION SELECT origin, derived, kind, score, direction, passages "
+                    f"FROM relations WHERE derived IN ({marks})", chunk + chunk):
+                out[(o, d)] = Relation(o, d, k, s, passages=[Passage(**p) for p in json.loads(p_)], direction=dr)
+        return [out[k] for k in sorted(out)]
+
+    def stories_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Article id -> stored story id, for those of ``ids`` in a story."""
+        ids = list(ids)
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            out.update(self.conn.execute(
+                f"SELECT article, story FROM story_articles WHERE article IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def story_members(self, story_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Story id -> its article ids."""
+        sids = list(story_ids)
+        out: dict[str, list[str]] = {}
+        for i in range(0, len(sids), 900):
+            chunk = sids[i:i + 900]
+            for a, s in self.conn.execute(
+                    f"SELECT article, story FROM story_articles WHERE story IN ({','.join('?' * len(chunk))})", chunk):
+                out.setdefault(s, []).append(a)
+        return out
+
+    def stories_by_id(self, story_ids: Iterable[str]) -> list[Story]:
+        """Stored stories (with their members) by id."""
+        sids = sorted(set(story_ids))
+        members = self.story_members(sids)
+        out = []
+        for i in range(0, len(sids), 900):
+            chunk = sids[i:i + 900]
+            out += [Story(i_, members.get(i_, []), h or "", f, last, json.loads(o), json.loads(k), cp, line)
+                    for i_, h, f, last, o, k, cp, line in self.conn.execute(
+                        "SELECT id, headline, first, last, outlets, key_names, copies, storyline FROM stories "
+                        f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+        return out
+
+    def stories_naming(self, name: str, limit: int) -> list[str] | None:
+        """Ids of the stories with ``name`` among their key names; None when more than ``limit`` have it."""
+        rows = [r[0] for r in self.conn.execute("SELECT story FROM story_names WHERE name = ? LIMIT ?",
+                                                (name, limit + 1))]
+        return None if len(rows) > limit else rows
+
+    def storyline_head(self, line: str) -> tuple[str, str] | None:
+        """(first, id) of the earliest story of storyline ``line``."""
+        row = self.conn.execute("SELECT COALESCE(first, ''), id FROM stories WHERE storyline = ? "
+                                "ORDER BY COALESCE(first, ''), id LIMIT 1", (line,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    @staticmethod
+    def relabel_storylines(c: sqlite3.Connection, lines: dict[str, str], stories: dict[str, str]) -> None:
+        """Move stored storylines (old -> new label) and stories (id -> label) to other storylines."""
+        c.executemany("UPDATE stories SET storyline = ? WHERE storyline = ?", [(n, o) for o, n in lines.items()])
+        c.executemany("UPDATE stories SET storyline = ? WHERE id = ?", [(n, i) for i, n in stories.items()])
+
+    def quotes_of(self, articles: Sequence[str]) -> list[Quote]:
+        """The stored quotes of ``articles``."""
+        out: list[Quote] = []
+        articles = list(articles)
+        for i in range(0, len(articles), 900):
+            chunk = articles[i:i + 900]
+            out += self.quotes_where(f"q.article IN ({','.join('?' * len(chunk))})", chunk)
+        return out
+
+    def seq_rows(self, after: int = 0) -> list[tuple[int, str, str | None]]:
+        """(seq, id, date) of the articles stored after ``after``, in seq order."""
+        return self.conn.execute("SELECT seq, id, date FROM articles WHERE seq > ? ORDER BY seq", (after,)).fetchall()
+
+    def last_date_before(self, seq: int) -> str:
+        """The date of the last dated article stored before ``seq`` ('' when none)."""
+        row = self.conn.execute("SELECT date FROM articles WHERE seq < ? AND date IS NOT NULL AND date <> '' "
+                                "ORDER BY seq DESC LIMIT 1", (seq,)).fetchone()
+        return row[0] if row else ""
+
+    # -- the clustering state (migration 7); ``c`` is an open transaction
+    def dirty_seqs(self) -> list[int]:
+        """Analysed articles whose clean text changed since (re-cleaned by ingest)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT d.seq FROM analyse_dirty d JOIN cluster_articles c ON c.seq = d.seq ORDER BY d.seq")]
+
+    def vocab(self, c: sqlite3.Connection, terms: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """term -> (vocabulary id, document frequency), adding the unseen terms with frequency 0."""
+        out: dict[str, tuple[int, int]] = {}
+        for i in range(0, len(terms), 900):
+            chunk = list(terms[i:i + 900])
+            out.update((t, (k, n)) for t, k, n in c.execute(
+                f"SELECT term, id, df FROM cluster_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+        missing = [t for t in terms if t not in out]
+        if missing:
+            top = c.execute("SELECT COALESCE(MAX(id), 0) FROM cluster_vocab").fetchone()[0]
+            rows = [(top + 1 + k, t, 0) for k, t in enumerate(missing)]
+            c.executemany("INSERT INTO cluster_vocab(id, term, df) VALUES (?,?,?)", rows)
+            out.update((t, (k, 0)) for k, t, _ in rows)
+        return out
+
+    @staticmethod
+    def vocab_df(c: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]:
+        """Vocabulary id -> document frequency."""
+        out: dict[int, int] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            out.update(c.execute(f"SELECT id, df FROM cluster_vocab WHERE id IN ({','.join('?' * len(chunk))})",
+                                 chunk))
+        return out
+
+    @staticmethod
+    def vocab_terms(c: sqlite3.Connection, ids: Sequence[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            out.update(c.execute(f"SELECT id, term FROM cluster_vocab WHERE id IN ({','.join('?' * len(chunk))})",
+                                 chunk))
+        return out
+
+    @staticmethod
+    def add_df(c: sqlite3.Connection, ids: Iterable[int], by: int) -> None:
+        c.executemany("UPDATE cluster_vocab SET df = df + ? WHERE id = ?", [(by, int(i)) for i in ids])
+
+    @staticmethod
+    def cluster_rows(c: sqlite3.Connection, seqs: Sequence[int]) -> list[tuple[int, str, str, int | None, bytes, bytes]]:
+        """(seq, article id, order key, day, terms, counts) of clustered articles."""
+        out = []
+        seqs = list(seqs)
+        for i in range(0, len(seqs), 900):
+            chunk = seqs[i:i + 900]
+            out += c.execute("SELECT seq, id, okey, day, terms, counts FROM cluster_articles "
+                             f"WHERE seq IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return out
+
+    @staticmethod
+    def seqs_of(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            out.update(c.execute(f"SELECT id, seq FROM cluster_articles WHERE id IN ({','.join('?' * len(chunk))})",
+                                 chunk))
+        return out
+
+    @staticmethod
+    def put_cluster_rows(c: sqlite3.Connection, rows: Iterable[tuple[int, str, str, int | None, bytes, bytes]]) -> None:
+        c.executemany("INSERT OR REPLACE INTO cluster_articles VALUES (?,?,?,?,?,?)", rows)
+
+    @staticmethod
+    def postings(c: sqlite3.Connection, terms: Sequence[int]) -> list[tuple[int, int, float, int | None]]:
+        """(term, seq, weight, day) rows indexed under ``terms``; day -1 when undated."""
+        out = []
+        terms = list(terms)
+        for i in range(0, len(terms), 900):
+            chunk = terms[i:i + 900]
+            out += c.execute("SELECT term, seq, w, COALESCE(day, -1) FROM cluster_postings "
+                             f"WHERE term IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return out
+
+    @staticmethod
+    def put_postings(c: sqlite3.Connection, rows: Iterable[tuple[int, int, float, int | None]]) -> None:
+        c.executemany("INSERT OR REPLACE INTO cluster_postings VALUES (?,?,?,?)", rows)
+
+    @staticmethod
+    def neighbour_lists(c: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, list[tuple[float, int]]]:
+        """seq -> its neighbours as (similarity, seq), best first."""
+        out: dict[int, list[tuple[float, int]]] = {s: [] for s in seqs}
+        seqs = list(seqs)
+        for i in range(0, len(seqs), 900):
+            chunk = seqs[i:i + 900]
+            for s, n, sim in c.execute(
+                    f"SELECT seq, nbr, sim FROM cluster_nbrs WHERE seq IN ({','.join('?' * len(chunk))})", chunk):
+                out[s].append((sim, n))
+        for v in out.values():
+            v.sort(key=lambda x: (-x[0], x[1]))
+        return out
+
+    @staticmethod
+    def listed_by(c: sqlite3.Connection, seqs: Sequence[int]) -> set[int]:
+        """The articles that hold one of ``seqs`` in their neighbour list."""
+        out: set[int] = set()
+        seqs = list(seqs)
+        for i in range(0, len(seqs), 900):
+            chunk = seqs[i:i + 900]
+            out.update(r[0] for r in c.execute(
+                f"SELECT seq FROM cluster_nbrs WHERE nbr IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    @staticmethod
+    def put_neighbours(c: sqlite3.Connection, lists: dict[int, list[tuple[float, int]]]) -> None:
+        """Replace the neighbour lists of the given articles."""
+        c.executemany("DELETE FROM cluster_nbrs WHERE seq = ?", [(s,) for s in lists])
+        c.executemany("INSERT INTO cluster_nbrs VALUES (?,?,?)",
+                      [(s, n, sim) for s, nb in lists.items() for sim, n in nb])
+
+    @staticmethod
+    def forget_clustered(c: sqlite3.Connection, seq: int) -> None:
+        """Drop one article's postings and neighbour list (before it is clustered again)."""
+        c.execute("DELETE FROM cluster_postings WHERE seq = ?", (seq,))
+        c.execute("DELETE FROM cluster_nbrs WHERE seq = ?", (seq,))
+
+    @staticmethod
+    def clear_cluster_state(c: sqlite3.Connection) -> None:
+        for table in ("cluster_vocab", "cluster_articles", "cluster_postings", "cluster_nbrs"):
+            c.execute(f"DELETE FROM {table}")
 
     def load_analysis(self) -> Analysis:
         """The stored analysis."""
@@ -433,18 +739,22 @@ class Store:
     def quotes(self, *, speaker: str | None = None, story: str | None = None) -> list[Quote]:
         """Stored quotes, optionally of one speaker (a substring of the canonical name or of a spelling,
         case-insensitive) or of one story (id or id prefix)."""
-        sql = ("SELECT q.article, q.start, q.end, q.kind, q.text, q.cue_start, q.cue_end, q.source_start,"
-               " q.source_end, q.speaker, q.mention, q.speaker_kind FROM quotes q")
-        where, args = [], []
+        join, where, args = "", [], []
         if story:
-            sql += " JOIN story_articles sa ON sa.article = q.article"
+            join = " JOIN story_articles sa ON sa.article = q.article"
             where.append("substr(sa.story, 1, ?) = ?")
             args += [len(story), story]
         if speaker:
             where.append("(instr(lower(q.speaker), ?) > 0 OR instr(lower(q.mention), ?) > 0)")
             args += [speaker.lower(), speaker.lower()]
+        return self.quotes_where(" AND ".join(where), args, join)
+
+    def quotes_where(self, where: str, args: Sequence[Any] = (), join: str = "") -> list[Quote]:
+        """Stored quotes (``q``) matching an SQL condition, in insertion order."""
+        sql = ("SELECT q.article, q.start, q.end, q.kind, q.text, q.cue_start, q.cue_end, q.source_start,"
+               " q.source_end, q.speaker, q.mention, q.speaker_kind FROM quotes q" + join)
         if where:
-            sql += " WHERE " + " AND ".join(where)
+            sql += " WHERE " + where
         return [Quote(a, (s, e), k, t, (cs, ce) if cs is not None else None, (ss, se) if ss is not None else None,
                       sp, mn, sk)
                 for a, s, e, k, t, cs, ce, ss, se, sp, mn, sk in self.conn.execute(sql + " ORDER BY q.id", args)]

@@ -9,7 +9,7 @@ the extraction is in :mod:`.extract`, speaker resolution within and across artic
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..model import Article, Quote
 from .extract import Attribution, Parsed, extract_many, quote_spans
@@ -39,15 +39,22 @@ def headline_attributions(headline: str | None) -> list[tuple[str, str, str]]:
     return []
 
 
-def attribute_texts(texts: Sequence[str], headlines: Sequence[str | None] = ()) -> tuple[list[Parsed], SpeakerIndex]:
-    """Attributions of plain texts with surface speakers resolved, and the canonical speaker index."""
+def attribute_texts(texts: Sequence[str], headlines: Sequence[str | None] = (),
+                    known: Callable[[list[tuple[str, str]]], list[tuple[str, str]]] | None = None,
+                    ) -> tuple[list[Parsed], SpeakerIndex]:
+    """Attributions of plain texts with surface speakers resolved, and the canonical speaker index.
+
+    ``known`` gives, for the (name, kind) mentions of these texts, the mentions seen before that bear on
+    them (an incremental analysis passes the stored spellings of the same people), so that canonical
+    names are chosen across both.
+    """
     parsed = extract_many(texts)
     names: list[tuple[str, str]] = [(src, "person") for h in headlines for _k, src, _q in headline_attributions(h)]
     for p in parsed:
         resolve_article(p.attributions, p.mentions)
         names += [(a.speaker, a.speaker_kind) for a in p.attributions if a.speaker]
         names += [(m.name, "person") for m in p.mentions if m.label == "PERSON"]
-    index = SpeakerIndex().build(names)
+    index = SpeakerIndex().build(names + known(names) if known else names)
     return parsed, index
 
 
@@ -65,9 +72,11 @@ def _quotes(article: Article, p: Parsed, index: SpeakerIndex) -> list[Quote]:
     return out
 
 
-def attribute_batch(articles: Sequence[Article]) -> list[Quote]:
-    """Quotes of every article of a batch; speakers are canonical across the batch."""
-    parsed, index = attribute_texts([a.text for a in articles], [a.headline for a in articles])
+def attribute_batch(articles: Sequence[Article],
+                    known: Callable[[list[tuple[str, str]]], list[tuple[str, str]]] | None = None) -> list[Quote]:
+    """Quotes of every article of a batch; speakers are canonical across the batch (and ``known``,
+    see :func:`attribute_texts`)."""
+    parsed, index = attribute_texts([a.text for a in articles], [a.headline for a in articles], known)
     return [q for a, p in zip(articles, parsed, strict=True) for q in _quotes(a, p, index)]
 
 
