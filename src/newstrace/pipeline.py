@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from . import attribute, cluster, compare, dedup
+from . import attribute, cluster, compare, dedup, summary
 from .clean import boilerplate_candidates, clean, credit_of, is_chrome, line_key
 from .describe import describe, outlet_of
 from .errors import E, Skip, skip
@@ -227,6 +227,7 @@ def analyse(store: Store) -> Analysis:
     articles = list(store.articles())
     relations = store.load_analysis().relations
     stories = cluster.cluster(articles, relations)
+    summary.key_entities(stories, {a.id: a for a in articles})
     quotes = attribute.attribute_batch(articles)
     by_id = {a.id: a for a in articles}
     discrepancies = compare.compare(stories, by_id, relations, quotes)

@@ -159,6 +159,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX quotes_speaker_date ON quotes(speaker, date DESC, id);
     CREATE INDEX quotes_date ON quotes(date DESC, id);
     """,
+    # 7: a story's key people, places and organisations (see summary.py), as JSON
+    """
+    ALTER TABLE stories ADD COLUMN entities TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -371,10 +375,11 @@ class Store:
             for table in ("stories", "story_articles", "quotes", "discrepancies", "speakers"):
                 c.execute(f"DELETE FROM {table}")
             c.executemany(
-                "INSERT INTO stories(id, headline, first, last, outlets, size, key_names, copies, storyline)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO stories(id, headline, first, last, outlets, size, key_names, copies, storyline, entities)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(s.id, s.headline, s.first, s.last, json.dumps(s.outlets), len(s.articles),
-                  json.dumps(s.key_names, ensure_ascii=False), s.copies, s.storyline) for s in analysis.stories])
+                  json.dumps(s.key_names, ensure_ascii=False), s.copies, s.storyline,
+                  json.dumps(s.entities, ensure_ascii=False)) for s in analysis.stories])
             c.executemany("INSERT INTO story_articles VALUES (?,?)",
                           [(a, s.id) for s in analysis.stories for a in s.articles])
             c.executemany(
@@ -397,9 +402,9 @@ class Store:
                 "SELECT sa.article, sa.story FROM story_articles sa JOIN articles a ON a.id = sa.article "
                 "ORDER BY a.date, a.seq"):
             members.setdefault(story, []).append(art)
-        stories = [Story(i, members.get(i, []), h or "", f, last, json.loads(o), json.loads(k), cp, line)
-                   for i, h, f, last, o, k, cp, line in c.execute(
-                       "SELECT id, headline, first, last, outlets, key_names, copies, storyline FROM stories "
+        stories = [Story(i, members.get(i, []), h or "", f, last, json.loads(o), json.loads(k), cp, line, json.loads(e))
+                   for i, h, f, last, o, k, cp, line, e in c.execute(
+                       "SELECT id, headline, first, last, outlets, key_names, copies, storyline, entities FROM stories "
                        "ORDER BY first, id")]
         quotes = [Quote(a, (s, e), k, t, (cs, ce) if cs is not None else None,
                         (ss, se) if ss is not None else None, sp, mn, sk)
