@@ -53,3 +53,10 @@ def test_lede_cuts_at_a_sentence_end() -> None:
     text = "Short line.\n\n" + " ".join(f"Sentence number {i} says something about the event." for i in range(40))
     out = lede(Article(raw=text, ext_id="x", origin="x", text=text), chars=200)
     assert out.endswith(".") and len(out) <= 200 and out.startswith("Sentence number 0")
+
+
+def test_storyline_counts_spellings_of_one_person_once(seed_store):
+    (line,) = report_data(seed_store)["storylines"]
+    people = line["entities"]["people"]
+    assert people[0] == "Vladimir Putin"
+    assert "Volodymyr Zelenskyy" in people and "Volodymyr Zelensky" not in people  # 000 spells it Zelensky

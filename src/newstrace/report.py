@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from .attribute.speakers import fold
 from .model import Analysis, Article, Story
 from .store import Store
-from .summary import head_article
+from .summary import ENTITY_KINDS, head_article
 
 
 def article_summary(a: Article) -> dict[str, Any]:
@@ -91,6 +92,23 @@ def _first_report(arts: dict[str, Article], s: Story) -> str | None:
     return head.id if head else None
 
 
+def _merged_entities(stories: list[dict[str, Any]], keep: int = 5) -> dict[str, list[str]]:
+    """The entities of several stories, most frequent first; spellings of one name (Zelensky,
+    Zelenskyy) count as one, shown in their most frequent form."""
+    out = {}
+    for kind in ENTITY_KINDS:
+        counts: Counter[str] = Counter()
+        forms: dict[str, Counter[str]] = {}
+        for s in stories:
+            for n in s.get("entities", {}).get(kind, []):
+                key = " ".join(fold(w) for w in n.split())
+                counts[key] += 1
+                forms.setdefault(key, Counter())[n] += 1
+        if counts:
+            out[kind] = [forms[k].most_common(1)[0][0] for k, _ in counts.most_common(keep)]
+    return out
+
+
 def storylines(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Storylines of a report: their stories in time order (a timeline)."""
     lines: dict[str, list[dict[str, Any]]] = {}
@@ -102,6 +120,7 @@ def storylines(data: dict[str, Any]) -> list[dict[str, Any]]:
         members.sort(key=lambda s: (s["first"] or "", s["id"]))
         names = Counter(n for s in members for n in s["key_names"][:6])
         out.append({"id": lid, "stories": [s["id"] for s in members], "key_names": [n for n, _ in names.most_common(6)],
+                    "entities": _merged_entities(members),
                     "timeline": [{"story": s["id"], "first": s["first"], "last": s["last"], "headline": s["headline"],
                                   "articles": len(s["articles"])} for s in members]})
     return out
@@ -134,7 +153,8 @@ def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6
                   f"storylines; {c['relations']} reuse relations, {c['quotes']} quotes, "
                   f"{c['discrepancies']} discrepancies\n")
     for line in data["storylines"]:
-        tree = Tree(f"[bold magenta]Storyline {line['id']}[/]: {escape(', '.join(line['key_names']))}")
+        about = [n for kind in ENTITY_KINDS for n in line["entities"].get(kind, [])[:3]] or line["key_names"]
+        tree = Tree(f"[bold magenta]Storyline {line['id']}[/]: {escape(', '.join(about))}")
         for t in line["timeline"]:
             span = f"{t['first']} → {t['last']}" if t["first"] else "undated"
             tree.add(f"{span}  [cyan]{t['story']}[/] {escape(t['headline'] or '')} [dim]({t['articles']} articles)[/]")
@@ -146,7 +166,7 @@ def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6
                     f"[dim]({len(s['articles'])} articles, {s['copies']} copies, {span}; "
                     f"{escape(', '.join(s['outlets']) or 'outlets unknown')}"
                     f"{'; storyline ' + s['storyline'] if s['storyline'] else ''})[/]")
-        typed = [f"{kind}: {', '.join(s['entities'][kind])}" for kind in ("people", "places", "organisations")
+        typed = [f"{kind}: {', '.join(s['entities'][kind])}" for kind in ENTITY_KINDS
                  if s["entities"].get(kind)]
         if typed:
             tree.add(f"[dim]{escape('; '.join(typed))}[/]")

@@ -26,6 +26,7 @@ KEEP = 5
 SINGLE_LEDE_CHARS = 250
 MAX_HEADLINES = 4
 LEDE_CHARS = 800  # a lede of three or four sentences: who, where, what, and who answered
+ENTITY_KINDS = ("people", "places", "organisations")
 TYPES = {"PERSON": "people", "GPE": "places", "LOC": "places", "FAC": "places", "ORG": "organisations"}
 _EDGE = re.compile(r"^(?:the|a|an)\s+|['’]s$|[\s.,;:'\"“”‘’()\[\]-]+$|^[\s'\"“”‘’(\[-]+", re.I)
 
