@@ -149,9 +149,10 @@ def test_a_migration_6_store_upgrades_and_then_goes_incremental(seed_store, tmp_
             DROP TABLE cluster_vocab; DROP TABLE cluster_articles; DROP TABLE cluster_postings; DROP TABLE cluster_nbrs;
             DROP TABLE story_names; DROP TABLE analyse_dirty; DROP TRIGGER articles_dirty_au;
             DELETE FROM state WHERE k IN ('cluster_seq', 'cluster_docs');
+            ALTER TABLE stories DROP COLUMN entities;
             PRAGMA user_version = 6;""")
     store = Store.open(db)
-    assert store.version == 7
+    assert store.version == 8
     names = store.conn.execute("SELECT COUNT(*) FROM story_names").fetchone()[0]
     assert names == sum(min(6, len(s.key_names)) for s in store.load_analysis().stories) > 0  # back-filled
     assert not incremental.ready(store)

@@ -19,7 +19,7 @@ from markupsafe import escape  # noqa: E402
 from newstrace.pipeline import analyse, ingest  # noqa: E402
 from newstrace.read.jsonl import read_jsonl_stream  # noqa: E402
 from newstrace.serve import create_app  # noqa: E402
-from newstrace.store import Store  # noqa: E402
+from newstrace.store import SCHEMA_VERSION, Store  # noqa: E402
 
 TOKEN = "s3cret-token"
 SCRIPT = "<script>window.__xss=1</script>"
@@ -366,9 +366,12 @@ def test_migration_5_backfills_an_older_store(seed_store, tmp_path):
             ALTER TABLE quotes DROP COLUMN date;
             DROP TABLE cluster_vocab; DROP TABLE cluster_articles; DROP TABLE cluster_postings;
             DROP TABLE cluster_nbrs; DROP TABLE story_names; DROP TABLE analyse_dirty; DROP TRIGGER articles_dirty_au;
+            ALTER TABLE stories DROP COLUMN entities;
             PRAGMA user_version = 4;""")
     store = Store.open(db)
-    assert store.version == 7
+    assert store.version == SCHEMA_VERSION == 8
+    # migration 8: stories carry their typed entities; an upgraded store has none until the next analyse
+    assert all(s.entities == {} for s in store.load_analysis().stories)
     found = store.conn.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'Podolyak'").fetchone()[0]
     assert found == 2
     assert store.conn.execute("SELECT COUNT(*) FROM quotes_fts").fetchone()[0] == store.count("quotes")

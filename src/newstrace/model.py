@@ -140,6 +140,7 @@ class Story:
     key_names: list[str] = field(default_factory=list)  # the names most central to the story
     copies: int = 0  # articles in it that derive from another of its articles
     storyline: str | None = None  # id of the storyline it belongs to, if any
+    entities: dict[str, list[str]] = field(default_factory=dict)  # people, places, organisations
 
 
 @dataclass

@@ -21,6 +21,7 @@ from .model import Analysis, Article
 from .parallel import ordered_map
 from .read.jsonl import row_to_article
 from .store import Store
+from .summary import key_entities
 
 #: a short line seen in this many articles of one outlet is that outlet's chrome
 BOILERPLATE_MIN_ARTICLES = 4
@@ -253,6 +254,7 @@ def analyse_full(store: Store, *, quotes: bool = True) -> Analysis:
     stories, centroids = clusterer.relink(seq_of.values(), {a.id: a for a in articles}, relations)
     cluster.link_storylines(stories, centroids)
     stories.sort(key=lambda s: (s.first or "", s.id))
+    key_entities(stories, {a.id: a for a in articles})
     said = attribute.attribute_batch(articles) if quotes else []
     by_id = {a.id: a for a in articles}
     discrepancies = compare.compare(stories, by_id, relations, said)
@@ -323,6 +325,7 @@ def analyse_new(store: Store, *, quotes: bool = True) -> AnalyseSummary:
         lines, moved = clusterer.link_storylines(stories, centroids, old)
         new_ids = set(todo_ids)
         story_quotes = [*store.quotes_of(sorted(members - new_ids)), *said]
+        key_entities(stories, arts)
         discrepancies = compare.compare(stories, arts, relations, story_quotes)
         if quotes:
             store.replace_quotes(c, todo_ids, said, attribute.speaker_table)

@@ -10,8 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from .model import Analysis, Article
+from .attribute.speakers import fold
+from .model import Analysis, Article, Story
 from .store import Store
+from .summary import ENTITY_KINDS, head_article
 
 
 def article_summary(a: Article) -> dict[str, Any]:
@@ -58,8 +60,8 @@ def report_data(store: Store, analysis: Analysis | None = None) -> dict[str, Any
     for s in analysis.stories:
         stories.append({
             "id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
-            "key_names": s.key_names, "copies": s.copies, "storyline": s.storyline,
-            "extract": _extract(arts, s),
+            "key_names": s.key_names, "entities": s.entities, "copies": s.copies, "storyline": s.storyline,
+            "extract": _extract(arts, s), "first_report": _first_report(arts, s),
             "articles": [dict(article_summary(arts[a]), quotes=quotes_by_article.get(a, []))
                          for a in s.articles if a in arts],
             "relations": rel_by_story.get(s.id, []),
@@ -72,14 +74,39 @@ def report_data(store: Store, analysis: Analysis | None = None) -> dict[str, Any
                        "quotes": len(analysis.quotes), "discrepancies": len(analysis.discrepancies)}}
 
 
-def _extract(arts: dict[str, Article], s) -> str:
+def _extract(arts: dict[str, Article], s: Story) -> str:
     """A one-paragraph extract: the lede of the story's head article (its wire original when known)."""
-    head = next((arts[a] for a in s.articles if a in arts and arts[a].headline == s.headline), None)
-    head = head or (arts.get(s.articles[0]) if s.articles else None)
+    head = head_article(s, arts)
     if head is None:
         return ""
     paras = [p for p in head.text.split("\n\n") if len(p.split()) >= 12]
     return paras[0] if paras else head.text[:400]
+
+
+def _first_report(arts: dict[str, Article], s: Story) -> str | None:
+    """The story's first report: its earliest dated article, else the head of its reuse tree."""
+    dated = [arts[a] for a in s.articles if a in arts and arts[a].date]
+    if dated:
+        return min(dated, key=lambda a: (a.date or "", a.id)).id
+    head = head_article(s, arts)
+    return head.id if head else None
+
+
+def _merged_entities(stories: list[dict[str, Any]], keep: int = 5) -> dict[str, list[str]]:
+    """The entities of several stories, most frequent first; spellings of one name (Zelensky,
+    Zelenskyy) count as one, shown in their most frequent form."""
+    out = {}
+    for kind in ENTITY_KINDS:
+        counts: Counter[str] = Counter()
+        forms: dict[str, Counter[str]] = {}
+        for s in stories:
+            for n in s.get("entities", {}).get(kind, []):
+                key = " ".join(fold(w) for w in n.split())
+                counts[key] += 1
+                forms.setdefault(key, Counter())[n] += 1
+        if counts:
+            out[kind] = [forms[k].most_common(1)[0][0] for k, _ in counts.most_common(keep)]
+    return out
 
 
 def storylines(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -93,6 +120,7 @@ def storylines(data: dict[str, Any]) -> list[dict[str, Any]]:
         members.sort(key=lambda s: (s["first"] or "", s["id"]))
         names = Counter(n for s in members for n in s["key_names"][:6])
         out.append({"id": lid, "stories": [s["id"] for s in members], "key_names": [n for n, _ in names.most_common(6)],
+                    "entities": _merged_entities(members),
                     "timeline": [{"story": s["id"], "first": s["first"], "last": s["last"], "headline": s["headline"],
                                   "articles": len(s["articles"])} for s in members]})
     return out
@@ -125,7 +153,8 @@ def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6
                   f"storylines; {c['relations']} reuse relations, {c['quotes']} quotes, "
                   f"{c['discrepancies']} discrepancies\n")
     for line in data["storylines"]:
-        tree = Tree(f"[bold magenta]Storyline {line['id']}[/]: {escape(', '.join(line['key_names']))}")
+        about = [n for kind in ENTITY_KINDS for n in line["entities"].get(kind, [])[:3]] or line["key_names"]
+        tree = Tree(f"[bold magenta]Storyline {line['id']}[/]: {escape(', '.join(about))}")
         for t in line["timeline"]:
             span = f"{t['first']} → {t['last']}" if t["first"] else "undated"
             tree.add(f"{span}  [cyan]{t['story']}[/] {escape(t['headline'] or '')} [dim]({t['articles']} articles)[/]")
@@ -137,8 +166,16 @@ def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6
                     f"[dim]({len(s['articles'])} articles, {s['copies']} copies, {span}; "
                     f"{escape(', '.join(s['outlets']) or 'outlets unknown')}"
                     f"{'; storyline ' + s['storyline'] if s['storyline'] else ''})[/]")
-        if s["key_names"]:
+        typed = [f"{kind}: {', '.join(s['entities'][kind])}" for kind in ENTITY_KINDS
+                 if s["entities"].get(kind)]
+        if typed:
+            tree.add(f"[dim]{escape('; '.join(typed))}[/]")
+        elif s["key_names"]:
             tree.add(f"[dim]key names: {escape(', '.join(s['key_names'][:6]))}[/]")
+        if s["first_report"] and s["first_report"] in {a["id"] for a in s["articles"]}:
+            first = next(a for a in s["articles"] if a["id"] == s["first_report"])
+            tree.add(f"[dim]first report: {escape(first['ext_id'])} ({escape(first.get('outlet') or 'unknown outlet')}"
+                     f"{', ' + first['date'] if first.get('date') else ''})[/]")
         if s["extract"]:
             tree.add(f"[dim italic]{escape(s['extract'][:300])}{'…' if len(s['extract']) > 300 else ''}[/]")
         by_id = {a["id"]: a for a in s["articles"]}

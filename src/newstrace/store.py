@@ -185,10 +185,22 @@ MIGRATIONS: list[str] = [
         INSERT OR IGNORE INTO analyse_dirty VALUES (new.seq);
     END;
     """,
+    # 8: a story's key people, places and organisations (see summary.py), as JSON
+    """
+    ALTER TABLE stories ADD COLUMN entities TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 #: how many of a story's key names are indexed in story_names (the ones storylines compare)
 STORY_NAMES = 6
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_STORY_SELECT = "SELECT id, headline, first, last, outlets, key_names, copies, storyline, entities FROM stories"
+
+
+def _story_from_row(row: tuple, members: dict[str, list[str]]) -> Story:
+    i, h, f, last, o, k, cp, line, e = row
+    return Story(i, members.get(i, []), h or "", f, last, json.loads(o), json.loads(k), cp, line, json.loads(e))
+
 
 _ARTICLE_COLS = ("id", "seq", "ext_id", "origin", "fmt", "url", "source", "outlet", "date", "title", "headline",
                  "standfirst", "dateline", "byline", "language", "word_count", "raw", "text", "removed",
@@ -410,10 +422,11 @@ class Store:
     @staticmethod
     def _insert_stories(c: sqlite3.Connection, stories: Sequence[Story]) -> None:
         c.executemany(
-            "INSERT INTO stories(id, headline, first, last, outlets, size, key_names, copies, storyline)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO stories(id, headline, first, last, outlets, size, key_names, copies, storyline, entities)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
             [(s.id, s.headline, s.first, s.last, json.dumps(s.outlets), len(s.articles),
-              json.dumps(s.key_names, ensure_ascii=False), s.copies, s.storyline) for s in stories])
+              json.dumps(s.key_names, ensure_ascii=False), s.copies, s.storyline,
+              json.dumps(s.entities, ensure_ascii=False)) for s in stories])
         c.executemany("INSERT INTO story_articles VALUES (?,?)", [(a, s.id) for s in stories for a in s.articles])
         c.executemany("INSERT OR IGNORE INTO story_names VALUES (?,?)",
                       [(n, s.id) for s in stories for n in s.key_names[:STORY_NAMES]])
@@ -521,10 +534,8 @@ class Store:
         out = []
         for i in range(0, len(sids), 900):
             chunk = sids[i:i + 900]
-            out += [Story(i_, members.get(i_, []), h or "", f, last, json.loads(o), json.loads(k), cp, line)
-                    for i_, h, f, last, o, k, cp, line in self.conn.execute(
-                        "SELECT id, headline, first, last, outlets, key_names, copies, storyline FROM stories "
-                        f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+            out += [_story_from_row(row, members) for row in self.conn.execute(
+                f"{_STORY_SELECT} WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
         return out
 
     def stories_naming(self, name: str, limit: int) -> list[str] | None:
@@ -703,10 +714,7 @@ class Store:
                 "SELECT sa.article, sa.story FROM story_articles sa JOIN articles a ON a.id = sa.article "
                 "ORDER BY a.date, a.seq"):
             members.setdefault(story, []).append(art)
-        stories = [Story(i, members.get(i, []), h or "", f, last, json.loads(o), json.loads(k), cp, line)
-                   for i, h, f, last, o, k, cp, line in c.execute(
-                       "SELECT id, headline, first, last, outlets, key_names, copies, storyline FROM stories "
-                       "ORDER BY first, id")]
+        stories = [_story_from_row(row, members) for row in c.execute(f"{_STORY_SELECT} ORDER BY first, id")]
         quotes = [Quote(a, (s, e), k, t, (cs, ce) if cs is not None else None,
                         (ss, se) if ss is not None else None, sp, mn, sk)
                   for a, s, e, k, t, cs, ce, ss, se, sp, mn, sk in c.execute(

@@ -76,6 +76,7 @@ def _story(row: sqlite3.Row) -> dict[str, Any]:
         "copies": row["copies"] if "copies" in keys else 0,
         "key_names": _loads(row["key_names"], []) if "key_names" in keys else [],
         "storyline": row["storyline"] if "storyline" in keys else None,
+        "entities": _loads(row["entities"], {}) if "entities" in keys else {},
     }
 
 
