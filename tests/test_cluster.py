@@ -51,9 +51,12 @@ def test_reuse_relation_joins_origin_story():
     a = art(QUAKE.format(m="6.1", place="Izmir", day="Monday", n=12, gov="Ali Demir"), "2024-01-08")
     other = art("The central bank raised interest rates by half a point on Thursday, its third rise this year, "
                 "citing stubborn inflation in food and energy prices.", "2024-01-09")
-    forced = cluster([a, other], [Relation(a.id, other.id, "shares_passages", 0.3)])
+    forced = cluster([a, other], [Relation(a.id, other.id, "excerpt", 0.3)])
     assert len(forced) == 1
     assert len(cluster([a, other])) == 2
+    # a shared line (a stock paragraph, a widely quoted sentence) does not make one story; a fifth of the text does
+    assert len(cluster([a, other], [Relation(a.id, other.id, "shares_passages", 0.1)])) == 2
+    assert len(cluster([a, other], [Relation(a.id, other.id, "shares_passages", 0.3)])) == 1
 
 
 def test_undated_articles_keep_their_place_and_arrival_order_does_not_matter():

@@ -288,7 +288,7 @@ class Clusterer:
                                                   zip(d.terms, d.counts, strict=True)}) for d in order))
         at = {a.id: i for i, a in enumerate(ordered)}
         families = [[at[r.origin], at[r.derived]] for r in relations
-                    if r.kind != "same_story" and r.origin in at and r.derived in at]
+                    if cluster.binds(r) and r.origin in at and r.derived in at]
         names = [set(vecs.names([i])) for i in range(n)]
         labels = cluster.average_link(n, edges, days, families, names)
         members: dict[int, list[int]] = defaultdict(list)

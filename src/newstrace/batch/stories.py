@@ -42,7 +42,16 @@ from datetime import date
 
 import numpy as np
 
-from ..cluster import WINDOW_DAYS, cluster, link_storylines, publication_order, relations_within, vectors
+from ..cluster import (
+    FAMILY_SHARE,
+    WINDOW_DAYS,
+    binds,
+    cluster,
+    link_storylines,
+    publication_order,
+    relations_within,
+    vectors,
+)
 from ..model import Article, Relation, Story
 
 #: S: windows start every S days and span 2S; a story spans at most WINDOW_DAYS
@@ -52,7 +61,6 @@ UNDATED = -1
 #: terms of a story's centroid kept for the storylines (the heaviest): the centroids of every story are
 #: held by one task, so each is cut to this size
 CENTROID_TERMS = 64
-_REUSE_EXCLUDED = ("same_story",)
 
 
 def partition_day(order_date: str | None) -> int | None:
@@ -200,7 +208,7 @@ def storylines_arrow(stories: Sequence[Story], terms, weights) -> None:
 def family_edges(relations: Sequence[Relation], rank_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """(origin rank, derived rank) of the reuse relations between ranked articles (what cluster merges first)."""
     pairs = [(rank_of[r.origin], rank_of[r.derived]) for r in relations
-             if r.kind not in _REUSE_EXCLUDED and r.origin in rank_of and r.derived in rank_of]
+             if binds(r) and r.origin in rank_of and r.derived in rank_of]
     a = np.array([p[0] for p in pairs], np.int64)
     b = np.array([p[1] for p in pairs], np.int64)
     return a, b
@@ -334,9 +342,12 @@ def stitch_job(job: dict) -> tuple[list, dict]:
         claims.append((w, np.split(members, np.cumsum(sizes)[:-1]) if len(sizes) else []))
     v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["rank", "id", "shard", "row"])
     rel_dir = _window_dir(out, "relations")
-    r = ds.dataset(rel_dir, format="parquet").to_table(columns=["origin", "derived", "kind"]) \
-        if any(rel_dir.glob("part-*.parquet")) else pa.table({"origin": [], "derived": [], "kind": []})
-    r = r.filter(pc.invert(pc.is_in(r.column("kind"), pa.array(_REUSE_EXCLUDED))))
+    r = ds.dataset(rel_dir, format="parquet").to_table(columns=["origin", "derived", "kind", "score"]) \
+        if any(rel_dir.glob("part-*.parquet")) else pa.table({"origin": [], "derived": [], "kind": [], "score": []})
+    # cluster.binds, on the columns: no Relation per row
+    partial = pc.equal(r.column("kind"), "shares_passages")
+    r = r.filter(pc.and_(pc.not_equal(r.column("kind"), "same_story"),
+                         pc.or_(pc.invert(partial), pc.greater_equal(r.column("score"), FAMILY_SHARE))))
     # ids to ranks without a Python dict of every article: the verdicts are in rank order
     a = pc.index_in(r.column("origin"), value_set=v.column("id")).to_numpy(zero_copy_only=False)
     b = pc.index_in(r.column("derived"), value_set=v.column("id")).to_numpy(zero_copy_only=False)
