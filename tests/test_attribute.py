@@ -231,3 +231,14 @@ def test_batch_workers_write_the_same_lines(tmp_path):
     first = one[0]
     assert rows[0]["text"][slice(*first["content"])] == "“We will open stall 0 on Monday,”"
     assert rows[0]["text"][slice(*first["source"])] == "trader Lena Roth0"
+
+
+def test_two_apostrophes_and_a_closing_mark_that_opens_are_quotation_marks():
+    text = "''Tell that to the janitor in here who pays taxes,'' Mr. Biden said. ''Tell that to your mothers.''"
+    [(kind, pieces, source, _speaker)] = one(text)
+    assert kind == "direct" and source == "Mr. Biden"
+    assert pieces == ["''Tell that to the janitor in here who pays taxes,''", "''Tell that to your mothers.''"]
+    vox = "”Fear. I am truly afraid that the dam will break. The river is scary.” ― Ada Rojas"
+    assert quote_spans(vox)[0][:2] == (0, vox.index("” ―") + 1)
+    [(kind, pieces, source, _speaker)] = one(vox)
+    assert kind == "direct" and source == "Ada Rojas" and pieces == [vox[:vox.index(" ―")]]

@@ -59,7 +59,9 @@ _CUE_FORMS = re.compile(
     r"urg(?:e|es|ed)|stress|emphasi|assert|contend|complain|conced|recall|alleg|caution|mention|comment|"
     r"conclud|accus|critici|reiterat|retort|lament)", re.I)
 _OPEN, _CLOSE = "“", "”"
-_MARK = re.compile("[“”\"]")
+# Two apostrophes stand for a double quotation mark in some archives ('\'\'Tell that to the janitor,\'\' Mr.
+# Biden said'): they are a mark of their own, neither opening nor closing, like the straight '"'.
+_MARK = re.compile("[“”\"]|''")
 _QUOTE_CHARS = "\"“”"
 _SUBJ = ("nsubj", "nsubjpass", "csubj")
 
@@ -163,7 +165,11 @@ def quote_spans(text: str) -> list[tuple[int, int, bool]]:
     open_at: int | None = None
     last_end = 0
     for m in _MARK.finditer(text):  # only the marks, not every character
-        i, ch = m.start(), m.group()
+        i, ch, end = m.start(), m.group(), m.end()
+        if ch == "''":
+            ch = '"'
+        elif ch == _CLOSE and open_at is None and (i == 0 or text[i - 1] in " \t(") and text[end:end + 1].isalnum():
+            ch = _OPEN  # a closing mark used to open ("”Fear. I am truly afraid …”"): it stands before a word
         if ch == _OPEN or (ch == '"' and open_at is None):
             if i and text[i - 1] == "=":  # markup (datetime="…"), not a quotation
                 continue
@@ -172,8 +178,8 @@ def quote_spans(text: str) -> list[tuple[int, int, bool]]:
         elif ch == _CLOSE or ch == '"':
             if open_at is not None:
                 if i - open_at > 1:
-                    out.append((open_at, i + 1, True))
-                open_at, last_end = None, i + 1
+                    out.append((open_at, end, True))
+                open_at, last_end = None, end
             elif ch == _CLOSE:
                 # orphan closing mark: the quote opened at the start of this sentence
                 ends = [k + 2 for p in (". ", "? ", "! ") if (k := text.rfind(p, last_end, i)) >= 0]
@@ -419,11 +425,16 @@ class _Par:
     parsed text and as token ranges), and the map from the parsed text back to the original."""
 
     def __init__(self, doc: Doc, off: int, quotes: list[tuple[int, int, bool]], text: str,
-                 orig: str | None = None, regions: Sequence[tuple[int, int, int, int]] = ()) -> None:
+                 orig: str | None = None, regions: Sequence[tuple[int, int, int, int]] = (),
+                 marks: Sequence[tuple[int, int, int, int]] = ()) -> None:
         self.doc, self.off, self.quotes, self.text = doc, off, quotes, text  # doc.text re-joins: keep it
         self.orig = text if orig is None else orig
-        self.regions = list(regions)  # (parsed start, parsed end, original start, original end)
+        # two maps, applied in turn: the shrunk quotations (parsed start, parsed end, original start,
+        # original end), then the quotation marks written as one (see :func:`straighten`)
+        self.regions = list(regions)
         self._starts = [r[0] for r in self.regions]
+        self.marks = list(marks)
+        self._mark_starts = [r[0] for r in self.marks]
         self.in_quote = [False] * len(doc)
         self.qtok: list[tuple[int, int]] = []
         starts = [t.idx for t in doc]
@@ -435,15 +446,34 @@ class _Par:
 
     def conv(self, x: int) -> int:
         """An offset in the parsed text as an offset in the original stretch."""
-        k = bisect_right(self._starts, x) - 1
-        if k < 0:
-            return x
-        ps, pe, os_, oe = self.regions[k]
-        return os_ + min(x - ps, oe - os_) if x < pe else x - pe + oe
+        return _through(self.marks, self._mark_starts, _through(self.regions, self._starts, x))
 
     def at(self, x: int) -> int:
         """An offset in the parsed text as an offset in the article."""
         return self.off + self.conv(x)
+
+
+def _through(regions: Sequence[tuple[int, int, int, int]], starts: Sequence[int], x: int) -> int:
+    """An offset through a map of replaced regions (new start, new end, old start, old end)."""
+    k = bisect_right(starts, x) - 1
+    if k < 0:
+        return x
+    ps, pe, os_, oe = regions[k]
+    return os_ + min(x - ps, oe - os_) if x < pe else x - pe + oe
+
+
+def straighten(text: str) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """The text with each pair of apostrophes standing for a quotation mark written as '"' (the
+    tokenizer and parser know that mark), and the replaced regions for :func:`_through`."""
+    if "''" not in text:
+        return text, []
+    out, regions, at = [], [], 0
+    for shift, m in enumerate(re.finditer("''", text)):  # each pair is one character shorter
+        out += [text[at:m.start()], '"']
+        regions.append((m.start() - shift, m.start() - shift + 1, m.start(), m.end()))
+        at = m.end()
+    out.append(text[at:])
+    return "".join(out), regions
 
 
 _STAND_IN = "It is so"
@@ -773,11 +803,13 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
     results = [Parsed([], []) for _ in texts]
     # text index -> (attribution waiting for the next paragraph's quotation, end of its paragraph)
     cont: dict[int, tuple[Attribution, int, bool]] = {}  # ..., whether its quotation is still open
-    shrunk = [shrink(c, quote_spans(c)) for c in chunks]
+    straight = [straighten(c) for c in chunks]
+    shrunk = [shrink(c, quote_spans(c)) for c, _m in straight]
     docs = nlp().pipe((t for t, _q, _r in shrunk), batch_size=batch_size)
-    for (n, off, ps, pe), chunk, (ptext, quotes, regions), doc in zip(jobs, chunks, shrunk, docs, strict=True):
+    for (n, off, ps, pe), chunk, (ptext, quotes, regions), (_s, marks), doc in zip(
+            jobs, chunks, shrunk, straight, docs, strict=True):
         text = texts[n]
-        p = _Par(doc, off, quotes, ptext, chunk, regions)
+        p = _Par(doc, off, quotes, ptext, chunk, regions, marks)
         found: list[Attribution] = []
         waiting = cont.pop(n, None)
         prev, open_before = None, False
