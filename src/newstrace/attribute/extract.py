@@ -623,18 +623,37 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
         q = r
 
 
+# Prepositions that introduce what a verb of saying or thinking is about ("called for a moratorium",
+# "warned against hackers", "complained about the ad"), not the frame ("in a statement", "at a rally").
+_COMP_PREPS = frozenset("for about against of over".split())
+# Verbs whose object is the addressee, not what is said ("told reporters"): their content is a clause.
+_ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read continue".split())
+_XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect hope agree urge ask tell warn call "
+                   "demand propose refuse".split())
+
+
+def _complements(v: Token) -> list[Token]:
+    """The right-hand complements of a verb that state what it reports: objects, predicates and the
+    prepositional objects of _COMP_PREPS ("on" only right after the verb: "called on", "commented on")."""
+    out = []
+    for c in v.rights:
+        if c.dep_ in ("dobj", "dative", "oprd") or c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)):
+            out.append(c)
+    return out
+
+
 def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
-    """Tokens of what a reporting verb reports: its clausal complement, or its right-hand object
-    when that holds a quoted fragment."""
+    """Tokens of what a reporting verb reports: its clausal complement (with the object before an
+    infinitive: "urged Obama to retaliate"), or its right-hand objects ("called for a moratorium",
+    "questioned the wisdom of …"), which for a verb of addressing must hold a quoted fragment."""
     comp = [c for c in v.children if c.dep_ in ("ccomp",)]
     if not comp:
-        comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in (
-            "vow", "promise", "pledge", "threaten", "plan", "intend", "decide", "want", "expect", "hope", "agree",
-            "urge", "ask", "tell", "warn", "call")]
+        comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
+        if comp:  # the object before the infinitive is who is to act: part of the content
+            comp = [c for c in v.rights if c.dep_ in ("dobj", "dative") and c.i < comp[0].i] + comp
     if comp:
-        toks = [t for c in comp for t in c.subtree]
         # the mark "that" belongs to the content, as PolNeAR annotates it
-        return toks
+        return [t for c in comp for t in c.subtree]
     if v.dep_ == "parataxis" and _speech(v) and pos(v.head) == "VERB":
         # a frame inside the sentence it reports: "Her countrymen, she said, should not listen to …"
         frame = {t.i for t in v.subtree}
@@ -643,13 +662,64 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     toks = [t for c in right for t in c.subtree]
     if toks and any(p.in_quote[t.i] for t in toks) and (
             lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
+        return toks  # a quoted fragment: "called it a “minor incident” during a visit" (the adjunct is cut later)
+    toks = [t for c in _complements(v) for t in c.subtree]
+    if not toks:
+        return None
+    passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
+    if lemma(v.text) not in _ADDRESSEE and not passive and pos(toks[0]) != "PRON":
         return toks
     return None
+
+
+_CONCESSIVE = frozenset("while although though whereas".split())
+_RELATIVE = frozenset("which who whom whose".split())
+
+
+def _trailing_adjunct(r: Token) -> bool:
+    """Whether the clause or phrase r, set off by a comma at the end of a reported clause, is the
+    reporter's addition rather than what was reported: a participle (", citing …", ", arguing that
+    …"), a non-restrictive relative (", which …") or a concessive clause (", although …").
+    (A trailing apposition, ", the presumed favourite", measured neutral: kept.)"""
+    if r.dep_ in ("advcl", "acl", "xcomp", "conj") and r.tag_ in ("VBG", "VBN") and r.left_edge.i == r.i:
+        return True
+    if r.dep_ == "relcl" and r.left_edge.lower_ in _RELATIVE:
+        return True
+    return r.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _CONCESSIVE for c in r.children)
+
+
+def _cut(toks: list[Token], p: _Par) -> tuple[list[Token], Token | None]:
+    """The content tokens up to a trailing adjunct or a semicolon, and the reporting verb of a second
+    statement joined to the content ("… and suggested that …") when the cut is made before it."""
+    doc = p.doc
+    inside = {t.i for t in toks}
+    last = max(inside)
+    for t in sorted(toks, key=lambda t: t.i):
+        if p.in_quote[t.i] or t.i == last:
+            continue
+        if t.text == ";":
+            return [x for x in toks if x.i < t.i], None
+        nxt = doc[t.i + 1]
+        if t.text == "," or (pos(t) == "CCONJ" and t.dep_ == "cc"):
+            r = nxt
+            while r.head.i in inside and r.head.i != r.i and r.head.left_edge.i == nxt.i:
+                r = r.head
+            if r.right_edge.i < last:
+                continue  # not at the end: an aside inside the reported clause
+            if t.text == ",":
+                if r.left_edge.i == nxt.i and _trailing_adjunct(r):
+                    return [x for x in toks if x.i < t.i], None
+            elif r is not nxt or pos(nxt) == "VERB":
+                v = r if pos(r) == "VERB" else None
+                if v is not None and r.dep_ == "conj" and _speech(v) and _content_tokens(v, p):
+                    return [x for x in toks if x.i < t.i], v  # "… that X and suggested that Y": two statements
+    return toks, None
 
 
 def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     doc = p.doc
     taken = [a.span for a in out]
+    subject_of: dict[int, Token] = {}  # a second reporting verb cut from a content -> the first one's subject
     for v in doc:
         if v.i in used or p.in_quote[v.i] or not _is_cue(v):
             continue
@@ -673,9 +743,12 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             _fill_source(att, pobj, p, [not to.i < i < src_end for i in range(len(doc))])
         else:
             toks = _content_tokens(v, p)
-            subj = _subject(v)
+            subj = subject_of.get(v.i) or _subject(v)
             if not toks or subj is None or p.in_quote[subj.i]:
                 continue
+            toks, second = _cut(toks, p)
+            if second is not None:
+                subject_of[second.i] = subj
             att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
             _fill_source(att, subj, p)
         span = _span_of(toks)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -156,8 +156,12 @@ class SpeakerIndex:
         self._map: dict[str, str] = {}
         self._by_key: dict[str, str] = {}  # folded surname -> canonical full name
 
-    def build(self, names: Iterable[tuple[str, str]]) -> SpeakerIndex:
-        """names: (surface name, kind) pairs, one per mention."""
+    def build(self, names: Iterable[tuple[str, str]], spread: Mapping[str, int] | None = None) -> SpeakerIndex:
+        """names: (surface name, kind) pairs, one per mention; spread: how many articles write each name.
+
+        A person's canonical spelling is the one most articles write (then the commonest): one interview
+        full of "he said" should not outvote the spelling of every other outlet."""
+        spread = spread or {}
         counts: Counter[tuple[str, str]] = Counter((strip_title(n), k) for n, k in names if n and strip_title(n))
         full: dict[str, Counter[str]] = defaultdict(Counter)  # folded surname -> full names
         for (n, k), c in counts.items():
@@ -181,7 +185,7 @@ class SpeakerIndex:
                 if r >= 0.7 and min(len(k), len(k2)) >= 4:
                     merged[k] = (k2, r)
                     break
-        canon_of_key = {k: full[k].most_common(1)[0][0] for k in full}
+        canon_of_key = {k: max(full[k].items(), key=lambda nc: (spread.get(nc[0], 0), nc[1]))[0] for k in full}
         # an organisation is its content words, in any order: "Ukrainian armed forces' general staff" and
         # "general staff of the Ukrainian Armed Forces" are one; the most frequent wording names it
         orgs: dict[frozenset[str], Counter[str]] = defaultdict(Counter)
