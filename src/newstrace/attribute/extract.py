@@ -48,22 +48,36 @@ argue note post tweet write continue admit acknowledge suggest report confirm de
 stress emphasize emphasise assert contend maintain complain concede recall observe remark testify allege
 charge caution joke quip boast brag mention comment conclude wonder counter retort lament reiterate repeat
 chant shout yell exclaim read""".split())
-# Forms that make a sentence worth parsing. Verbs of thinking and wanting ("know", "want", "think",
-# "plan", "find") are left out: they stand in most sentences of news, and parsing every sentence is
-# what the stream cannot afford; their attributions are still found in sentences parsed for another
-# reason (a quotation, a verb of saying).
-_CUE_FORMS = re.compile(
-    r"\b(?:sa(?:y|ys|id|ying)|t(?:ell|ells|old|elling)|add(?:s|ed|ing)?|according to|claim|stat(?:es|ed|ing)|"
-    r"insist|warn|vow|ask|answer|repl(?:y|ied|ies)|respond|declar|announc|explain|argu|not(?:es|ed)|tweet|"
-    r"wr(?:ote|ites)|admit|acknowledg|suggest|report|confirm|den(?:y|ies|ied)|believ|predict|promis|pledg|"
-    r"urg(?:e|es|ed)|stress|emphasi|assert|contend|complain|conced|recall|alleg|caution|mention|comment|"
-    r"conclud|accus|critici|reiterat|retort|lament)", re.I)
+# Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
+# "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
+# is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
+_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown"
+
+
+def _forms(lem: str) -> set[str]:
+    """Inflected forms of a verb lemma, by the regular rules (a few extra never hurt: they are only a
+    filter)."""
+    stem = lem[:-1] if lem.endswith("e") else lem
+    out = {lem, lem + "s", lem + "es", stem + "ed", stem + "ing", lem + "d"}
+    if lem.endswith("y") and lem[-2:-1] not in "aeiou":
+        out |= {lem[:-1] + "ies", lem[:-1] + "ied"}
+    if len(lem) >= 3 and lem[-1] not in "aeiouwxy" and lem[-2] in "aeiou" and lem[-3] not in "aeiou":
+        out |= {lem + lem[-1] + "ed", lem + lem[-1] + "ing"}  # admitted, planned
+    return out
+
+
+def _forms_pattern() -> re.Pattern[str]:
+    forms = {f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())
+    return re.compile(r"\b(?:[Aa]ccording to|" + "|".join(sorted(forms, key=len, reverse=True)) + r")\b")
+
+
 _OPEN, _CLOSE = "“", "”"
 # Two apostrophes stand for a double quotation mark in some archives ('\'\'Tell that to the janitor,\'\' Mr.
 # Biden said'): they are a mark of their own, neither opening nor closing, like the straight '"'.
 _MARK = re.compile("[“”\"]|''")
 _QUOTE_CHARS = "\"“”"
 _SUBJ = ("nsubj", "nsubjpass", "csubj")
+_CUE_FORMS = _forms_pattern()
 
 
 @dataclass
@@ -112,6 +126,16 @@ def nlp() -> Language:
     import spacy
 
     return spacy.load(MODEL, disable=list(DISABLED))
+
+
+@lru_cache(maxsize=1)
+def _ids() -> tuple[frozenset[int], frozenset[int], int]:
+    """String ids of the proper-noun tags, the verb tags and "according": scanning a doc's arrays of
+    ids finds the few words worth a Token object (making one per word was a tenth of the time)."""
+    from spacy.strings import hash_string
+
+    return (frozenset(hash_string(t) for t in ("NNP", "NNPS")),
+            frozenset(hash_string(t) for t in ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")), hash_string("according"))
 
 
 _UPOS = {"NNP": "PROPN", "NNPS": "PROPN", "NN": "NOUN", "NNS": "NOUN", "PRP": "PRON", "WP": "PRON",
@@ -206,7 +230,7 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def candidate(par: str) -> bool:
     """Whether a paragraph can carry an attribution (cheap test before parsing)."""
-    return any(c in par for c in _QUOTE_CHARS) or _CUE_FORMS.search(par) is not None
+    return any(c in par for c in _QUOTE_CHARS) or "''" in par or _CUE_FORMS.search(par) is not None
 
 
 def _is_cue(t: Token) -> bool:
@@ -362,17 +386,21 @@ def mentions(doc: Doc, p: _Par) -> list[Mention]:
     """Named people and organisations of a parsed text, with their descriptions."""
     out = []
     i = 0
-    while i < len(doc):
-        span = _name_at(doc[i])
+    names = _ids()[0]
+    propn = [k for k, h in enumerate(doc.to_array("TAG").tolist()) if h in names]  # no Token object per word
+    for k in propn:
+        if k < i:
+            continue
+        span = _name_at(doc[k])
         if span is None:
-            i += 1
+            i = k + 1
             continue
         lo, hi = span
         label = _label(doc, lo, hi)
         if label != "NAME" and hi > lo:
             root = doc[hi - 1]
             out.append(Mention(p.at(doc[lo].idx), doc[lo:hi].text, label, _descriptor(root, span)))
-        i = max(hi, i + 1)
+        i = max(hi, k + 1)
     return out
 
 
@@ -477,6 +505,7 @@ def straighten(text: str) -> tuple[str, list[tuple[int, int, int, int]]]:
 
 
 _STAND_IN = "It is so"
+_SHRINK_MIN = 8
 
 
 def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tuple[int, int, bool]],
@@ -492,7 +521,7 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
     at = shift = 0
     for qs, qe, closed in quotes:
         body = text[qs:qe]
-        if len(body.split()) < 8 or body.lstrip(_QUOTE_CHARS + "‘ ")[:1].islower():
+        if len(body.split()) < _SHRINK_MIN or body.lstrip(_QUOTE_CHARS + "‘ ")[:1].islower():
             # a quotation that starts in lower case is a piece of the sentence around it (“X said Y
             # “says whatever he needs to say””): the parser needs its grammar
             out.append(text[at:qe])
@@ -688,7 +717,7 @@ def _trailing_adjunct(r: Token) -> bool:
     return r.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _CONCESSIVE for c in r.children)
 
 
-def _cut(toks: list[Token], p: _Par) -> tuple[list[Token], Token | None]:
+def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | None]:
     """The content tokens up to a trailing adjunct or a semicolon, and the reporting verb of a second
     statement joined to the content ("… and suggested that …") when the cut is made before it."""
     doc = p.doc
@@ -711,8 +740,12 @@ def _cut(toks: list[Token], p: _Par) -> tuple[list[Token], Token | None]:
                     return [x for x in toks if x.i < t.i], None
             elif r is not nxt or pos(nxt) == "VERB":
                 v = r if pos(r) == "VERB" else None
-                if v is not None and r.dep_ == "conj" and _speech(v) and _content_tokens(v, p):
-                    return [x for x in toks if x.i < t.i], v  # "… that X and suggested that Y": two statements
+                # "acknowledged that X would leave and suggested that …": a second statement when the verb
+                # has the reporting verb's form, not the form of the verb it is joined to ("had to face
+                # reality and admit …" is one statement)
+                if (v is not None and r.dep_ == "conj" and _speech(v) and v.tag_ == cue.tag_ != r.head.tag_
+                        and _content_tokens(v, p)):
+                    return [x for x in toks if x.i < t.i], v
     return toks, None
 
 
@@ -720,8 +753,13 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     doc = p.doc
     taken = [a.span for a in out]
     subject_of: dict[int, Token] = {}  # a second reporting verb cut from a content -> the first one's subject
-    for v in doc:
-        if v.i in used or p.in_quote[v.i] or not _is_cue(v):
+    _names, verbs, according = _ids()
+    arr = doc.to_array(["TAG", "LOWER"]).tolist()
+    for i, (tag, low) in enumerate(arr):
+        if not (tag in verbs or low == according) or i in used or p.in_quote[i]:
+            continue
+        v = doc[i]
+        if not _is_cue(v):
             continue
         if lemma(v.text) == "accord":
             # "…, according to X." / "According to X, …": the rest of the sentence is the content
@@ -746,7 +784,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             subj = subject_of.get(v.i) or _subject(v)
             if not toks or subj is None or p.in_quote[subj.i]:
                 continue
-            toks, second = _cut(toks, p)
+            toks, second = _cut(toks, v, p)
             if second is not None:
                 subject_of[second.i] = subj
             att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
