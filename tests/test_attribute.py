@@ -242,3 +242,26 @@ def test_two_apostrophes_and_a_closing_mark_that_opens_are_quotation_marks():
     assert quote_spans(vox)[0][:2] == (0, vox.index("” ―") + 1)
     [(kind, pieces, source, _speaker)] = one(vox)
     assert kind == "direct" and source == "Ada Rojas" and pieces == [vox[:vox.index(" ―")]]
+
+
+def test_a_contrast_clause_is_a_second_statement_and_a_capital_speaks_for_its_country():
+    text = ("The Kremlin says it will fight until all its aims are achieved while Kyiv says it will not rest "
+            "until every soldier has left.")
+    rows = one(text)
+    assert [(p, s, sp) for _k, p, s, sp in rows] == [
+        (["it will fight until all its aims are achieved"], "The Kremlin", "Kremlin"),
+        (["it will not rest until every soldier has left"], "Kyiv", "Ukraine")]
+
+
+def test_objects_and_quoted_fragments_as_content():
+    rows = one("Jennifer Palmieri called on Trump to stop attacking Machado. "
+               "Chris Christie blasted Clinton as a “disgrace” on Wednesday.")
+    assert [(k, p, sp) for k, p, _s, sp in rows] == [
+        ("indirect", ["Trump to stop attacking Machado"], "Jennifer Palmieri"),
+        ("mixed", ["Clinton as a “disgrace”"], "Chris Christie")]
+
+
+def test_a_trailing_participle_or_relative_is_the_reporters():
+    rows = one("Senator Ann Lee said the rules would hold, citing the court's ruling. "
+               "Mr. Ray said the plan was sound, which few believed.")
+    assert [p for _k, p, _s, _sp in rows] == [["the rules would hold"], ["the plan was sound"]]

@@ -605,7 +605,8 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
 
 
 _DASHES = frozenset("―—–")
-_ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b)")
+_ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b|"
+                      r"(?:on |last |this |)(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b)")
 _CONTINUES = re.compile(r"[.,:]\s*$")
 
 
@@ -666,9 +667,36 @@ def _complements(v: Token) -> list[Token]:
     prepositional objects of _COMP_PREPS ("on" only right after the verb: "called on", "commented on")."""
     out = []
     for c in v.rights:
-        if c.dep_ in ("dobj", "dative", "oprd") or c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)):
+        if c.dep_ in ("dobj", "dative", "oprd"):
             out.append(c)
+        elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)):
+            # right after the verb the preposition is part of the cue ("called for", "called on"), as
+            # PolNeAR marks it: the content is its object
+            out.extend(c.children if c.i == v.i + 1 else [c])
     return out
+
+
+# light verbs, every form (the cheap lemma knows only the cue verbs)
+_LIGHT = frozenset("""be is are was were been being am have has had having do does did done doing make makes made
+making take takes took taken taking get gets got gotten getting give gives gave given giving go goes went gone going
+come comes came coming begin begins began begun beginning start starts started starting send sends sent sending use
+uses used using put puts putting keep keeps kept keeping let lets letting see sees saw seen seeing""".split())
+
+
+def _quoted_object(v: Token, p: _Par) -> list[Token] | None:
+    """The object of a verb outside the cue list, with its predicate ("as …", "to …"), when it holds a
+    quoted fragment: the verb reports someone's words ("blasted Clinton as a “disgrace”", "likened
+    the refugees to a “vicious snake”", "branded North Korea an “outlaw nation”"). Light verbs ("had
+    guns at the ready to “shoot …”") and passives report nothing."""
+    if pos(v) != "VERB" or v.lower_ in _LIGHT or any(c.dep_ == "auxpass" for c in v.children):
+        return None
+    obj = [c for c in v.rights if c.dep_ in ("dobj", "dative")]
+    if not obj:
+        return None
+    right = [c for c in v.rights if c.i >= obj[0].i and (
+        c.dep_ in ("dobj", "dative", "oprd") or (c.dep_ == "prep" and c.lower_ in ("as", "to", "for", "of")))]
+    toks = [t for c in right for t in c.subtree]
+    return toks if any(p.in_quote[t.i] for t in toks) else None
 
 
 def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
@@ -678,8 +706,8 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     comp = [c for c in v.children if c.dep_ in ("ccomp",)]
     if not comp:
         comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
-        if comp:  # the object before the infinitive is who is to act: part of the content
-            comp = [c for c in v.rights if c.dep_ in ("dobj", "dative") and c.i < comp[0].i] + comp
+        if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
+            comp = [c for c in _complements(v) if c.i < comp[0].i] + comp
     if comp:
         # the mark "that" belongs to the content, as PolNeAR annotates it
         return [t for c in comp for t in c.subtree]
@@ -712,7 +740,7 @@ def _trailing_adjunct(r: Token) -> bool:
     (A trailing apposition, ", the presumed favourite", measured neutral: kept.)"""
     if r.dep_ in ("advcl", "acl", "xcomp", "conj") and r.tag_ in ("VBG", "VBN") and r.left_edge.i == r.i:
         return True
-    if r.dep_ == "relcl" and r.left_edge.lower_ in _RELATIVE:
+    if r.dep_ in ("relcl", "advcl", "acl") and r.left_edge.lower_ in _RELATIVE:
         return True
     return r.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _CONCESSIVE for c in r.children)
 
@@ -727,6 +755,10 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
         if p.in_quote[t.i] or t.i == last:
             continue
         if t.text == ";":
+            return [x for x in toks if x.i < t.i], None
+        if (t.dep_ == "mark" and t.lower_ in _CONCESSIVE and t.head.left_edge.i == t.i and t.head.i in inside
+                and t.head.right_edge.i >= last and t.i > min(inside)):
+            # "… it will fight until its aims are achieved while Kyiv says …": the contrast is the reporter's
             return [x for x in toks if x.i < t.i], None
         nxt = doc[t.i + 1]
         if t.text == "," or (pos(t) == "CCONJ" and t.dep_ == "cc"):
@@ -760,6 +792,14 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             continue
         v = doc[i]
         if not _is_cue(v):
+            toks = _quoted_object(v, p) if p.quotes else None
+            if toks:
+                subj = _subject(v)
+                if toks and subj is not None and not p.in_quote[subj.i]:
+                    toks, _second = _cut(toks, v, p)
+                    att = Attribution([], "mixed", (p.at(v.idx), p.at(v.idx + len(v))))
+                    _fill_source(att, subj, p)
+                    _add_content(p, att, toks, taken, out)
             continue
         if lemma(v.text) == "accord":
             # "…, according to X." / "According to X, …": the rest of the sentence is the content
@@ -789,28 +829,35 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 subject_of[second.i] = subj
             att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
             _fill_source(att, subj, p)
-        span = _span_of(toks)
-        if span is None:
-            continue
-        a, b = _trim(p.text, *span)
-        if b - a < 3:
-            continue
-        # a quotation cut by the span edge belongs whole to the content
-        for qs, qe, _ in p.quotes:
-            if qs < b <= qe or qs <= a < qe:
-                a, b = min(a, qs), max(b, qe)
-        if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
-            b += 1
-        inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
-        if inner and _ADJUNCT.match(p.text, inner[-1]):
-            b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
-        content = (p.at(a), p.at(b))
-        if any(s < content[1] and content[0] < e for s, e in taken):
-            continue
-        att.content = [content]
-        att.kind = "mixed" if any(c in p.text[a:b] for c in _QUOTE_CHARS) else "indirect"
-        taken.append(content)
-        out.append(att)
+        _add_content(p, att, toks, taken, out)
+
+
+def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple[int, int]],
+                 out: list[Attribution]) -> None:
+    """Give att the span of toks as its content (quotations cut by its edges taken whole, a frame
+    adjunct after its last quotation left out) and add it to out, unless it overlaps one taken."""
+    span = _span_of(toks)
+    if span is None:
+        return
+    a, b = _trim(p.text, *span)
+    if b - a < 3:
+        return
+    # a quotation cut by the span edge belongs whole to the content
+    for qs, qe, _ in p.quotes:
+        if qs < b <= qe or qs <= a < qe:
+            a, b = min(a, qs), max(b, qe)
+    if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
+        b += 1
+    inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
+    if inner and _ADJUNCT.match(p.text, inner[-1]):
+        b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
+    content = (p.at(a), p.at(b))
+    if any(s < content[1] and content[0] < e for s, e in taken):
+        return
+    att.content = [content]
+    att.kind = "mixed" if any(c in p.text[a:b] for c in _QUOTE_CHARS) else "indirect"
+    taken.append(content)
+    out.append(att)
 
 
 def _announces(p: _Par, used: set[int]) -> Attribution | None:

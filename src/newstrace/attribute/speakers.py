@@ -79,6 +79,8 @@ def resolve_article(atts: list[Attribution], mentions: list[Mention]) -> None:
             # one word ("Moscow", "Zelenskyy"): a person when the article names a person so
             person = att.mention_label == "PERSON" or fold(att.speaker.split()[-1] if att.speaker else "") in surnames
             att.speaker_kind = "person" if person else "organisation"
+            if not person and att.speaker in _CAPITALS:
+                att.speaker = _CAPITALS[att.speaker]  # "Kyiv says" is Ukraine speaking: one body, two words
         elif head in _PRONOUNS:
             personal = head in _PERSONAL
             att.speaker = _previous_speaker(atts[:i], mentions, at, "person" if personal else "organisation")
@@ -92,6 +94,17 @@ def resolve_article(atts: list[Attribution], mentions: list[Mention]) -> None:
                 att.speaker_kind = "organisation"
                 att.speaker = name
 
+
+# A capital said to speak is its country's government (metonymy, the usage of every news desk):
+# "Kyiv says …" and "Ukraine says …" report one speaker. Capitals of the countries most in the news.
+_CAPITALS = {
+    "Kyiv": "Ukraine", "Kiev": "Ukraine", "Moscow": "Russia", "Beijing": "China", "London": "Britain",
+    "Paris": "France", "Berlin": "Germany", "Tokyo": "Japan", "Tehran": "Iran", "Pyongyang": "North Korea",
+    "Seoul": "South Korea", "Ankara": "Turkey", "Damascus": "Syria", "Baghdad": "Iraq", "Kabul": "Afghanistan",
+    "Minsk": "Belarus", "Warsaw": "Poland", "Ottawa": "Canada", "New Delhi": "India", "Islamabad": "Pakistan",
+    "Riyadh": "Saudi Arabia", "Cairo": "Egypt", "Taipei": "Taiwan", "Havana": "Cuba", "Caracas": "Venezuela",
+    "Budapest": "Hungary", "Rome": "Italy", "Madrid": "Spain", "Canberra": "Australia", "Mexico City": "Mexico",
+}
 
 _ORG_HEAD = re.compile(r"^(?:staff|ministry|government|kremlin|command|military|army|office|department|agency|"
                        r"council|committee|commission|court|police|service|administration|campaign|company|"
