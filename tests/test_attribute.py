@@ -265,3 +265,16 @@ def test_a_trailing_participle_or_relative_is_the_reporters():
     rows = one("Senator Ann Lee said the rules would hold, citing the court's ruling. "
                "Mr. Ray said the plan was sound, which few believed.")
     assert [p for _k, p, _s, _sp in rows] == [["the rules would hold"], ["the plan was sound"]]
+
+
+def test_frames_with_long_names_a_glued_dash_and_a_but():
+    text = "“Trump must stop portraying us as gangsters.”― Carla Sanchez"
+    [(kind, pieces, source, _sp)] = one(text)
+    assert kind == "direct" and source == "Carla Sanchez" and pieces == [text[:text.index("―")]]
+    text = ("“They would just go get them,” Rep. Jim Jordan (R-Ohio), an oversight panel member, said in a phone "
+            "interview. “It is the strangest stuff.”")
+    [(kind, pieces, source, _sp)] = one(text)
+    assert kind == "direct" and source.startswith("Rep. Jim Jordan") and len(pieces) == 2
+    text = "“You know, I love Larry,” he said, but “Larry has a history of representing fossil fuel firms.”"
+    [(kind, pieces, source, _sp)] = one(text)
+    assert kind == "direct" and source == "he" and len(pieces) == 2

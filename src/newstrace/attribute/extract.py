@@ -527,6 +527,7 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
             out.append(text[at:qe])
             new_quotes.append((qs + shift, qe + shift, closed))
             at = qe
+            shift += _space_before_dash(text, qe, shift, out, regions)
             continue
         start = qs + 1 if body[0] in _QUOTE_CHARS else qs
         end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
@@ -540,8 +541,19 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
         out.append(text[end:qe])
         new_quotes.append((p_qs, qe + shift, closed))
         at = qe
+        shift += _space_before_dash(text, qe, shift, out, regions)
     out.append(text[at:])
     return "".join(out), new_quotes, regions
+
+
+def _space_before_dash(text: str, qe: int, shift: int, out: list[str], regions: list[tuple[int, int, int, int]]) -> int:
+    """A space between a closing mark and a dash that signs the quotation (“…”― Ada Rojas): the
+    tokenizer glues the two into one word otherwise. Returns the characters added (0 or 1)."""
+    if text[qe:qe + 1] not in _DASHES:
+        return 0
+    out.append(" ")
+    regions.append((qe + shift, qe + shift + 1, qe, qe))  # the space stands for no original character
+    return 1
 
 
 def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
@@ -578,7 +590,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         ends = inner.endswith((",", "—", "-", "?", "!")) or (inner[-1:].isalnum() and first == ",")
         if ends:
             # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
-            for t in after[:12 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
+            for t in after[:25 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
                 if _speech(t) and t.tag_ != "VBG":
                     lead = None
                     if before and not tail.endswith((":", ",", "—")):
@@ -607,7 +619,9 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
 _DASHES = frozenset("―—–")
 _ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b|"
                       r"(?:on |last |this |)(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b)")
-_CONTINUES = re.compile(r"[.,:]\s*$")
+# what may stand between the frame and the next quotation of the same statement: “…,” X said. “…” /
+# “…,” X said, “…” / “…,” he said, but “…” / “…,” Jordan said, and still “…”
+_CONTINUES = re.compile(r"(?:[.,:]|,\s*(?:and|but)(?:\s+\w+)?)\s*$")
 
 
 def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
