@@ -278,3 +278,12 @@ def test_frames_with_long_names_a_glued_dash_and_a_but():
     text = "“You know, I love Larry,” he said, but “Larry has a history of representing fossil fuel firms.”"
     [(kind, pieces, source, _sp)] = one(text)
     assert kind == "direct" and source == "he" and len(pieces) == 2
+
+
+def test_a_paragraph_that_starts_with_a_name_and_a_colon():
+    text = ("Graham: Trump’s Rhetoric Is Destroying the Party’s Chances.\n\n"
+            "WALLACE: Let me ask you about the debate tonight.\n\nUpdate: This story has been corrected.")
+    rows = one(text)
+    assert [(p, s, sp) for _k, p, s, sp in rows] == [
+        (["Trump’s Rhetoric Is Destroying the Party’s Chances."], "Graham", "Graham"),
+        (["Let me ask you about the debate tonight."], "WALLACE", "Wallace")]

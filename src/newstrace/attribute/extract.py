@@ -905,6 +905,45 @@ def _next_par_start(text: str, at: int) -> int:
     return at
 
 
+# "Graham: Trump’s ‘Incredibly Hateful Rhetoric’ …" (a headline), "WALLACE: Let’s …" (a transcript): a
+# paragraph that starts with a name and a colon is what that name said. Labels that are not speakers
+# are left out.
+_LABELLED = re.compile(r"(?P<src>[A-Z][\w.’'&-]*(?:\s+(?:[A-Z][\w.’'&-]*|of|the|de|van|von)){0,5})\s*:\s+(?P<said>\S.*)")
+_NOT_SPEAKERS = frozenset("""update updated note editor editors related watch read photo photos video source sources
+correction corrections see also tags tag image images credit credits caption share follow subscribe advertisement
+warning disclaimer click listen more contact email phone getty reuters ap afp q question answer transcript
+breaking exclusive live latest analysis opinion commentary review recap timeline chart map graphic
+monday tuesday wednesday thursday friday saturday sunday""".split())
+
+
+def _labelled(text: str, atts: list[Attribution]) -> None:
+    """Attributions of paragraphs that begin "Name: …" (headlines, transcript lines), added to atts
+    unless one already covers them."""
+    taken = [a.span for a in atts]
+    for ps, pe in _paragraphs(text):
+        m = _LABELLED.match(text, ps, pe)
+        if m is None or m.end() != pe or set(m["src"].lower().rstrip(".").split()) & _NOT_SPEAKERS:
+            continue
+        if m["src"][-1:].isdigit() or len(m["said"].split()) < 3:
+            continue
+        a, b = _trim(text, m.start("said"), pe)
+        if any(s < b and a < e for s, e in taken):
+            continue
+        src = m["src"]
+        att = Attribution([(a, b)], "direct" if src.isupper() or src[:1] in _QUOTE_CHARS else "indirect",
+                          (m.end("src"), m.end("src") + 1), (m.start("src"), m.end("src")))
+        if any(c in text[a:b] for c in _QUOTE_CHARS):
+            att.kind = "mixed" if not src.isupper() else "direct"
+        name = src.title() if src.isupper() else src
+        att.head, att.head_pos, att.source_text = name.split()[-1], "PROPN", src
+        att.mention = name
+        att.mention_label = "ORG" if {w.lower() for w in name.split()} & _ORG_WORDS else (
+            "PERSON" if len(name.split()) >= 2 else "NAME")
+        atts.append(att)
+        taken.append((a, b))
+    atts.sort(key=lambda x: x.span)
+
+
 @dataclass
 class Parsed:
     """Attributions and mentions of one text."""
@@ -1019,6 +1058,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
         results[n].attributions.extend(found)
         results[n].mentions.extend(mentions(doc, p))
     for n, text in enumerate(texts):
+        _labelled(text, results[n].attributions)
         parsed_at = {m.start for m in results[n].mentions}
         results[n].mentions.extend(m for m in regex_mentions(text) if m.start not in parsed_at)
     return results
