@@ -775,6 +775,8 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
             # "… it will fight until its aims are achieved while Kyiv says …": the contrast is the reporter's
             return [x for x in toks if x.i < t.i], None
         nxt = doc[t.i + 1]
+        if t.text == "," and nxt.lower_ == "according":
+            return [x for x in toks if x.i < t.i], None  # "…, according to a poll": the frame of another
         if t.text == "," or (pos(t) == "CCONJ" and t.dep_ == "cc"):
             r = nxt
             while r.head.i in inside and r.head.i != r.i and r.head.left_edge.i == nxt.i:
@@ -830,6 +832,10 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 continue
             src_end = min(max(t.i for t in pobj.subtree) + 1, comma)
             toks = list(doc[sent.start:v.i]) if v.i > sent.start else list(doc[src_end:sent.end])
+            rest = [t for t in doc[src_end:sent.end] if not (t.is_punct or t.is_space)]
+            if v.i > sent.start and rest and comma < sent.end and doc[comma].text == ",":
+                # "At the heart of the trouble, according to Ross, was a decision …": both sides
+                toks += list(doc[src_end:sent.end])
             toks = [t for t in toks if not (t.is_punct and t.text in ",.")] or toks
             att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
             _fill_source(att, pobj, p, [not to.i < i < src_end for i in range(len(doc))])
@@ -866,8 +872,9 @@ def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple
     if inner and _ADJUNCT.match(p.text, inner[-1]):
         b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
     content = (p.at(a), p.at(b))
-    if any(s < content[1] and content[0] < e for s, e in taken):
-        return
+    nests = att.cue is not None and p.orig[att.cue[0] - p.off:att.cue[1] - p.off].lower() == "according to"
+    if any(s < content[1] and content[0] < e and not (nests and content[0] <= s and e <= content[1]) for s, e in taken):
+        return  # overlaps another statement; "according to X" may hold one whole ("Voters said …, according to a poll")
     att.content = [content]
     att.kind = "mixed" if any(c in p.text[a:b] for c in _QUOTE_CHARS) else "indirect"
     taken.append(content)
