@@ -264,7 +264,9 @@ def test_objects_and_quoted_fragments_as_content():
 def test_a_trailing_participle_or_relative_is_the_reporters():
     rows = one("Senator Ann Lee said the rules would hold, citing the court's ruling. "
                "Mr. Ray said the plan was sound, which few believed.")
-    assert [p for _k, p, _s, _sp in rows] == [["the rules would hold"], ["the plan was sound"]]
+    # the participle is a statement of its own ("citing" reports what is cited), with the same speaker
+    assert [(p, sp) for _k, p, _s, sp in rows] == [(["the rules would hold"], "Ann Lee"),
+                                                 (["the court's ruling"], "Ann Lee"), (["the plan was sound"], "Ray")]
 
 
 def test_frames_with_long_names_a_glued_dash_and_a_but():

@@ -40,6 +40,7 @@ indicate signal hope fear worry agree reveal disclose observe remark testify all
 joke quip boast brag mention comment conclude wonder feel call describe accuse criticize criticise
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
+endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
 """.split())
 # Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
 # ("know", "believe") report a clause, never frame a quotation.
@@ -785,7 +786,9 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
                 continue  # not at the end: an aside inside the reported clause
             if t.text == ",":
                 if r.left_edge.i == nxt.i and _trailing_adjunct(r):
-                    return [x for x in toks if x.i < t.i], None
+                    # a participle that reports (", citing the ruling") is the frame's speaker's statement
+                    second = r if r.tag_ == "VBG" and _is_cue(r) else None
+                    return [x for x in toks if x.i < t.i], second
             elif r is not nxt or pos(nxt) == "VERB":
                 v = r if pos(r) == "VERB" else None
                 # "acknowledged that X would leave and suggested that …": a second statement when the verb
