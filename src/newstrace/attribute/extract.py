@@ -726,6 +726,18 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     if comp:
         # the mark "that" belongs to the content, as PolNeAR annotates it
         return [t for c in comp for t in c.subtree]
+    if _speech(v):
+        # "said in a statement that …": the clause is parsed onto the noun of the adjunct
+        for c in v.rights:
+            if c.dep_ == "prep":
+                that = next((t for t in c.subtree if t.dep_ == "mark" and t.lower_ == "that"
+                             and t.head.dep_ in ("acl", "ccomp") and t.head.left_edge.i == t.i), None)
+                if that is not None:
+                    return list(that.head.subtree)
+        # "said so", "said yes", "said the same thing"
+        answer = [c for c in v.rights if c.lower_ in ("so", "yes", "no") and c.dep_ in ("advmod", "intj", "dobj")]
+        if answer:
+            return answer
     if v.dep_ == "parataxis" and _speech(v) and pos(v.head) == "VERB":
         # a frame inside the sentence it reports: "Her countrymen, she said, should not listen to …"
         frame = {t.i for t in v.subtree}
