@@ -289,3 +289,21 @@ def test_a_paragraph_that_starts_with_a_name_and_a_colon():
     assert [(p, s, sp) for _k, p, s, sp in rows] == [
         (["Trump’s Rhetoric Is Destroying the Party’s Chances."], "Graham", "Graham"),
         (["Let me ask you about the debate tonight."], "WALLACE", "Wallace")]
+
+
+def test_a_noun_of_saying_with_a_that_clause():
+    rows = one("Politifact checked Donald Trump’s claim that there have been thousands of shootings this year.")
+    assert [(p, s, sp) for _k, p, s, sp in rows] == [
+        (["that there have been thousands of shootings this year"], "Donald Trump’s", "Donald Trump")]
+
+
+def test_batch_headline_in_the_text_keeps_its_offsets():
+    from newstrace.attribute.batch import quote_rows
+
+    text = ("Graham: Trump’s Rhetoric Is Destroying the Party’s Chances.\n\n"
+            "Senator Lindsey Graham said on Thursday that the party could not win with such rhetoric.")
+    rows = [{"id": "g", "title": "Graham: Trump’s Rhetoric Is Destroying the Party’s Chances.", "text": text}]
+    lines = [line for _n, ls in quote_rows(rows, "t.jsonl") for line in ls]
+    said = [text[slice(*x["content"])] for x in lines]
+    assert said[0] == "Trump’s Rhetoric Is Destroying the Party’s Chances." and text[slice(*lines[0]["source"])] == "Graham"
+    assert "that the party could not win with such rhetoric" in said

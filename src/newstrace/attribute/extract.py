@@ -865,6 +865,36 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
             _fill_source(att, subj, p)
         _add_content(p, att, toks, taken, out)
+    _nominal(p, taken, out)
+
+
+# Nouns that report what someone said or thinks when a "that" clause completes them ("Trump's claim
+# that …", "the warning by officials that …"): the clause is the content, the possessor the source.
+_REPORT_NOUNS = frozenset("""claim statement assertion argument allegation accusation warning promise pledge belief
+view suggestion prediction announcement report remark comment insistence charge denial criticism fear hope concern
+call demand proposal message admission acknowledgment acknowledgement contention notion idea assurance threat
+complaint testimony vow insinuation recommendation conclusion finding estimate""".split())
+
+
+def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+    """Attributions headed by a noun of saying or thinking with a "that" clause: "Trump's claim that
+    there have been thousands of shootings"."""
+    for t in p.doc:
+        if p.in_quote[t.i] or pos(t) != "NOUN" or t.lower_.rstrip("s") not in _REPORT_NOUNS:
+            continue
+        clause = next((c for c in t.rights if c.dep_ in ("acl", "ccomp") and pos(c) == "VERB"
+                       and any(m.dep_ == "mark" and m.lower_ == "that" and m.i == c.left_edge.i for m in c.children)),
+                      None)
+        if clause is None:
+            continue
+        owner = next((c for c in t.children if c.dep_ == "poss"), None)
+        if owner is None:
+            by = next((c for c in t.rights if c.dep_ == "prep" and c.lower_ == "by" and c.i < clause.i), None)
+            owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
+        att = Attribution([], "indirect", (p.at(t.idx), p.at(t.idx + len(t))))
+        if owner is not None:
+            _fill_source(att, owner, p)
+        _add_content(p, att, list(clause.subtree), taken, out)
 
 
 def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple[int, int]],
