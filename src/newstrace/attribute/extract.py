@@ -673,6 +673,10 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
 _COMP_PREPS = frozenset("for about against of over".split())
 # Verbs whose object is the addressee, not what is said ("told reporters"): their content is a clause.
 _ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read continue".split())
+# Verbs that report only a clause: with a noun object they do something else ("found jobs", "maintains
+# a lead", "knows the area", "added a stop").
+_CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split())
+_NO_NOUN_OBJECT = _ADDRESSEE | _CLAUSE_ONLY
 _XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect hope agree urge ask tell warn call "
                    "demand propose refuse".split())
 
@@ -751,7 +755,7 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     if not toks:
         return None
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
-    if lemma(v.text) not in _ADDRESSEE and not passive and pos(toks[0]) != "PRON":
+    if lemma(v.text) not in _NO_NOUN_OBJECT and not passive and pos(toks[0]) != "PRON":
         return toks
     return None
 
