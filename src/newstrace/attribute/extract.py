@@ -859,6 +859,8 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
             _fill_source(att, pobj, p, [not to.i < i < src_end for i in range(len(doc))])
         else:
+            if v.tag_ == "VBN" and v.dep_ in ("acl", "amod"):
+                continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
             toks = _content_tokens(v, p)
             subj = subject_of.get(v.i) or _subject(v)
             if not toks or subj is None or p.in_quote[subj.i]:
