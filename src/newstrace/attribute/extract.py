@@ -67,8 +67,15 @@ def _forms(lem: str) -> set[str]:
     return out
 
 
+# Bare and -s forms that are mostly nouns or adverbs in news ("the state", "United States", "came
+# back", "terror attacks", "peace talks"): only their -ed and -ing forms make a sentence worth parsing
+# (a sentence with "states" or "talks" as a verb is still parsed when it has another cue or a quote).
+_NOUN_FORMS = frozenset("state states back backs attack attacks talk talks".split())
+
+
 def _forms_pattern() -> re.Pattern[str]:
     forms = {f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())
+    forms -= _NOUN_FORMS
     return re.compile(r"\b(?:[Aa]ccording to|" + "|".join(sorted(forms, key=len, reverse=True)) + r")\b")
 
 
@@ -466,7 +473,7 @@ class _Par:
         self._mark_starts = [r[0] for r in self.marks]
         self.in_quote = [False] * len(doc)
         self.qtok: list[tuple[int, int]] = []
-        starts = [t.idx for t in doc]
+        starts = doc.to_array("IDX").tolist()  # no Token object per word
         for qs, qe, _closed in quotes:
             lo, hi = bisect_left(starts, qs), bisect_left(starts, qe)
             for i in range(lo, hi):
@@ -882,11 +889,22 @@ call demand proposal message admission acknowledgment acknowledgement contention
 complaint testimony vow insinuation recommendation conclusion finding estimate""".split())
 
 
+@lru_cache(maxsize=1)
+def _report_noun_ids() -> frozenset[int]:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(w + s) for w in _REPORT_NOUNS for s in ("", "s"))
+
+
 def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
     """Attributions headed by a noun of saying or thinking with a "that" clause: "Trump's claim that
     there have been thousands of shootings"."""
-    for t in p.doc:
-        if p.in_quote[t.i] or pos(t) != "NOUN" or t.lower_.rstrip("s") not in _REPORT_NOUNS:
+    nouns = _report_noun_ids()
+    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
+        if low not in nouns or p.in_quote[i]:
+            continue
+        t = p.doc[i]
+        if pos(t) != "NOUN":
             continue
         clause = next((c for c in t.rights if c.dep_ in ("acl", "ccomp") and pos(c) == "VERB"
                        and any(m.dep_ == "mark" and m.lower_ == "that" and m.i == c.left_edge.i for m in c.children)),
