@@ -11,8 +11,12 @@ Rules, in order:
   X said, “…”``); the quotations that follow in the paragraph with no cue of their own are pieces
   of the same attribution (``“…,” X said. “…”``);
 - indirect and mixed: a reporting verb with a clausal complement (``X said (that) …``, ``X told Y
-  …``, ``…, X said``), ``according to X``, and a reporting verb whose object holds a quoted
-  fragment (``X called it a “…”``); mixed when the content holds a quotation mark.
+  …``, ``…, X said``) or a noun object (``X called for a moratorium``), ``according to X``, any
+  verb whose object holds a quoted fragment (``X blasted Y as a “…”``), and a noun of saying with a
+  ``that`` clause (``X's claim that …``); mixed when the content holds a quotation mark. The
+  content stops before what the reporter adds: a trailing participle, a non-restrictive relative,
+  a contrast clause, a semicolon, a second reporting verb (which gets its own attribution);
+- labelled paragraphs: ``Name: …`` (a headline, a transcript line), with no parsing.
 """
 
 from __future__ import annotations
