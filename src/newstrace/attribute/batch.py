@@ -31,8 +31,7 @@ def pieces(text: str, q: Quote) -> list[tuple[int, int]]:
 
 def quote_chunk(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:
     """Batch lines for a chunk of rows (rows with no text give none)."""
-    from ..clean import to_raw
-    from ..pipeline import process
+    from ..clean import clean, to_raw
     from ..read.jsonl import row_to_article
     from . import attribute_batch
 
@@ -43,18 +42,45 @@ def quote_chunk(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]
     for row in rows:
         a = row_to_article(row, origin, str(row.get("id")), None)
         if a is not None:
-            arts.append((row, process(a)))
+            # cleaning only: the rest of describing an article (language, dateline, standfirst) was a
+            # twentieth of the time and quotes need none of it; the title is the headline
+            a = clean(a)
+            a.headline = a.title.strip() if a.title and a.title.strip() else None
+            arts.append((row, a))
     by_article: dict[str, list[Quote]] = {}
     for q in attribute_batch([a for _r, a in arts]):
         by_article.setdefault(q.article, []).append(q)
     out = []
     for row, a in arts:
+        out += _headline_lines(row["id"], a, by_article.get(a.id, []))
         for q in by_article.get(a.id, []):
             if q.content == (0, 0):
-                continue  # from the headline: no offsets into the text to give
+                continue  # from the headline: no offsets into the clean text (see _headline_lines)
             out.append({"doc_id": row["id"], "content": span(a, q.content), "source": span(a, q.source),
                         "cue": span(a, q.cue), "speaker": q.speaker, "kind": q.kind,
                         "pieces": [span(a, p) for p in pieces(a.text, q)]})
+    return out
+
+
+def _headline_lines(doc_id: Any, a: Article, quotes: list[Quote]) -> list[dict[str, Any]]:
+    """Batch lines for a headline that cleaning took out of the row's text but that stands in it
+    ("Graham: Trump’s ‘Incredibly Hateful Rhetoric’ …" as the first line): offsets into the raw text,
+    the speaker as the headline's quotes resolved it."""
+    from .extract import _labelled
+
+    out = []
+    speakers = {q.mention: q.speaker for q in quotes if q.content == (0, 0)}
+    for r in a.removed:
+        if r.reason != "headline" or a.raw[r.start:r.end] != r.text:
+            continue
+        found: list = []
+        _labelled(r.text, found)
+        for att in found:
+            (cs, ce), (ss, se) = att.content[0], att.source or (0, 0)
+            out.append({"doc_id": doc_id, "content": [r.start + cs, r.start + ce], "source": [r.start + ss, r.start + se],
+                        "cue": [r.start + att.cue[0], r.start + att.cue[1]] if att.cue else None,
+                        "speaker": speakers.get(att.source_text, att.mention), "kind": att.kind,
+                        "pieces": [[r.start + cs, r.start + ce]]})
     return out
 
 

@@ -11,8 +11,12 @@ Rules, in order:
   X said, “…”``); the quotations that follow in the paragraph with no cue of their own are pieces
   of the same attribution (``“…,” X said. “…”``);
 - indirect and mixed: a reporting verb with a clausal complement (``X said (that) …``, ``X told Y
-  …``, ``…, X said``), ``according to X``, and a reporting verb whose object holds a quoted
-  fragment (``X called it a “…”``); mixed when the content holds a quotation mark.
+  …``, ``…, X said``) or a noun object (``X called for a moratorium``), ``according to X``, any
+  verb whose object holds a quoted fragment (``X blasted Y as a “…”``), and a noun of saying with a
+  ``that`` clause (``X's claim that …``); mixed when the content holds a quotation mark. The
+  content stops before what the reporter adds: a trailing participle, a non-restrictive relative,
+  a contrast clause, a semicolon, a second reporting verb (which gets its own attribution);
+- labelled paragraphs: ``Name: …`` (a headline, a transcript line), with no parsing.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ indicate signal hope fear worry agree reveal disclose observe remark testify all
 joke quip boast brag mention comment conclude wonder feel call describe accuse criticize criticise
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
+endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
 """.split())
 # Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
 # ("know", "believe") report a clause, never frame a quotation.
@@ -48,20 +53,43 @@ argue note post tweet write continue admit acknowledge suggest report confirm de
 stress emphasize emphasise assert contend maintain complain concede recall observe remark testify allege
 charge caution joke quip boast brag mention comment conclude wonder counter retort lament reiterate repeat
 chant shout yell exclaim read""".split())
-# Forms that make a sentence worth parsing. Verbs of thinking and wanting ("know", "want", "think",
-# "plan", "find") are left out: they stand in most sentences of news, and parsing every sentence is
-# what the stream cannot afford; their attributions are still found in sentences parsed for another
-# reason (a quotation, a verb of saying).
-_CUE_FORMS = re.compile(
-    r"\b(?:sa(?:y|ys|id|ying)|t(?:ell|ells|old|elling)|add(?:s|ed|ing)?|according to|claim|stat(?:es|ed|ing)|"
-    r"insist|warn|vow|ask|answer|repl(?:y|ied|ies)|respond|declar|announc|explain|argu|not(?:es|ed)|tweet|"
-    r"wr(?:ote|ites)|admit|acknowledg|suggest|report|confirm|den(?:y|ies|ied)|believ|predict|promis|pledg|"
-    r"urg(?:e|es|ed)|stress|emphasi|assert|contend|complain|conced|recall|alleg|caution|mention|comment|"
-    r"conclud|accus|critici|reiterat|retort|lament)", re.I)
+# Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
+# "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
+# is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
+_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown"
+
+
+def _forms(lem: str) -> set[str]:
+    """Inflected forms of a verb lemma, by the regular rules (a few extra never hurt: they are only a
+    filter)."""
+    stem = lem[:-1] if lem.endswith("e") else lem
+    out = {lem, lem + "s", lem + "es", stem + "ed", stem + "ing", lem + "d"}
+    if lem.endswith("y") and lem[-2:-1] not in "aeiou":
+        out |= {lem[:-1] + "ies", lem[:-1] + "ied"}
+    if len(lem) >= 3 and lem[-1] not in "aeiouwxy" and lem[-2] in "aeiou" and lem[-3] not in "aeiou":
+        out |= {lem + lem[-1] + "ed", lem + lem[-1] + "ing"}  # admitted, planned
+    return out
+
+
+# Bare and -s forms that are mostly nouns or adverbs in news ("the state", "United States", "came
+# back", "terror attacks", "peace talks"): only their -ed and -ing forms make a sentence worth parsing
+# (a sentence with "states" or "talks" as a verb is still parsed when it has another cue or a quote).
+_NOUN_FORMS = frozenset("state states back backs attack attacks talk talks".split())
+
+
+def _forms_pattern() -> re.Pattern[str]:
+    forms = {f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())
+    forms -= _NOUN_FORMS
+    return re.compile(r"\b(?:[Aa]ccording to|" + "|".join(sorted(forms, key=len, reverse=True)) + r")\b")
+
+
 _OPEN, _CLOSE = "“", "”"
-_MARK = re.compile("[“”\"]")
+# Two apostrophes stand for a double quotation mark in some archives ('\'\'Tell that to the janitor,\'\' Mr.
+# Biden said'): they are a mark of their own, neither opening nor closing, like the straight '"'.
+_MARK = re.compile("[“”\"]|''")
 _QUOTE_CHARS = "\"“”"
 _SUBJ = ("nsubj", "nsubjpass", "csubj")
+_CUE_FORMS = _forms_pattern()
 
 
 @dataclass
@@ -110,6 +138,16 @@ def nlp() -> Language:
     import spacy
 
     return spacy.load(MODEL, disable=list(DISABLED))
+
+
+@lru_cache(maxsize=1)
+def _ids() -> tuple[frozenset[int], frozenset[int], int]:
+    """String ids of the proper-noun tags, the verb tags and "according": scanning a doc's arrays of
+    ids finds the few words worth a Token object (making one per word was a tenth of the time)."""
+    from spacy.strings import hash_string
+
+    return (frozenset(hash_string(t) for t in ("NNP", "NNPS")),
+            frozenset(hash_string(t) for t in ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")), hash_string("according"))
 
 
 _UPOS = {"NNP": "PROPN", "NNPS": "PROPN", "NN": "NOUN", "NNS": "NOUN", "PRP": "PRON", "WP": "PRON",
@@ -163,7 +201,11 @@ def quote_spans(text: str) -> list[tuple[int, int, bool]]:
     open_at: int | None = None
     last_end = 0
     for m in _MARK.finditer(text):  # only the marks, not every character
-        i, ch = m.start(), m.group()
+        i, ch, end = m.start(), m.group(), m.end()
+        if ch == "''":
+            ch = '"'
+        elif ch == _CLOSE and open_at is None and (i == 0 or text[i - 1] in " \t(") and text[end:end + 1].isalnum():
+            ch = _OPEN  # a closing mark used to open ("”Fear. I am truly afraid …”"): it stands before a word
         if ch == _OPEN or (ch == '"' and open_at is None):
             if i and text[i - 1] == "=":  # markup (datetime="…"), not a quotation
                 continue
@@ -172,8 +214,8 @@ def quote_spans(text: str) -> list[tuple[int, int, bool]]:
         elif ch == _CLOSE or ch == '"':
             if open_at is not None:
                 if i - open_at > 1:
-                    out.append((open_at, i + 1, True))
-                open_at, last_end = None, i + 1
+                    out.append((open_at, end, True))
+                open_at, last_end = None, end
             elif ch == _CLOSE:
                 # orphan closing mark: the quote opened at the start of this sentence
                 ends = [k + 2 for p in (". ", "? ", "! ") if (k := text.rfind(p, last_end, i)) >= 0]
@@ -200,7 +242,7 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def candidate(par: str) -> bool:
     """Whether a paragraph can carry an attribution (cheap test before parsing)."""
-    return any(c in par for c in _QUOTE_CHARS) or _CUE_FORMS.search(par) is not None
+    return any(c in par for c in _QUOTE_CHARS) or "''" in par or _CUE_FORMS.search(par) is not None
 
 
 def _is_cue(t: Token) -> bool:
@@ -356,17 +398,21 @@ def mentions(doc: Doc, p: _Par) -> list[Mention]:
     """Named people and organisations of a parsed text, with their descriptions."""
     out = []
     i = 0
-    while i < len(doc):
-        span = _name_at(doc[i])
+    names = _ids()[0]
+    propn = [k for k, h in enumerate(doc.to_array("TAG").tolist()) if h in names]  # no Token object per word
+    for k in propn:
+        if k < i:
+            continue
+        span = _name_at(doc[k])
         if span is None:
-            i += 1
+            i = k + 1
             continue
         lo, hi = span
         label = _label(doc, lo, hi)
         if label != "NAME" and hi > lo:
             root = doc[hi - 1]
             out.append(Mention(p.at(doc[lo].idx), doc[lo:hi].text, label, _descriptor(root, span)))
-        i = max(hi, i + 1)
+        i = max(hi, k + 1)
     return out
 
 
@@ -419,14 +465,19 @@ class _Par:
     parsed text and as token ranges), and the map from the parsed text back to the original."""
 
     def __init__(self, doc: Doc, off: int, quotes: list[tuple[int, int, bool]], text: str,
-                 orig: str | None = None, regions: Sequence[tuple[int, int, int, int]] = ()) -> None:
+                 orig: str | None = None, regions: Sequence[tuple[int, int, int, int]] = (),
+                 marks: Sequence[tuple[int, int, int, int]] = ()) -> None:
         self.doc, self.off, self.quotes, self.text = doc, off, quotes, text  # doc.text re-joins: keep it
         self.orig = text if orig is None else orig
-        self.regions = list(regions)  # (parsed start, parsed end, original start, original end)
+        # two maps, applied in turn: the shrunk quotations (parsed start, parsed end, original start,
+        # original end), then the quotation marks written as one (see :func:`straighten`)
+        self.regions = list(regions)
         self._starts = [r[0] for r in self.regions]
+        self.marks = list(marks)
+        self._mark_starts = [r[0] for r in self.marks]
         self.in_quote = [False] * len(doc)
         self.qtok: list[tuple[int, int]] = []
-        starts = [t.idx for t in doc]
+        starts = doc.to_array("IDX").tolist()  # no Token object per word
         for qs, qe, _closed in quotes:
             lo, hi = bisect_left(starts, qs), bisect_left(starts, qe)
             for i in range(lo, hi):
@@ -435,18 +486,38 @@ class _Par:
 
     def conv(self, x: int) -> int:
         """An offset in the parsed text as an offset in the original stretch."""
-        k = bisect_right(self._starts, x) - 1
-        if k < 0:
-            return x
-        ps, pe, os_, oe = self.regions[k]
-        return os_ + min(x - ps, oe - os_) if x < pe else x - pe + oe
+        return _through(self.marks, self._mark_starts, _through(self.regions, self._starts, x))
 
     def at(self, x: int) -> int:
         """An offset in the parsed text as an offset in the article."""
         return self.off + self.conv(x)
 
 
+def _through(regions: Sequence[tuple[int, int, int, int]], starts: Sequence[int], x: int) -> int:
+    """An offset through a map of replaced regions (new start, new end, old start, old end)."""
+    k = bisect_right(starts, x) - 1
+    if k < 0:
+        return x
+    ps, pe, os_, oe = regions[k]
+    return os_ + min(x - ps, oe - os_) if x < pe else x - pe + oe
+
+
+def straighten(text: str) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """The text with each pair of apostrophes standing for a quotation mark written as '"' (the
+    tokenizer and parser know that mark), and the replaced regions for :func:`_through`."""
+    if "''" not in text:
+        return text, []
+    out, regions, at = [], [], 0
+    for shift, m in enumerate(re.finditer("''", text)):  # each pair is one character shorter
+        out += [text[at:m.start()], '"']
+        regions.append((m.start() - shift, m.start() - shift + 1, m.start(), m.end()))
+        at = m.end()
+    out.append(text[at:])
+    return "".join(out), regions
+
+
 _STAND_IN = "It is so"
+_SHRINK_MIN = 8
 
 
 def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tuple[int, int, bool]],
@@ -462,12 +533,13 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
     at = shift = 0
     for qs, qe, closed in quotes:
         body = text[qs:qe]
-        if len(body.split()) < 8 or body.lstrip(_QUOTE_CHARS + "‘ ")[:1].islower():
+        if len(body.split()) < _SHRINK_MIN or body.lstrip(_QUOTE_CHARS + "‘ ")[:1].islower():
             # a quotation that starts in lower case is a piece of the sentence around it (“X said Y
             # “says whatever he needs to say””): the parser needs its grammar
             out.append(text[at:qe])
             new_quotes.append((qs + shift, qe + shift, closed))
             at = qe
+            shift += _space_before_dash(text, qe, shift, out, regions)
             continue
         start = qs + 1 if body[0] in _QUOTE_CHARS else qs
         end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
@@ -481,8 +553,19 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
         out.append(text[end:qe])
         new_quotes.append((p_qs, qe + shift, closed))
         at = qe
+        shift += _space_before_dash(text, qe, shift, out, regions)
     out.append(text[at:])
     return "".join(out), new_quotes, regions
+
+
+def _space_before_dash(text: str, qe: int, shift: int, out: list[str], regions: list[tuple[int, int, int, int]]) -> int:
+    """A space between a closing mark and a dash that signs the quotation (“…”― Ada Rojas): the
+    tokenizer glues the two into one word otherwise. Returns the characters added (0 or 1)."""
+    if text[qe:qe + 1] not in _DASHES:
+        return 0
+    out.append(" ")
+    regions.append((qe + shift, qe + shift + 1, qe, qe))  # the space stands for no original character
+    return 1
 
 
 def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
@@ -519,7 +602,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         ends = inner.endswith((",", "—", "-", "?", "!")) or (inner[-1:].isalnum() and first == ",")
         if ends:
             # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
-            for t in after[:12 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
+            for t in after[:25 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
                 if _speech(t) and t.tag_ != "VBG":
                     lead = None
                     if before and not tail.endswith((":", ",", "—")):
@@ -546,8 +629,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
 
 
 _DASHES = frozenset("―—–")
-_ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b)")
-_CONTINUES = re.compile(r"[.,:]\s*$")
+_ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b|"
+                      r"(?:on |last |this |)(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b)")
+# what may stand between the frame and the next quotation of the same statement: “…,” X said. “…” /
+# “…,” X said, “…” / “…,” he said, but “…” / “…,” Jordan said, and still “…”
+_CONTINUES = re.compile(r"(?:[.,:]|,\s*(?:and|but)(?:\s+\w+)?)\s*$")
 
 
 def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
@@ -593,18 +679,80 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
         q = r
 
 
+# Prepositions that introduce what a verb of saying or thinking is about ("called for a moratorium",
+# "warned against hackers", "complained about the ad"), not the frame ("in a statement", "at a rally").
+_COMP_PREPS = frozenset("for about against of over".split())
+# Verbs whose object is the addressee, not what is said ("told reporters"): their content is a clause.
+_ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read continue".split())
+# Verbs that report only a clause: with a noun object they do something else ("found jobs", "maintains
+# a lead", "knows the area", "added a stop").
+_CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split())
+_NO_NOUN_OBJECT = _ADDRESSEE | _CLAUSE_ONLY
+_XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect hope agree urge ask tell warn call "
+                   "demand propose refuse".split())
+
+
+def _complements(v: Token) -> list[Token]:
+    """The right-hand complements of a verb that state what it reports: objects, predicates and the
+    prepositional objects of _COMP_PREPS ("on" only right after the verb: "called on", "commented on")."""
+    out = []
+    for c in v.rights:
+        if c.dep_ in ("dobj", "dative", "oprd"):
+            out.append(c)
+        elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)):
+            # right after the verb the preposition is part of the cue ("called for", "called on"), as
+            # PolNeAR marks it: the content is its object
+            out.extend(c.children if c.i == v.i + 1 else [c])
+    return out
+
+
+# light verbs, every form (the cheap lemma knows only the cue verbs)
+_LIGHT = frozenset("""be is are was were been being am have has had having do does did done doing make makes made
+making take takes took taken taking get gets got gotten getting give gives gave given giving go goes went gone going
+come comes came coming begin begins began begun beginning start starts started starting send sends sent sending use
+uses used using put puts putting keep keeps kept keeping let lets letting see sees saw seen seeing""".split())
+
+
+def _quoted_object(v: Token, p: _Par) -> list[Token] | None:
+    """The object of a verb outside the cue list, with its predicate ("as …", "to …"), when it holds a
+    quoted fragment: the verb reports someone's words ("blasted Clinton as a “disgrace”", "likened
+    the refugees to a “vicious snake”", "branded North Korea an “outlaw nation”"). Light verbs ("had
+    guns at the ready to “shoot …”") and passives report nothing."""
+    if pos(v) != "VERB" or v.lower_ in _LIGHT or any(c.dep_ == "auxpass" for c in v.children):
+        return None
+    obj = [c for c in v.rights if c.dep_ in ("dobj", "dative")]
+    if not obj:
+        return None
+    right = [c for c in v.rights if c.i >= obj[0].i and (
+        c.dep_ in ("dobj", "dative", "oprd") or (c.dep_ == "prep" and c.lower_ in ("as", "to", "for", "of")))]
+    toks = [t for c in right for t in c.subtree]
+    return toks if any(p.in_quote[t.i] for t in toks) else None
+
+
 def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
-    """Tokens of what a reporting verb reports: its clausal complement, or its right-hand object
-    when that holds a quoted fragment."""
+    """Tokens of what a reporting verb reports: its clausal complement (with the object before an
+    infinitive: "urged Obama to retaliate"), or its right-hand objects ("called for a moratorium",
+    "questioned the wisdom of …"), which for a verb of addressing must hold a quoted fragment."""
     comp = [c for c in v.children if c.dep_ in ("ccomp",)]
     if not comp:
-        comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in (
-            "vow", "promise", "pledge", "threaten", "plan", "intend", "decide", "want", "expect", "hope", "agree",
-            "urge", "ask", "tell", "warn", "call")]
+        comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
+        if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
+            comp = [c for c in _complements(v) if c.i < comp[0].i] + comp
     if comp:
-        toks = [t for c in comp for t in c.subtree]
         # the mark "that" belongs to the content, as PolNeAR annotates it
-        return toks
+        return [t for c in comp for t in c.subtree]
+    if _speech(v):
+        # "said in a statement that …": the clause is parsed onto the noun of the adjunct
+        for c in v.rights:
+            if c.dep_ == "prep":
+                that = next((t for t in c.subtree if t.dep_ == "mark" and t.lower_ == "that"
+                             and t.head.dep_ in ("acl", "ccomp") and t.head.left_edge.i == t.i), None)
+                if that is not None:
+                    return list(that.head.subtree)
+        # "said so", "said yes", "said the same thing"
+        answer = [c for c in v.rights if c.lower_ in ("so", "yes", "no") and c.dep_ in ("advmod", "intj", "dobj")]
+        if answer:
+            return answer
     if v.dep_ == "parataxis" and _speech(v) and pos(v.head) == "VERB":
         # a frame inside the sentence it reports: "Her countrymen, she said, should not listen to …"
         frame = {t.i for t in v.subtree}
@@ -613,15 +761,91 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     toks = [t for c in right for t in c.subtree]
     if toks and any(p.in_quote[t.i] for t in toks) and (
             lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
+        return toks  # a quoted fragment: "called it a “minor incident” during a visit" (the adjunct is cut later)
+    toks = [t for c in _complements(v) for t in c.subtree]
+    if not toks:
+        return None
+    passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
+    if lemma(v.text) not in _NO_NOUN_OBJECT and not passive and pos(toks[0]) != "PRON":
         return toks
     return None
+
+
+_CONCESSIVE = frozenset("while although though whereas".split())
+_RELATIVE = frozenset("which who whom whose".split())
+
+
+def _trailing_adjunct(r: Token) -> bool:
+    """Whether the clause or phrase r, set off by a comma at the end of a reported clause, is the
+    reporter's addition rather than what was reported: a participle (", citing …", ", arguing that
+    …"), a non-restrictive relative (", which …") or a concessive clause (", although …").
+    (A trailing apposition, ", the presumed favourite", measured neutral: kept.)"""
+    if r.dep_ in ("advcl", "acl", "xcomp", "conj") and r.tag_ in ("VBG", "VBN") and r.left_edge.i == r.i:
+        return True
+    if r.dep_ in ("relcl", "advcl", "acl") and r.left_edge.lower_ in _RELATIVE:
+        return True
+    return r.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _CONCESSIVE for c in r.children)
+
+
+def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | None]:
+    """The content tokens up to a trailing adjunct or a semicolon, and the reporting verb of a second
+    statement joined to the content ("… and suggested that …") when the cut is made before it."""
+    doc = p.doc
+    inside = {t.i for t in toks}
+    last = max(inside)
+    for t in sorted(toks, key=lambda t: t.i):
+        if p.in_quote[t.i] or t.i == last:
+            continue
+        if t.text == ";":
+            return [x for x in toks if x.i < t.i], None
+        if (t.dep_ == "mark" and t.lower_ in _CONCESSIVE and t.head.left_edge.i == t.i and t.head.i in inside
+                and t.head.right_edge.i >= last and t.i > min(inside)):
+            # "… it will fight until its aims are achieved while Kyiv says …": the contrast is the reporter's
+            return [x for x in toks if x.i < t.i], None
+        nxt = doc[t.i + 1]
+        if t.text == "," and nxt.lower_ == "according":
+            return [x for x in toks if x.i < t.i], None  # "…, according to a poll": the frame of another
+        if t.text == "," or (pos(t) == "CCONJ" and t.dep_ == "cc"):
+            r = nxt
+            while r.head.i in inside and r.head.i != r.i and r.head.left_edge.i == nxt.i:
+                r = r.head
+            if r.right_edge.i < last:
+                continue  # not at the end: an aside inside the reported clause
+            if t.text == ",":
+                if r.left_edge.i == nxt.i and _trailing_adjunct(r):
+                    # a participle that reports (", citing the ruling") is the frame's speaker's statement
+                    second = r if r.tag_ == "VBG" and _is_cue(r) else None
+                    return [x for x in toks if x.i < t.i], second
+            elif r is not nxt or pos(nxt) == "VERB":
+                v = r if pos(r) == "VERB" else None
+                # "acknowledged that X would leave and suggested that …": a second statement when the verb
+                # has the reporting verb's form, not the form of the verb it is joined to ("had to face
+                # reality and admit …" is one statement)
+                if (v is not None and r.dep_ == "conj" and _speech(v) and v.tag_ == cue.tag_ != r.head.tag_
+                        and _content_tokens(v, p)):
+                    return [x for x in toks if x.i < t.i], v
+    return toks, None
 
 
 def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     doc = p.doc
     taken = [a.span for a in out]
-    for v in doc:
-        if v.i in used or p.in_quote[v.i] or not _is_cue(v):
+    subject_of: dict[int, Token] = {}  # a second reporting verb cut from a content -> the first one's subject
+    _names, verbs, according = _ids()
+    arr = doc.to_array(["TAG", "LOWER"]).tolist()
+    for i, (tag, low) in enumerate(arr):
+        if not (tag in verbs or low == according) or i in used or p.in_quote[i]:
+            continue
+        v = doc[i]
+        if not _is_cue(v):
+            toks = _quoted_object(v, p) if p.quotes else None
+            if toks:
+                subj = _subject(v)
+                if toks and subj is not None and not p.in_quote[subj.i]:
+                    toks, _second = _cut(toks, v, p)
+                    att = Attribution([], "mixed", (p.at(v.idx), p.at(v.idx + len(v))))
+                    _fill_source(att, subj, p)
+                    _add_content(p, att, toks, taken, out)
             continue
         if lemma(v.text) == "accord":
             # "…, according to X." / "According to X, …": the rest of the sentence is the content
@@ -638,38 +862,96 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 continue
             src_end = min(max(t.i for t in pobj.subtree) + 1, comma)
             toks = list(doc[sent.start:v.i]) if v.i > sent.start else list(doc[src_end:sent.end])
+            rest = [t for t in doc[src_end:sent.end] if not (t.is_punct or t.is_space)]
+            if v.i > sent.start and rest and comma < sent.end and doc[comma].text == ",":
+                # "At the heart of the trouble, according to Ross, was a decision …": both sides
+                toks += list(doc[src_end:sent.end])
             toks = [t for t in toks if not (t.is_punct and t.text in ",.")] or toks
             att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
             _fill_source(att, pobj, p, [not to.i < i < src_end for i in range(len(doc))])
         else:
+            if v.tag_ == "VBN" and v.dep_ in ("acl", "amod"):
+                continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
             toks = _content_tokens(v, p)
-            subj = _subject(v)
+            subj = subject_of.get(v.i) or _subject(v)
             if not toks or subj is None or p.in_quote[subj.i]:
                 continue
+            toks, second = _cut(toks, v, p)
+            if second is not None:
+                subject_of[second.i] = subj
             att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
             _fill_source(att, subj, p)
-        span = _span_of(toks)
-        if span is None:
+        _add_content(p, att, toks, taken, out)
+    _nominal(p, taken, out)
+
+
+# Nouns that report what someone said or thinks when a "that" clause completes them ("Trump's claim
+# that …", "the warning by officials that …"): the clause is the content, the possessor the source.
+_REPORT_NOUNS = frozenset("""claim statement assertion argument allegation accusation warning promise pledge belief
+view suggestion prediction announcement report remark comment insistence charge denial criticism fear hope concern
+call demand proposal message admission acknowledgment acknowledgement contention notion idea assurance threat
+complaint testimony vow insinuation recommendation conclusion finding estimate""".split())
+
+
+@lru_cache(maxsize=1)
+def _report_noun_ids() -> frozenset[int]:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(w + s) for w in _REPORT_NOUNS for s in ("", "s"))
+
+
+def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+    """Attributions headed by a noun of saying or thinking with a "that" clause: "Trump's claim that
+    there have been thousands of shootings"."""
+    nouns = _report_noun_ids()
+    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
+        if low not in nouns or p.in_quote[i]:
             continue
-        a, b = _trim(p.text, *span)
-        if b - a < 3:
+        t = p.doc[i]
+        if pos(t) != "NOUN":
             continue
-        # a quotation cut by the span edge belongs whole to the content
-        for qs, qe, _ in p.quotes:
-            if qs < b <= qe or qs <= a < qe:
-                a, b = min(a, qs), max(b, qe)
-        if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
-            b += 1
-        inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
-        if inner and _ADJUNCT.match(p.text, inner[-1]):
-            b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
-        content = (p.at(a), p.at(b))
-        if any(s < content[1] and content[0] < e for s, e in taken):
+        clause = next((c for c in t.rights if c.dep_ in ("acl", "ccomp") and pos(c) == "VERB"
+                       and any(m.dep_ == "mark" and m.lower_ == "that" and m.i == c.left_edge.i for m in c.children)),
+                      None)
+        if clause is None:
             continue
-        att.content = [content]
-        att.kind = "mixed" if any(c in p.text[a:b] for c in _QUOTE_CHARS) else "indirect"
-        taken.append(content)
-        out.append(att)
+        owner = next((c for c in t.children if c.dep_ == "poss"), None)
+        if owner is None:
+            by = next((c for c in t.rights if c.dep_ == "prep" and c.lower_ == "by" and c.i < clause.i), None)
+            owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
+        att = Attribution([], "indirect", (p.at(t.idx), p.at(t.idx + len(t))))
+        if owner is not None:
+            _fill_source(att, owner, p)
+        _add_content(p, att, list(clause.subtree), taken, out)
+
+
+def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple[int, int]],
+                 out: list[Attribution]) -> None:
+    """Give att the span of toks as its content (quotations cut by its edges taken whole, a frame
+    adjunct after its last quotation left out) and add it to out, unless it overlaps one taken."""
+    span = _span_of(toks)
+    if span is None:
+        return
+    a, b = _trim(p.text, *span)
+    if b - a < 3:
+        return
+    # a quotation cut by the span edge belongs whole to the content
+    for qs, qe, _ in p.quotes:
+        if qs < b <= qe or qs <= a < qe:
+            a, b = min(a, qs), max(b, qe)
+    if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
+        b += 1
+    inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
+    if inner and _ADJUNCT.match(p.text, inner[-1]):
+        b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
+    content = (p.at(a), p.at(b))
+    nests = att.cue is not None and p.orig[att.cue[0] - p.off:att.cue[1] - p.off].lower() == "according to"
+    if any(s < content[1] and content[0] < e and not (nests and content[0] <= s and e <= content[1]) for s, e in taken):
+        return  # overlaps another statement; "according to X" may hold one whole ("Voters said …, according to a poll")
+    att.content = [content]
+    att.kind = "mixed" if any(c in p.text[a:b] for c in _QUOTE_CHARS) else "indirect"
+    taken.append(content)
+    out.append(att)
 
 
 def _announces(p: _Par, used: set[int]) -> Attribution | None:
@@ -701,6 +983,45 @@ def _next_par_start(text: str, at: int) -> int:
     while at < len(text) and text[at] in "\n\r \t":
         at += 1
     return at
+
+
+# "Graham: Trump’s ‘Incredibly Hateful Rhetoric’ …" (a headline), "WALLACE: Let’s …" (a transcript): a
+# paragraph that starts with a name and a colon is what that name said. Labels that are not speakers
+# are left out.
+_LABELLED = re.compile(r"(?P<src>[A-Z][\w.’'&-]*(?:\s+(?:[A-Z][\w.’'&-]*|of|the|de|van|von)){0,5})\s*:\s+(?P<said>\S.*)")
+_NOT_SPEAKERS = frozenset("""update updated note editor editors related watch read photo photos video source sources
+correction corrections see also tags tag image images credit credits caption share follow subscribe advertisement
+warning disclaimer click listen more contact email phone getty reuters ap afp q question answer transcript
+breaking exclusive live latest analysis opinion commentary review recap timeline chart map graphic
+monday tuesday wednesday thursday friday saturday sunday""".split())
+
+
+def _labelled(text: str, atts: list[Attribution]) -> None:
+    """Attributions of paragraphs that begin "Name: …" (headlines, transcript lines), added to atts
+    unless one already covers them."""
+    taken = [a.span for a in atts]
+    for ps, pe in _paragraphs(text):
+        m = _LABELLED.match(text, ps, pe)
+        if m is None or m.end() != pe or set(m["src"].lower().rstrip(".").split()) & _NOT_SPEAKERS:
+            continue
+        if m["src"][-1:].isdigit() or len(m["said"].split()) < 3:
+            continue
+        a, b = _trim(text, m.start("said"), pe)
+        if any(s < b and a < e for s, e in taken):
+            continue
+        src = m["src"]
+        att = Attribution([(a, b)], "direct" if src.isupper() or src[:1] in _QUOTE_CHARS else "indirect",
+                          (m.end("src"), m.end("src") + 1), (m.start("src"), m.end("src")))
+        if any(c in text[a:b] for c in _QUOTE_CHARS):
+            att.kind = "mixed" if not src.isupper() else "direct"
+        name = src.title() if src.isupper() else src
+        att.head, att.head_pos, att.source_text = name.split()[-1], "PROPN", src
+        att.mention = name
+        att.mention_label = "ORG" if {w.lower() for w in name.split()} & _ORG_WORDS else (
+            "PERSON" if len(name.split()) >= 2 else "NAME")
+        atts.append(att)
+        taken.append((a, b))
+    atts.sort(key=lambda x: x.span)
 
 
 @dataclass
@@ -773,11 +1094,13 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
     results = [Parsed([], []) for _ in texts]
     # text index -> (attribution waiting for the next paragraph's quotation, end of its paragraph)
     cont: dict[int, tuple[Attribution, int, bool]] = {}  # ..., whether its quotation is still open
-    shrunk = [shrink(c, quote_spans(c)) for c in chunks]
+    straight = [straighten(c) for c in chunks]
+    shrunk = [shrink(c, quote_spans(c)) for c, _m in straight]
     docs = nlp().pipe((t for t, _q, _r in shrunk), batch_size=batch_size)
-    for (n, off, ps, pe), chunk, (ptext, quotes, regions), doc in zip(jobs, chunks, shrunk, docs, strict=True):
+    for (n, off, ps, pe), chunk, (ptext, quotes, regions), (_s, marks), doc in zip(
+            jobs, chunks, shrunk, straight, docs, strict=True):
         text = texts[n]
-        p = _Par(doc, off, quotes, ptext, chunk, regions)
+        p = _Par(doc, off, quotes, ptext, chunk, regions, marks)
         found: list[Attribution] = []
         waiting = cont.pop(n, None)
         prev, open_before = None, False
@@ -815,6 +1138,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
         results[n].attributions.extend(found)
         results[n].mentions.extend(mentions(doc, p))
     for n, text in enumerate(texts):
+        _labelled(text, results[n].attributions)
         parsed_at = {m.start for m in results[n].mentions}
         results[n].mentions.extend(m for m in regex_mentions(text) if m.start not in parsed_at)
     return results

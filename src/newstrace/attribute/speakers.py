@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -79,6 +79,8 @@ def resolve_article(atts: list[Attribution], mentions: list[Mention]) -> None:
             # one word ("Moscow", "Zelenskyy"): a person when the article names a person so
             person = att.mention_label == "PERSON" or fold(att.speaker.split()[-1] if att.speaker else "") in surnames
             att.speaker_kind = "person" if person else "organisation"
+            if not person and att.speaker in _CAPITALS:
+                att.speaker = _CAPITALS[att.speaker]  # "Kyiv says" is Ukraine speaking: one body, two words
         elif head in _PRONOUNS:
             personal = head in _PERSONAL
             att.speaker = _previous_speaker(atts[:i], mentions, at, "person" if personal else "organisation")
@@ -92,6 +94,17 @@ def resolve_article(atts: list[Attribution], mentions: list[Mention]) -> None:
                 att.speaker_kind = "organisation"
                 att.speaker = name
 
+
+# A capital said to speak is its country's government (metonymy, the usage of every news desk):
+# "Kyiv says …" and "Ukraine says …" report one speaker. Capitals of the countries most in the news.
+_CAPITALS = {
+    "Kyiv": "Ukraine", "Kiev": "Ukraine", "Moscow": "Russia", "Beijing": "China", "London": "Britain",
+    "Paris": "France", "Berlin": "Germany", "Tokyo": "Japan", "Tehran": "Iran", "Pyongyang": "North Korea",
+    "Seoul": "South Korea", "Ankara": "Turkey", "Damascus": "Syria", "Baghdad": "Iraq", "Kabul": "Afghanistan",
+    "Minsk": "Belarus", "Warsaw": "Poland", "Ottawa": "Canada", "New Delhi": "India", "Islamabad": "Pakistan",
+    "Riyadh": "Saudi Arabia", "Cairo": "Egypt", "Taipei": "Taiwan", "Havana": "Cuba", "Caracas": "Venezuela",
+    "Budapest": "Hungary", "Rome": "Italy", "Madrid": "Spain", "Canberra": "Australia", "Mexico City": "Mexico",
+}
 
 _ORG_HEAD = re.compile(r"^(?:staff|ministry|government|kremlin|command|military|army|office|department|agency|"
                        r"council|committee|commission|court|police|service|administration|campaign|company|"
@@ -156,8 +169,12 @@ class SpeakerIndex:
         self._map: dict[str, str] = {}
         self._by_key: dict[str, str] = {}  # folded surname -> canonical full name
 
-    def build(self, names: Iterable[tuple[str, str]]) -> SpeakerIndex:
-        """names: (surface name, kind) pairs, one per mention."""
+    def build(self, names: Iterable[tuple[str, str]], spread: Mapping[str, int] | None = None) -> SpeakerIndex:
+        """names: (surface name, kind) pairs, one per mention; spread: how many articles write each name.
+
+        A person's canonical spelling is the one most articles write (then the commonest): one interview
+        full of "he said" should not outvote the spelling of every other outlet."""
+        spread = spread or {}
         counts: Counter[tuple[str, str]] = Counter((strip_title(n), k) for n, k in names if n and strip_title(n))
         full: dict[str, Counter[str]] = defaultdict(Counter)  # folded surname -> full names
         for (n, k), c in counts.items():
@@ -181,7 +198,7 @@ class SpeakerIndex:
                 if r >= 0.7 and min(len(k), len(k2)) >= 4:
                     merged[k] = (k2, r)
                     break
-        canon_of_key = {k: full[k].most_common(1)[0][0] for k in full}
+        canon_of_key = {k: max(full[k].items(), key=lambda nc: (spread.get(nc[0], 0), nc[1]))[0] for k in full}
         # an organisation is its content words, in any order: "Ukrainian armed forces' general staff" and
         # "general staff of the Ukrainian Armed Forces" are one; the most frequent wording names it
         orgs: dict[frozenset[str], Counter[str]] = defaultdict(Counter)
