@@ -334,10 +334,10 @@ def _descriptor(t: Token, name: tuple[int, int] | None = None) -> frozenset[str]
     words: set[str] = set()
     doc = t.doc
     for c in t.children:
-        if c.dep_ in ("compound", "amod", "nmod", "poss") and not lo <= c.i < hi:
-            words.update(_word(x) for x in c.subtree if not lo <= x.i < hi)
+        if c.dep_ in ("compound", "amod", "nmod") and not lo <= c.i < hi:
+            words.update(_word(x) for x in c.subtree if not lo <= x.i < hi and not _possessor(x, c))
         elif c.dep_ == "appos":
-            words.update(_word(x) for x in c.subtree if pos(x) != "PROPN")
+            words.update(_word(x) for x in c.subtree if pos(x) != "PROPN" and not _possessor(x, c))
     for x in doc[t.left_edge.i:lo]:  # titles in a compound chain: "Kremlin spokesman Dmitry Peskov"
         words.add(_word(x))
     if t.dep_ == "appos":  # "the adviser, Mykhailo Podolyak"
@@ -345,6 +345,15 @@ def _descriptor(t: Token, name: tuple[int, int] | None = None) -> frozenset[str]
         words.add(_word(t.head))
     words.discard("")
     return frozenset(words)
+
+
+def _possessor(x: Token, top: Token) -> bool:
+    """Whether x lies in a possessor under ``top``: in "the bank's governor" the bank is someone else."""
+    while x.i != top.i:
+        if x.dep_ == "poss":
+            return True
+        x = x.head
+    return False
 
 
 def _name_at(t: Token) -> tuple[int, int] | None:
