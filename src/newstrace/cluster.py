@@ -353,24 +353,9 @@ def publication_order(articles: Sequence[Article]) -> list[Article]:
 def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> list[Story]:
     """Stories over ``articles``; a reuse relation puts the derived one in its origin's story."""
     ordered = publication_order(articles)
-    index = {a.id: i for i, a in enumerate(ordered)}
     vecs = vectors(ordered)
     days = [_day(a.date) for a in ordered]
-    families = [[index[r.origin], index[r.derived]] for r in relations
-                if binds(r) and r.origin in index and r.derived in index]
-    names = [set(vecs.names([i])) for i in range(len(ordered))]
-    labels = average_link(len(ordered), edge_weights(neighbours(vecs, days)), days, families, names)
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, lab in enumerate(labels):
-        members[lab].append(i)
-    derived_ids = {r.derived for r in relations}
-    origin_ids = {r.origin for r in relations}
-    groups = sorted(members.values())
-    stories = []
-    for idx in groups:
-        names = vecs.names(idx)
-        group = [ordered[i] for i in idx]
-        stories.append(_summary(group, relations_within(group, relations, derived_ids, origin_ids), names))
+    groups, stories = link(ordered, vecs, edge_weights(neighbours(vecs, days)), days, relations)
     # story centroids: the sum of their members' rows
     owner = np.zeros(len(ordered), dtype=np.int64)
     for k, idx in enumerate(groups):
@@ -381,6 +366,28 @@ def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> 
     link_storylines(stories, centroids)
     order = sorted(range(len(stories)), key=lambda i: (stories[i].first or "", stories[i].id))
     return [stories[i] for i in order]
+
+
+def link(ordered: Sequence[Article], vecs: Vectors, edges: dict[tuple[int, int], float],
+         days: Sequence[date | None], relations: Sequence[Relation]) -> tuple[list[list[int]], list[Story]]:
+    """Average link over the neighbour graph of ``ordered`` (reuse families first): the groups, as
+    sorted lists of indexes, and the story summarising each."""
+    index = {a.id: i for i, a in enumerate(ordered)}
+    families = [[index[r.origin], index[r.derived]] for r in relations
+                if binds(r) and r.origin in index and r.derived in index]
+    names = [set(vecs.names([i])) for i in range(len(ordered))]
+    labels = average_link(len(ordered), edges, days, families, names)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, lab in enumerate(labels):
+        members[lab].append(i)
+    derived_ids = {r.derived for r in relations}
+    origin_ids = {r.origin for r in relations}
+    groups = sorted(members.values())
+    stories = []
+    for idx in groups:
+        group = [ordered[i] for i in idx]
+        stories.append(_summary(group, relations_within(group, relations, derived_ids, origin_ids), vecs.names(idx)))
+    return groups, stories
 
 
 def relations_within(members: list[Article], relations: Sequence[Relation], derived_ids: set[str],

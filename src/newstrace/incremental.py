@@ -286,22 +286,7 @@ class Clusterer:
         self.terms.update(self.store.vocab_terms(self.c, missing))
         vecs = cluster.vectors(ordered, (Counter({self.terms[int(t)]: int(c) for t, c in
                                                   zip(d.terms, d.counts, strict=True)}) for d in order))
-        at = {a.id: i for i, a in enumerate(ordered)}
-        families = [[at[r.origin], at[r.derived]] for r in relations
-                    if cluster.binds(r) and r.origin in at and r.derived in at]
-        names = [set(vecs.names([i])) for i in range(n)]
-        labels = cluster.average_link(n, edges, days, families, names)
-        members: dict[int, list[int]] = defaultdict(list)
-        for i, lab in enumerate(labels):
-            members[lab].append(i)
-        derived_ids = {r.derived for r in relations}
-        origin_ids = {r.origin for r in relations}
-        groups = sorted(members.values())
-        stories = []
-        for idx in groups:
-            group = [ordered[i] for i in idx]
-            stories.append(cluster._summary(group, cluster.relations_within(group, relations, derived_ids,
-                                                                            origin_ids), vecs.names(idx)))
+        groups, stories = cluster.link(ordered, vecs, edges, days, relations)
         return stories, self.centroids([[order[i] for i in idx] for idx in groups])
 
     def centroids(self, groups: Sequence[Sequence[Doc]]) -> sparse.csr_matrix:
