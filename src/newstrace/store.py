@@ -194,6 +194,15 @@ MIGRATIONS: list[str] = [
 STORY_NAMES = 6
 SCHEMA_VERSION = len(MIGRATIONS)
 
+def _rows_in(c: sqlite3.Connection, sql: str, values: Iterable) -> Iterator[tuple]:
+    """Rows of ``sql``, whose ``{}`` is an IN list, over ``values`` 900 at a time (SQLite's bound on
+    the parameters of one statement)."""
+    values = list(values)
+    for i in range(0, len(values), 900):
+        chunk = values[i:i + 900]
+        yield from c.execute(sql.format(",".join("?" * len(chunk))), chunk)
+
+
 _STORY_SELECT = "SELECT id, headline, first, last, outlets, key_names, copies, storyline, entities FROM stories"
 
 
@@ -281,12 +290,7 @@ class Store:
     # ------------------------------------------------------------------ articles
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         """The ids among ``ids`` that are stored already."""
-        out: set[str] = set()
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            q = f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update(r[0] for r in self.conn.execute(q, chunk))
-        return out
+        return {r[0] for r in _rows_in(self.conn, "SELECT id FROM articles WHERE id IN ({})", ids)}
 
     def boilerplate_counts(self, outlet: str, keys: Iterable[str]) -> dict[str, int]:
         """How many stored articles of ``outlet`` hold each of ``keys``."""
@@ -508,35 +512,20 @@ class Store:
 
     def stories_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Article id -> stored story id, for those of ``ids`` in a story."""
-        ids = list(ids)
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            out.update(self.conn.execute(
-                f"SELECT article, story FROM story_articles WHERE article IN ({','.join('?' * len(chunk))})", chunk))
-        return out
+        return dict(_rows_in(self.conn, "SELECT article, story FROM story_articles WHERE article IN ({})", ids))
 
     def story_members(self, story_ids: Iterable[str]) -> dict[str, list[str]]:
         """Story id -> its article ids."""
-        sids = list(story_ids)
         out: dict[str, list[str]] = {}
-        for i in range(0, len(sids), 900):
-            chunk = sids[i:i + 900]
-            for a, s in self.conn.execute(
-                    f"SELECT article, story FROM story_articles WHERE story IN ({','.join('?' * len(chunk))})", chunk):
-                out.setdefault(s, []).append(a)
+        for a, s in _rows_in(self.conn, "SELECT article, story FROM story_articles WHERE story IN ({})", story_ids):
+            out.setdefault(s, []).append(a)
         return out
 
     def stories_by_id(self, story_ids: Iterable[str]) -> list[Story]:
         """Stored stories (with their members) by id."""
         sids = sorted(set(story_ids))
         members = self.story_members(sids)
-        out = []
-        for i in range(0, len(sids), 900):
-            chunk = sids[i:i + 900]
-            out += [_story_from_row(row, members) for row in self.conn.execute(
-                f"{_STORY_SELECT} WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
-        return out
+        return [_story_from_row(row, members) for row in _rows_in(self.conn, _STORY_SELECT + " WHERE id IN ({})", sids)]
 
     def stories_naming(self, name: str, limit: int) -> list[str] | None:
         """Ids of the stories with ``name`` among their key names; None when more than ``limit`` have it."""
@@ -599,23 +588,12 @@ class Store:
     @staticmethod
     def vocab_df(c: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]:
         """Vocabulary id -> document frequency."""
-        out: dict[int, int] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            out.update(c.execute(f"SELECT id, df FROM cluster_vocab WHERE id IN ({','.join('?' * len(chunk))})",
-                                 chunk))
-        return out
+        return dict(_rows_in(c, "SELECT id, df FROM cluster_vocab WHERE id IN ({})", ids))
 
     @staticmethod
     def vocab_terms(c: sqlite3.Connection, ids: Sequence[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            out.update(c.execute(f"SELECT id, term FROM cluster_vocab WHERE id IN ({','.join('?' * len(chunk))})",
-                                 chunk))
-        return out
+        """Vocabulary id -> term."""
+        return dict(_rows_in(c, "SELECT id, term FROM cluster_vocab WHERE id IN ({})", ids))
 
     @staticmethod
     def add_df(c: sqlite3.Connection, ids: Iterable[int], by: int) -> None:
