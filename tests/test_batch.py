@@ -255,6 +255,9 @@ def test_import_is_idempotent(local_seeds, tmp_path):
         assert store.count("quotes") == first["quotes"] > 0
         analysis = store.load_analysis()
         assert sorted(len(s.articles) for s in analysis.stories)[-1] == 3
+        # the story summaries travel through the Parquet: the three versions name their people
+        big = max(analysis.stories, key=lambda s: len(s.articles))
+        assert {"Vladimir Putin", "Volodymyr Zelenskyy"} <= set(big.entities["people"])
 
 
 def test_cli_batch_and_import(tmp_path):

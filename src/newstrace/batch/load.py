@@ -47,7 +47,8 @@ def import_dir(out: str | os.PathLike[str], store: Store) -> dict[str, int]:
     for p in _parts(out, "stories"):
         for r in pq.read_table(p).to_pylist():
             stories.append(Story(r["id"], r["articles"], r["headline"] or "", r["first"], r["last"], r["outlets"],
-                                 r["key_names"], r["copies"], r["storyline"]))
+                                 r["key_names"], r["copies"], r["storyline"],
+                                 json.loads(r.get("entities") or "{}")))  # older folders have no entities
     quotes = []
     for p in _parts(out, "quotes"):
         for r in pq.read_table(p).to_pylist():

@@ -28,10 +28,10 @@ STAGE_SOURCES = {
     "candidates": ("batch/stages.py", "batch/sliced.py"),
     "anchor_pairs": ("batch/stages.py", "batch/sliced.py", "dedup/__init__.py"),
     "relate": ("batch/stages.py", "batch/sliced.py", "dedup/__init__.py", "dedup/align.py", "dedup/fingerprint.py"),
-    "cluster": ("batch/stages.py", "batch/stories.py", "cluster.py"),
+    "cluster": ("batch/stages.py", "batch/stories.py", "cluster.py", "summary.py"),
     "story_windows": ("batch/stages.py", "batch/stories.py", "cluster.py", "model.py"),
     "stitch": ("batch/stages.py", "batch/stories.py"),
-    "story_summaries": ("batch/stages.py", "batch/stories.py", "cluster.py", "model.py"),
+    "story_summaries": ("batch/stages.py", "batch/stories.py", "cluster.py", "summary.py", "model.py"),
     "storylines": ("batch/stages.py", "batch/stories.py", "cluster.py"),
 }
 

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import Article, Credit, Passage, Relation
+from ..model import Article, Credit, Passage, Relation, Story
 from . import sliced
 from .io import Shard, atomic_path, commit, read_shard, write_parquet
 from .manifest import Manifest
@@ -87,6 +87,13 @@ def _rel(out: str | Path, p: Path) -> str:
 
 
 # ----------------------------------------------------------------------------- schemas
+def story_row(s: Story) -> dict[str, Any]:
+    """A story as a row of ``stories/`` (entities as a JSON object: people, places, organisations)."""
+    return {"id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
+            "key_names": s.key_names, "copies": s.copies, "storyline": s.storyline, "size": len(s.articles),
+            "articles": s.articles, "entities": json.dumps(s.entities, ensure_ascii=False)}
+
+
 def _schemas():
     import pyarrow as pa
 
@@ -101,7 +108,7 @@ def _schemas():
                            ("passages", s), ("stream_relation", s), ("stream_score", pa.float64())])
     stories = pa.schema([("id", s), ("headline", s), ("first", s), ("last", s), ("outlets", pa.list_(s)),
                          ("key_names", pa.list_(s)), ("copies", pa.int32()), ("storyline", s),
-                         ("size", pa.int32()), ("articles", pa.list_(s))])
+                         ("size", pa.int32()), ("articles", pa.list_(s)), ("entities", s)])
     verdicts = pa.schema([("rank", pa.int64()), ("id", s), ("shard", pa.int32()), ("row", pa.int32()),
                           ("duplicate_of", s), ("relation", s), ("score", pa.float64()),
                           ("origin_shard", pa.int32()), ("origin_row", pa.int32())])
@@ -672,6 +679,7 @@ def cluster_stories(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     import pyarrow.parquet as pq
 
     from ..cluster import cluster
+    from ..summary import key_entities
     from .stories import remove_stale_stories
 
     out, parts = job["out"], job["parts"]
@@ -684,9 +692,8 @@ def cluster_stories(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     articles = [by_place[(r["shard"], r["row"])] for r in v]
     del by_place
     stories = cluster(articles, load_relations(out, passages=False))
-    rows = [{"id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
-             "key_names": s.key_names, "copies": s.copies, "storyline": s.storyline, "size": len(s.articles),
-             "articles": s.articles} for s in stories]
+    key_entities(stories, {a.id: a for a in articles})
+    rows = [story_row(s) for s in stories]
     dest = part_path(out, "stories", "00000")
     write_parquet(pa.Table.from_pylist(rows, schema=_schemas()["stories"]), dest)
     remove_stale_stories(out, {dest.name})

@@ -53,6 +53,7 @@ from ..cluster import (
     vectors,
 )
 from ..model import Article, Relation, Story
+from ..summary import key_entities
 
 #: S: windows start every S days and span 2S; a story spans at most WINDOW_DAYS
 STEP_DAYS = WINDOW_DAYS
@@ -177,6 +178,7 @@ def summarise(groups: Sequence[Sequence[Article]],
         cols, vals = centroids.indices[lo:hi], centroids.data[lo:hi]
         top = np.lexsort((cols, -vals))[:CENTROID_TERMS]
         out.append((story, [vecs.terms[c] for c in cols[top]], vals[top].tolist()))
+    key_entities([s for s, _t, _w in out], {a.id: a for a in arts})
     return out
 
 
@@ -376,7 +378,7 @@ def summaries_job(job: dict) -> tuple[list, dict]:
     """Stage ``story_summaries``: the final stories one window owns, summarised, with their centroids."""
     import pyarrow as pa
 
-    from .stages import _articles_at, _schemas, part_path, write_parquet
+    from .stages import _articles_at, _schemas, part_path, story_row, write_parquet
 
     out, w = job["out"], int(job["window"])
     with np.load(part_path(out, "stitch", window_name(w), "npz")) as z:
@@ -395,9 +397,7 @@ def summaries_job(job: dict) -> tuple[list, dict]:
     schema = _schemas()["stories"]
     schema = schema.append(pa.field("c_terms", pa.list_(pa.string()))).append(pa.field("c_weights",
                                                                                       pa.list_(pa.float64())))
-    rows = [{"id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
-             "key_names": s.key_names, "copies": s.copies, "storyline": None, "size": len(s.articles),
-             "articles": s.articles, "c_terms": t, "c_weights": wt} for s, t, wt in made]
+    rows = [dict(story_row(s), storyline=None, c_terms=t, c_weights=wt) for s, t, wt in made]
     dest = part_path(out, "story_summaries", window_name(w))
     write_parquet(pa.Table.from_pylist(rows, schema=schema), dest)
     return [dest], {"stories": len(rows), "articles": int(len(ranks))}
