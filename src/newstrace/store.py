@@ -573,10 +573,8 @@ class Store:
     def vocab(self, c: sqlite3.Connection, terms: Sequence[str]) -> dict[str, tuple[int, int]]:
         """term -> (vocabulary id, document frequency), adding the unseen terms with frequency 0."""
         out: dict[str, tuple[int, int]] = {}
-        for i in range(0, len(terms), 900):
-            chunk = list(terms[i:i + 900])
-            out.update((t, (k, n)) for t, k, n in c.execute(
-                f"SELECT term, id, df FROM cluster_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+        out.update((t, (k, n)) for t, k, n in _rows_in(c, "SELECT term, id, df FROM cluster_vocab WHERE term IN ({})",
+                                                       terms))
         missing = [t for t in terms if t not in out]
         if missing:
             top = c.execute("SELECT COALESCE(MAX(id), 0) FROM cluster_vocab").fetchone()[0]
@@ -602,23 +600,13 @@ class Store:
     @staticmethod
     def cluster_rows(c: sqlite3.Connection, seqs: Sequence[int]) -> list[tuple[int, str, str, int | None, bytes, bytes]]:
         """(seq, article id, order key, day, terms, counts) of clustered articles."""
-        out = []
-        seqs = list(seqs)
-        for i in range(0, len(seqs), 900):
-            chunk = seqs[i:i + 900]
-            out += c.execute("SELECT seq, id, okey, day, terms, counts FROM cluster_articles "
-                             f"WHERE seq IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        return out
+        return list(_rows_in(c, "SELECT seq, id, okey, day, terms, counts FROM cluster_articles WHERE seq IN ({})",
+                             seqs))
 
     @staticmethod
     def seqs_of(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            out.update(c.execute(f"SELECT id, seq FROM cluster_articles WHERE id IN ({','.join('?' * len(chunk))})",
-                                 chunk))
-        return out
+        """Article id -> its clustering sequence number."""
+        return dict(_rows_in(c, "SELECT id, seq FROM cluster_articles WHERE id IN ({})", ids))
 
     @staticmethod
     def put_cluster_rows(c: sqlite3.Connection, rows: Iterable[tuple[int, str, str, int | None, bytes, bytes]]) -> None:
@@ -627,13 +615,8 @@ class Store:
     @staticmethod
     def postings(c: sqlite3.Connection, terms: Sequence[int]) -> list[tuple[int, int, float, int | None]]:
         """(term, seq, weight, day) rows indexed under ``terms``; day -1 when undated."""
-        out = []
-        terms = list(terms)
-        for i in range(0, len(terms), 900):
-            chunk = terms[i:i + 900]
-            out += c.execute("SELECT term, seq, w, COALESCE(day, -1) FROM cluster_postings "
-                             f"WHERE term IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        return out
+        return list(_rows_in(c, "SELECT term, seq, w, COALESCE(day, -1) FROM cluster_postings WHERE term IN ({})",
+                             terms))
 
     @staticmethod
     def put_postings(c: sqlite3.Connection, rows: Iterable[tuple[int, int, float, int | None]]) -> None:
@@ -643,12 +626,8 @@ class Store:
     def neighbour_lists(c: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, list[tuple[float, int]]]:
         """seq -> its neighbours as (similarity, seq), best first."""
         out: dict[int, list[tuple[float, int]]] = {s: [] for s in seqs}
-        seqs = list(seqs)
-        for i in range(0, len(seqs), 900):
-            chunk = seqs[i:i + 900]
-            for s, n, sim in c.execute(
-                    f"SELECT seq, nbr, sim FROM cluster_nbrs WHERE seq IN ({','.join('?' * len(chunk))})", chunk):
-                out[s].append((sim, n))
+        for s, n, sim in _rows_in(c, "SELECT seq, nbr, sim FROM cluster_nbrs WHERE seq IN ({})", out):
+            out[s].append((sim, n))
         for v in out.values():
             v.sort(key=lambda x: (-x[0], x[1]))
         return out
@@ -656,13 +635,7 @@ class Store:
     @staticmethod
     def listed_by(c: sqlite3.Connection, seqs: Sequence[int]) -> set[int]:
         """The articles that hold one of ``seqs`` in their neighbour list."""
-        out: set[int] = set()
-        seqs = list(seqs)
-        for i in range(0, len(seqs), 900):
-            chunk = seqs[i:i + 900]
-            out.update(r[0] for r in c.execute(
-                f"SELECT seq FROM cluster_nbrs WHERE nbr IN ({','.join('?' * len(chunk))})", chunk))
-        return out
+        return {r[0] for r in _rows_in(c, "SELECT seq FROM cluster_nbrs WHERE nbr IN ({})", seqs)}
 
     @staticmethod
     def put_neighbours(c: sqlite3.Connection, lists: dict[int, list[tuple[float, int]]]) -> None:
