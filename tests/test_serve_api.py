@@ -272,6 +272,8 @@ def test_post_json_array_and_analyse(writable):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["ingest"]["added"] == 2 and body["analysis"]["stories"] >= 1
+    # the store's totals after the analysis, not only the new articles'
+    assert body["analysis"] == {t: store.count(t) for t in ("relations", "stories", "quotes", "discrepancies")}
     stories = c.get("/api/stories", params={"q": "Springfield"}).json()["stories"]
     assert stories and stories[0]["outlets"]
     assert c.get("/api/quotes", params={"speaker": "Jane Holloway"}).json()["quotes"]
