@@ -33,6 +33,21 @@ def snapshot(out: Path) -> dict[str, list]:
     return tables
 
 
+def reference_storylines(out) -> dict[str, str | None]:
+    """The storylines of a windowed run's summaries by the single-task form (every centroid in one
+    matrix, :func:`newstrace.cluster.link_storylines`): what the partitioned stages must reproduce."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newstrace.batch.stories import storylines_arrow
+    from newstrace.model import Story
+
+    t = pa.concat_tables([pq.read_table(p) for p in sorted((Path(out) / stages.DIRS["story_summaries"]).glob("part-*.parquet"))])
+    stories = [Story(sid, [], first=first, key_names=kn) for sid, first, kn in
+               zip(*(t.column(c).to_pylist() for c in ("id", "first", "key_names")), strict=True)]
+    storylines_arrow(stories, t.column("c_terms"), t.column("c_weights"))
+    return {s.id: s.storyline for s in stories}
+
 @pytest.fixture(scope="module")
 def stream5k(tmp_path_factory) -> tuple[Path, Path]:
     """A labelled 5,000-article stream from ../shared/bench/make_stream.py."""
@@ -324,6 +339,9 @@ def test_windows_on_the_stream_agree_with_one_pass(local5k, stream5k, tmp_path):
     s = pairs_agreement(windows, single)
     # measured 0.991 pairwise F1, 0.998 BCubed (docs/SCALING.md)
     assert s["pairwise_f1"] >= 0.97 and s["bcubed_f1"] >= 0.99, s
+    # the storylines of the windows (a name shuffle, links per window) as one task over every centroid
+    lines = {s["id"]: s["storyline"] for s in snapshot(out)["stories"]}
+    assert lines == reference_storylines(out) and any(lines.values())
     assert not (Path(out) / "stories" / "part-00000.parquet").exists()
     assert not list((one / "stories").glob("part-w*.parquet"))  # the windows' parts of the copied run are gone
 

@@ -12,11 +12,12 @@ from newstrace.batch import LocalEngine, run_batch
 from newstrace.batch import stories as st
 
 from .conftest import SEEDS, need
-from .test_batch import snapshot
+from .test_batch import reference_storylines, snapshot
 
 
 def day(s: str) -> int:
     return date.fromisoformat(s).toordinal()
+
 
 
 def test_plan_windows_by_density():
@@ -71,6 +72,11 @@ def test_seed_versions_across_a_window_edge(tmp_path):
         res[mode] = sorted(sorted(ext[a] for a in s["articles"]) for s in snap["stories"])
     assert ["002", "003", "004", "004-late"] in res["on"]
     assert res["on"] == res["off"]
+    # the storylines, found by the name shuffle over windows: the seeds' one storyline of three stories,
+    # as the single task over every centroid finds it
+    lines = {s["id"]: s["storyline"] for s in snapshot(tmp_path / "on")["stories"]}
+    assert lines == reference_storylines(tmp_path / "on")
+    assert len(lines) == 3 and len(set(lines.values())) == 1 and None not in lines.values()
 
 
 def test_undated_articles_with_no_date_before_them_form_their_own_partition(tmp_path):

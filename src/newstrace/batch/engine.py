@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -255,7 +256,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
 
     on_stage("cluster")
     upstream = digest(dd["token"], [rel[n]["token"] for n in names])
-    summary.stories = _stories(engine, manifest, summary, o, names, prep, upstream, story_windows)
+    summary.stories = _stories(engine, manifest, summary, o, names, prep, upstream, story_windows, n_buckets)
     write_json({"inputs": inputs, "engine": engine.name, "workers": engine.workers,
                 "summary": {k: v for k, v in summary.to_dict().items() if k != "problems"}},
                out / "_batch.json")
@@ -263,8 +264,9 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
 
 
 def _stories(engine, manifest: Manifest, summary: BatchSummary, o: str, names: list[str],
-             prep: dict[str, dict[str, Any]], upstream: str, mode: str) -> int:
-    """The story stages: by time windows (:mod:`.stories`) or one pass; the number of stories."""
+             prep: dict[str, dict[str, Any]], upstream: str, mode: str, n_buckets: int) -> int:
+    """The story stages: by time windows (:mod:`.stories`, storylines by :mod:`.storylines`) or one pass;
+    the number of stories."""
     from . import stories as st
 
     day_counts: dict[int, int] = {}
@@ -294,12 +296,33 @@ def _stories(engine, manifest: Manifest, summary: BatchSummary, o: str, names: l
     sti = _stage(engine, manifest, summary, "stitch", [("all", upstream, {"out": o, "windows": windows})])["all"]
     summ = _stage(engine, manifest, summary, "story_summaries",
                   [(st.window_name(w), sti["token"], {"out": o, "window": w}) for w in windows])
-    upstream = digest([summ[n]["token"] for n in wn])
-    lines = _stage(engine, manifest, summary, "storylines", [("all", upstream, {"out": o, "windows": windows})])
+    # storylines: a name-keyed shuffle, links per window, components once on integers (.storylines)
+    offsets = list(accumulate([summ[n]["summary"]["stories"] for n in wn], initial=0))
+    names = _stage(engine, manifest, summary, "storyline_names",
+                   [(n, digest(summ[n]["token"], off, n_buckets), {"out": o, "window": w, "offset": off,
+                                                                   "buckets": n_buckets})
+                    for n, w, off in zip(wn, windows, offsets[:-1], strict=True)])
+    buckets = [f"{b:05d}" for b in range(n_buckets)]
+    upstream = digest([names[n]["token"] for n in wn])
+    pairs = _stage(engine, manifest, summary, "storyline_pairs",
+                   [(b, upstream, {"out": o, "windows": windows, "offsets": offsets}) for b in buckets])
+    upstream = digest(upstream, [pairs[b]["token"] for b in buckets])
+    links = _stage(engine, manifest, summary, "storyline_links",
+                   [(n, upstream, {"out": o, "index": i, "windows": windows, "offsets": offsets,
+                                   "buckets": n_buckets}) for i, n in enumerate(wn)])
+    upstream = digest([links[n]["token"] for n in wn])
+    comp = _stage(engine, manifest, summary, "storyline_components",
+                  [("all", upstream, {"out": o, "windows": windows, "offsets": offsets})])["all"]
+    _stage(engine, manifest, summary, "storylines",
+           [(n, comp["token"], {"out": o, "window": w}) for n, w in zip(wn, windows, strict=True)])
     summary.story_windows = {"windows": len(windows), "window_articles": sum(m["summary"]["articles"]
                                                                            for m in win.values()),
-                             "claims_dropped": sti["summary"]["claims_dropped"]}
-    return lines["all"]["summary"]["stories"]
+                             "claims_dropped": sti["summary"]["claims_dropped"],
+                             "storyline_pairs": sum(m["summary"]["pairs"] for m in pairs.values()),
+                             "storyline_links": comp["summary"]["links"],
+                             "storyline_shuffle_bytes": sum(m["summary"]["bytes"] for m in names.values())
+                             + sum(m["summary"]["bytes"] for m in pairs.values())}
+    return comp["summary"]["stories"]
 
 
 def clear(out: str | os.PathLike[str]) -> None:

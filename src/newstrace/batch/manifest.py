@@ -32,7 +32,11 @@ STAGE_SOURCES = {
     "story_windows": ("batch/stages.py", "batch/stories.py", "cluster.py", "model.py"),
     "stitch": ("batch/stages.py", "batch/stories.py"),
     "story_summaries": ("batch/stages.py", "batch/stories.py", "cluster.py", "summary.py", "model.py"),
-    "storylines": ("batch/stages.py", "batch/stories.py", "cluster.py"),
+    "storyline_names": ("batch/stages.py", "batch/sliced.py", "batch/storylines.py"),
+    "storyline_pairs": ("batch/stages.py", "batch/sliced.py", "batch/storylines.py", "cluster.py"),
+    "storyline_links": ("batch/stages.py", "batch/sliced.py", "batch/storylines.py", "cluster.py"),
+    "storyline_components": ("batch/stages.py", "batch/storylines.py"),
+    "storylines": ("batch/stages.py", "batch/storylines.py"),
 }
 
 

@@ -61,7 +61,9 @@ JSON_FIELDS = ("removed", "segments", "credits")
 DIRS = {"articles": "articles", "quotes": "quotes", "relations": "relations", "stories": "stories",
         "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys",
         "candidates": "_work/candidates", "anchors": "_work/anchors", "anchor_pairs": "_work/anchor_pairs",
-        "story_windows": "_work/story_windows", "stitch": "_work/stitch", "story_summaries": "_work/story_summaries"}
+        "story_windows": "_work/story_windows", "stitch": "_work/stitch", "story_summaries": "_work/story_summaries",
+        "storyline_names": "_work/storyline_names", "storyline_pairs": "_work/storyline_pairs",
+        "storyline_links": "_work/storyline_links", "storyline_labels": "_work/storyline_labels"}
 #: key buckets of the shuffle: reducers that each hold 1/BUCKETS of the keys
 BUCKETS = 16
 #: a sentence shared by more articles than this is boilerplate or a stock phrase: it names no pair
@@ -148,12 +150,14 @@ def article_from_row(row: dict[str, Any]) -> Article:
 # ----------------------------------------------------------------------------- running a part
 def run_task(job: dict[str, Any]) -> dict[str, Any]:
     """Run one part of one stage and record its manifest; what every engine calls."""
-    from . import stories
+    from . import stories, storylines
 
     fn = {"prepare": prepare, "signatures": signatures, "anchors": anchor_keys, "dedup": dedup,
           "candidates": candidates, "anchor_pairs": anchor_pairs, "relate": relate,
           "cluster": cluster_stories, "story_windows": stories.window_job, "stitch": stories.stitch_job,
-          "story_summaries": stories.summaries_job, "storylines": stories.storylines_job}[job["stage"]]
+          "story_summaries": stories.summaries_job, "storyline_names": storylines.names_job,
+          "storyline_pairs": storylines.pairs_job, "storyline_links": storylines.links_job,
+          "storyline_components": storylines.components_job, "storylines": storylines.write_job}[job["stage"]]
     t0 = time.perf_counter()
     outputs, summary = fn(job)
     summary["seconds"] = round(time.perf_counter() - t0, 3)

@@ -19,7 +19,8 @@ the first half of ``day // S`` and the second half of the one before.
    else (a copy published weeks after its origin lies in no common window).
 3. **summaries** (per window): each final story is summarised (headline, span, outlets, key names) by
    the window that owns it, with its TF-IDF centroid (its ``CENTROID_TERMS`` heaviest terms).
-4. **storylines** (once, on summaries only): :func:`newstrace.cluster.link_storylines` over the centroids.
+4. **storylines** (on summaries only): :func:`newstrace.cluster.link_storylines`'s links, found by a
+   name-keyed shuffle and per-window tasks, their components once on integers (:mod:`.storylines`).
 
 **Undated articles.** An article without a date takes the date of the dated article before it in the
 global order (``order_date``: in a crawl file in date order, the place of an article says when it
@@ -191,8 +192,14 @@ def storylines(stories: Sequence[Story], terms: Sequence[Sequence[str]], weights
 
 
 def storylines_arrow(stories: Sequence[Story], terms, weights) -> None:
-    """:func:`storylines` with the centroids as Arrow list arrays: the terms are dictionary-encoded in
-    Arrow, so the task holds 12 bytes per centroid term, not Python strings and floats."""
+    """:func:`storylines` with the centroids as Arrow list arrays (:func:`centroid_matrix`)."""
+    link_storylines(list(stories), centroid_matrix(terms, weights))
+
+
+def centroid_matrix(terms, weights):
+    """Centroids given as Arrow list arrays of terms and of weights, as a CSR matrix (one row each). The
+    terms are dictionary-encoded in Arrow, so this holds 12 bytes per centroid term, not Python strings
+    and floats."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from scipy import sparse
@@ -203,8 +210,7 @@ def storylines_arrow(stories: Sequence[Story], terms, weights) -> None:
     cols = codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     vals = weights.flatten().to_numpy(zero_copy_only=False).astype(float)
     indptr = np.asarray(terms.offsets, np.int64) - int(terms.offsets[0].as_py()) if len(terms) else np.zeros(1, np.int64)
-    m = sparse.csr_matrix((vals, cols, indptr), shape=(len(stories), max(1, len(codes.dictionary))))
-    link_storylines(list(stories), m)
+    return sparse.csr_matrix((vals, cols, indptr), shape=(len(terms), max(1, len(codes.dictionary))))
 
 
 def family_edges(relations: Sequence[Relation], rank_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -401,33 +407,6 @@ def summaries_job(job: dict) -> tuple[list, dict]:
     dest = part_path(out, "story_summaries", window_name(w))
     write_parquet(pa.Table.from_pylist(rows, schema=schema), dest)
     return [dest], {"stories": len(rows), "articles": int(len(ranks))}
-
-
-def storylines_job(job: dict) -> tuple[list, dict]:
-    """Stage ``storylines``: link the stories of every window into storylines; write stories/."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from .stages import part_path, write_parquet
-
-    out, names = job["out"], [window_name(int(w)) for w in job["windows"]]
-    t = pa.concat_tables([pq.read_table(part_path(out, "story_summaries", n),
-                                        columns=["id", "first", "key_names", *SUMMARY_EXTRA]) for n in names])
-    stories = [Story(sid, [], first=first, key_names=kn) for sid, first, kn in
-               zip(*(t.column(c).to_pylist() for c in ("id", "first", "key_names")), strict=True)]
-    storylines_arrow(stories, t.column("c_terms"), t.column("c_weights"))
-    del t
-    line = {s.id: s.storyline for s in stories}
-    outputs = []
-    for n in names:
-        t = pq.read_table(part_path(out, "story_summaries", n)).drop_columns(list(SUMMARY_EXTRA))
-        t = t.set_column(t.column_names.index("storyline"), "storyline",
-                         pa.array([line[x] for x in t.column("id").to_pylist()], pa.string()))
-        dest = part_path(out, "stories", n)
-        write_parquet(t, dest)
-        outputs.append(dest)
-    remove_stale_stories(out, {p.name for p in outputs})
-    return outputs, {"stories": len(stories), "storylines": len({x for x in line.values() if x})}
 
 
 def remove_stale_stories(out, keep: set[str]) -> None:
