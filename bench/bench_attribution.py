@@ -8,7 +8,8 @@ Runs, each as a child process over the same JSONL stream:
                          article, then textacy.extract.triples.direct_quotations; on the first
                          TEXTACY_N articles only (it runs at a few articles per second: the whole
                          stream would take hours), so its articles/s is over that sample
-Checks: every run exits 0; 1 and 2 workers write identical lines for the articles both saw;
+Checks: every run exits 0; 1 and 2 workers write the same attributions for the articles both saw
+(a speaker's spelling may differ: it is chosen over the whole input, and the 1-worker run reads a prefix);
 newstrace reaches the issue's 100 articles/s. The stream is generated text, so there is no gold here: accuracy is measured on
 PolNeAR by ``make eval`` (docs/BENCHMARKS.md, attribution accuracy).
 
@@ -42,10 +43,22 @@ def _head(src: Path, dst: Path, n: int) -> int:
     return dst.stat().st_size
 
 
-def _prefix_equal(short: Path, long: Path) -> bool:
-    """Whether the shorter run's lines are the first lines of the longer run's output."""
+def _prefix_diff(short: Path, long: Path) -> tuple[int, int]:
+    """How the shorter run's lines differ from the first lines of the longer run: (lines differing in
+    anything but the speaker's name, lines differing in the name only). A speaker's canonical spelling
+    is the one most articles of the input write, so a run over a prefix may spell a person otherwise."""
+    other = names = 0
     with open(short, "rb") as a, open(long, "rb") as b:
-        return all(line == b.readline() for line in a)
+        for x in a:
+            y = b.readline()
+            if x == y:
+                continue
+            dx, dy = json.loads(x), json.loads(y)
+            if dx.pop("speaker", None) != dy.pop("speaker", None) and dx == dy:
+                names += 1
+            else:
+                other += 1
+    return other, names
 
 
 def _count(out: Path) -> dict:
@@ -92,8 +105,10 @@ def run(ctx: Context) -> StageResult:
     measurements = [two, one, textacy]
 
     checks = [Check(f"{m.label}: exits 0", m.returncode == 0, f"exit {m.returncode}") for m in measurements]
-    same = outs["w1"].exists() and outs["w2"].exists() and _prefix_equal(outs["w1"], outs["w2"])
-    checks.append(Check("newstrace: 1 and 2 workers write identical lines for the articles both saw", same))
+    other, names = _prefix_diff(outs["w1"], outs["w2"]) if outs["w1"].exists() and outs["w2"].exists() else (-1, 0)
+    checks.append(Check("newstrace: 1 and 2 workers write the same attributions for the articles both saw",
+                        other == 0, f"{other} lines differ; {names} differ only in a speaker's spelling, chosen "
+                        "over the whole input (the 1-worker run reads a prefix)"))
     best = max(one, two, key=lambda m: m.items_per_s)
     checks.append(Check(f"newstrace at least {TARGET:.0f} articles/s", best.items_per_s >= TARGET,
                         f"{one.items_per_s:,.1f}/s with 1 worker, {two.items_per_s:,.1f}/s with 2"))
