@@ -10,11 +10,12 @@ batch stages find them so:
 1. **storyline_names** (per window, the map side of a shuffle): each story's key names, hashed, with
    the story's global number (the windows' stories numbered one after another), cut by name bucket.
 2. **storyline_pairs** (per name bucket): each name's holders, when there are at most
-   ``MAX_NAME_STORIES``, give every pair of them one shared name; pairs are counted in the bucket and
-   routed to the window of their earlier story.
-3. **storyline_links** (per window): a window's pairs, their counts summed over the buckets, those
-   sharing enough names; the cosine of the two centroids, read from the summaries of the windows
-   holding them (a window reads only the windows its pairs reach). Out: the links.
+   ``MAX_NAME_STORIES``, as a posting list sent once to each window that holds one of them (but the
+   last): every pair of holders shares that name, and a pair is counted in its earlier story's window.
+3. **storyline_links** (per window): the pairs of the lists it got whose earlier story is its own,
+   counted over all names; those sharing enough names get the cosine of their two centroids, read from
+   the summaries of the windows holding them (a window reads only the windows its pairs reach). Out:
+   the links.
 4. **storyline_components** (once, on integers): the connected components of all links
    (:func:`scipy.sparse.csgraph.connected_components`), each named after its earliest story by
    (first publication, id). 8 bytes a story plus the links, and the (first, id) columns as Arrow
@@ -79,9 +80,11 @@ def names_job(job: dict) -> tuple[list, dict]:
 
 
 def pairs_job(job: dict) -> tuple[list, dict]:
-    """Stage ``storyline_pairs``: for one name bucket, the pairs of stories sharing each name, counted
-    and routed to the window of the earlier story."""
-    from .stages import _pairs_within_groups, part_path
+    """Stage ``storyline_pairs``: for one name bucket, the holders of each name that may link (at most
+    ``MAX_NAME_STORIES`` of them), as a posting list sent once to each window holding one of its holders
+    but the last (a pair is counted in the window of its earlier story). Lists, not pairs: a name held
+    by m stories would make m(m-1)/2 pair rows (148 a story on the 20,000-article stream)."""
+    from .stages import part_path
 
     out, b, windows, offsets = job["out"], int(job["part"]), job["windows"], job["offsets"]
     hs, gs = [], []
@@ -98,18 +101,30 @@ def pairs_job(job: dict) -> tuple[list, dict]:
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(h)])
     ok = (sizes >= 2) & (sizes <= MAX_NAME_STORIES)  # a name in too many stories links nothing
-    i, j = _pairs_within_groups(starts[ok], sizes[ok])
-    lo, hi = g[i], g[j]
-    total = int(offsets[-1])
-    pair, count = np.unique(lo * total + hi, return_counts=True)
-    lo, hi = pair // max(total, 1), pair % max(total, 1)
-    owner = _window_of(lo, offsets)
-    by = np.argsort(owner, kind="stable")
-    lo, hi, count, owner = lo[by], hi[by], count[by], owner[by]
-    bounds = np.searchsorted(owner, np.arange(len(windows) + 1))
-    dest = part_path(out, "storyline_pairs", job["part"], "bin")
-    n = sliced.save(dest, {"lo": (lo, bounds), "hi": (hi, bounds), "count": (count.astype(np.int32), bounds)})
-    return [dest], {"pairs": int(len(lo)), "bytes": n, "read_bytes": read}
+    starts, sizes = starts[ok], sizes[ok]
+    # (list, destination window) for every window holding a member that has a later member
+    member_list = np.repeat(np.arange(len(starts)), sizes)
+    rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts.tolist(), sizes.tolist(), strict=True)]) \
+        if len(starts) else np.zeros(0, np.int64)
+    last = np.zeros(len(rows), bool)
+    if len(rows):
+        last[np.cumsum(sizes) - 1] = True
+    dest = np.unique((member_list[~last] << 20) | _window_of(g[rows[~last]], offsets)) if len(rows) else \
+        np.zeros(0, np.int64)
+    d_list, d_window = dest >> 20, dest & ((1 << 20) - 1)
+    # the rows sent: each destination gets its list's members, tagged with the list's number
+    reps = sizes[d_list]
+    sent_rows = np.concatenate([np.arange(starts[k], starts[k] + sizes[k]) for k in d_list.tolist()]) \
+        if len(d_list) else np.zeros(0, np.int64)
+    sent_window = np.repeat(d_window, reps)
+    sent_list = np.repeat(d_list + (b << 32), reps)  # unique across buckets
+    by = np.argsort(sent_window, kind="stable")
+    bounds = np.searchsorted(sent_window[by], np.arange(len(windows) + 1))
+    path = part_path(out, "storyline_pairs", job["part"], "bin")
+    n = sliced.save(path, {"list": (sent_list[by], bounds), "story": (g[sent_rows][by], bounds)})
+    pairs = int((sizes * (sizes - 1) // 2).sum())
+    return [path], {"lists": int(len(starts)), "sent": int(len(sent_rows)), "pairs": pairs, "bytes": n,
+                    "read_bytes": read}
 
 
 def _centroids(out, windows: Sequence[int], offsets: Sequence[int], gids: np.ndarray):
@@ -142,20 +157,25 @@ def links_job(job: dict) -> tuple[list, dict]:
     from .stages import _save_npz, part_path
 
     out, i, windows, offsets = job["out"], int(job["index"]), job["windows"], job["offsets"]
-    los, his, counts = [], [], []
+    from .stages import _pairs_within_groups
+
+    lists, members = [], []
     read = 0
     for b in range(int(job["buckets"])):
         z = sliced.Reader(part_path(out, "storyline_pairs", f"{b:05d}", "bin"))
-        los.append(z.read("lo", i))
-        his.append(z.read("hi", i))
-        counts.append(z.read("count", i))
+        lists.append(z.read("list", i))
+        members.append(z.read("story", i))
         read += z.bytes_read
-    lo = np.concatenate(los) if los else np.zeros(0, np.int64)
-    hi = np.concatenate(his) if his else np.zeros(0, np.int64)
-    count = np.concatenate(counts).astype(np.int64) if counts else np.zeros(0, np.int64)
+    lst = np.concatenate(lists) if lists else np.zeros(0, np.int64)
+    g = np.concatenate(members) if members else np.zeros(0, np.int64)
+    order = np.lexsort((g, lst))
+    lst, g = lst[order], g[order]
+    starts = np.flatnonzero(np.r_[True, lst[1:] != lst[:-1]]) if len(lst) else np.zeros(0, np.int64)
+    a, b2 = _pairs_within_groups(starts, np.diff(np.r_[starts, len(lst)]))
+    lo, hi = g[a], g[b2]
+    mine = (lo >= int(offsets[i])) & (lo < int(offsets[i + 1]))  # each pair in its earlier story's window
     total = max(int(offsets[-1]), 1)
-    pair, inv = np.unique(lo * total + hi, return_inverse=True)
-    shared = np.bincount(inv.ravel(), weights=count, minlength=len(pair)) if len(pair) else np.zeros(0)
+    pair, shared = np.unique(lo[mine] * total + hi[mine], return_counts=True)
     pair = pair[shared >= STORYLINE_SHARED_NAMES]
     lo, hi = pair // total, pair % total
     keep = np.zeros(0, bool)
