@@ -53,39 +53,41 @@ def _order_file(out: str | Path) -> Path:
 def global_order(out: str | Path, parts: list[str]):
     """The articles of every shard in the global order: date, shard, place in the shard.
 
-    Returns (ids by rank, shard by rank, row by rank, rank of each (shard, row) as per-shard arrays by
-    row with -1 for an article whose id (its content) came earlier: read twice, it counts once).
+    Returns (ids by rank, an Arrow array; shard by rank; row by rank; the rank of every article in
+    (shard, row) order, -1 for one whose id (its content) came earlier: read twice, it counts once;
+    and the bounds of each shard's slice of it). Arrow sorts and groups, so there is no Python object
+    per article.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    tables = [pq.read_table(part_path(out, "articles", p), columns=["id", "shard", "row", "order_date"])
-              for p in parts]
+    tables = [pq.read_table(part_path(out, "articles", p), columns=["shard", "row", "order_date"]) for p in parts]
     t = pa.concat_tables(tables) if tables else None
+    del tables
     if t is None or not len(t):
-        return [], np.zeros(0, np.int64), np.zeros(0, np.int64), {}
-    shard = t.column("shard").to_numpy().astype(np.int64)
-    row = t.column("row").to_numpy().astype(np.int64)
-    dates = np.array(t.column("order_date").to_pylist(), dtype=str)
-    order = np.lexsort((row, shard, dates))
-    ids_all = t.column("id").to_pylist()
-    seen: set[str] = set()
-    keep = np.ones(len(order), bool)
-    for i, x in enumerate(ids_all[j] for j in order.tolist()):
-        if x in seen:
-            keep[i] = False
-        seen.add(x)
-    del seen
-    kept = order[keep]
-    rank = np.full(len(order), -1, np.int64)
-    rank[kept] = np.arange(len(kept))
-    by_shard = {}
-    for s in np.unique(shard).tolist():
-        mine = np.flatnonzero(shard == s)
-        r = np.full(int(row[mine].max()) + 1, -1, np.int64)
-        r[row[mine]] = rank[mine]
-        by_shard[s] = r
-    return [ids_all[i] for i in kept.tolist()], shard[kept], row[kept], by_shard
+        none = np.zeros(0, np.int64)
+        return pa.array([], pa.string()), none, none, none, np.zeros(1, np.int64)
+    # dates compare as strings (code point order: Arrow compares the UTF-8 bytes); ties by shard, then row
+    order = pc.sort_indices(t, sort_keys=[("order_date", "ascending"), ("shard", "ascending"),
+                                          ("row", "ascending")])
+    shard = t.column("shard").take(order).to_numpy().astype(np.int64)
+    row = t.column("row").take(order).to_numpy().astype(np.int64)
+    del t  # the dates are the bulk of it
+    ids = pa.chunked_array([pq.read_table(part_path(out, "articles", p), columns=["id"]).column("id").combine_chunks()
+                            for p in parts]).take(order).combine_chunks()
+    del order
+    # the first place of each id in that order is the one kept
+    codes = pc.dictionary_encode(ids).indices.to_numpy()
+    keep = np.zeros(len(ids), bool)
+    keep[np.unique(codes, return_index=True)[1]] = True
+    del codes
+    ids = ids.filter(pa.array(keep))
+    rank = np.full(len(keep), -1, np.int64)
+    rank[keep] = np.arange(int(keep.sum()))
+    by_place = np.lexsort((row, shard))  # a shard's rows are 0, 1, 2...: its slice is indexed by row
+    bounds = np.searchsorted(shard[by_place], np.arange(int(shard.max()) + 2))
+    return ids, shard[keep], row[keep], rank[by_place], bounds
 
 
 def order_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
@@ -93,30 +95,27 @@ def order_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     import pyarrow as pa
 
     out, parts = job["out"], job["parts"]
-    ids, shard, row, by_shard = global_order(out, parts)
+    ids, shard, row, rank, bounds = global_order(out, parts)
     n = len(ids)
     words = np.zeros(n, np.int32)
     sents = np.zeros(n, np.int32)
     for p in parts:
-        r = by_shard.get(int(p))
-        if r is None:
+        s = int(p)
+        if s + 1 >= len(bounds):
             continue
+        r = rank[bounds[s]:bounds[s + 1]]
         with np.load(part_path(out, "signatures", p, "npz")) as z:  # two small members, not the keys
             total, sentences = z["total"], z["sentences"]
         live = r >= 0
         words[r[live]] = total[live]
         sents[r[live]] = sentences[live]
-    n_shards = max(by_shard, default=-1) + 1
-    per_shard = [by_shard.get(s, np.zeros(0, np.int64)) for s in range(n_shards)]
-    bounds = np.r_[0, np.cumsum([len(x) for x in per_shard])]
     whole = np.array([0, n])
     dest = _order_file(out)
-    size = sliced.save(dest, {"rank": (np.concatenate(per_shard) if per_shard else np.zeros(0, np.int64), bounds),
-                              "shard": (shard.astype(np.int32), whole), "row": (row.astype(np.int32), whole),
-                              "words": (words, whole), "sents": (sents, whole)})
+    size = sliced.save(dest, {"rank": (rank, bounds), "shard": (shard.astype(np.int32), whole),
+                              "row": (row.astype(np.int32), whole), "words": (words, whole), "sents": (sents, whole)})
     ids_dest = part_path(out, "order", "ids")
-    write_parquet(pa.table({"id": pa.array(ids, pa.string())}), ids_dest)
-    rows = int(bounds[-1])
+    write_parquet(pa.table({"id": ids.cast(pa.string())}), ids_dest)
+    rows = len(rank)
     return [dest, ids_dest], {"articles": n, "repeated": rows - n, "bytes": size}
 
 
@@ -197,10 +196,9 @@ def votes_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     shard = int(part)
     z = sliced.Reader(_order_file(out))
     own_rank = z.read("rank", shard)  # by row
-    words_of, sents_of = z.read("words", 0), z.read("sents", 0)  # by rank: 8 B an article, read whole
-    read = z.bytes_read
     f = _load_features(part_path(out, "signatures", part, "npz"))
     got: dict[str, list[np.ndarray]] = {x: [] for x in ("rank", "key", "first", "w_rank", "w_first")}
+    read = 0
     for b in range(job.get("buckets", 1)):
         r = sliced.Reader(part_path(out, "firsts", f"{b:05d}", "bin"))
         for name, arrays in got.items():
@@ -215,9 +213,11 @@ def votes_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     keys = np.where(f.keys == 0, 1, f.keys)[live]  # 0 marks an empty slot of the stream's index
     src = _lookup(own, keys, cat["rank"], cat["key"], cat["first"].astype(np.int64), own)
     best, best_votes, known, best_sents, best_reach = vote(doc, src, own, f.words[live], f.sent[live], n)
+    # the best sources' sizes: only their entries of the per-rank table are read
     b0 = np.maximum(best, 0)
     kind, score = local_verdicts(best, best_votes, known, best_sents, best_reach, f.total, f.sentences,
-                                 words_of[b0].astype(np.int64), sents_of[b0].astype(np.int64))
+                                 z.take("words", b0).astype(np.int64), z.take("sents", b0).astype(np.int64))
+    read += z.bytes_read
     parent = np.where(np.isin(kind, (*DERIVED_CODES, SHARES)), best, -1)
     # the same text as an earlier article: its verdict is that article's (or a copy of it)
     row_live = np.flatnonzero(own_rank >= 0)
