@@ -131,7 +131,8 @@ def test_family_roots_by_pointer_jumping():
     assert family_roots(parent, kind).tolist() == [-1, 0, 0, 0, 3, -1, 5, 5, 4]
 
 
-def test_chains_on_ray(chains, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_chains_on_ray(chains, tmp_path, workers):
     pytest.importorskip("ray")
     import ray
 
@@ -140,7 +141,7 @@ def test_chains_on_ray(chains, tmp_path):
     if started:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
-        run_batch([str(src)], tmp_path / "ray", RayEngine(workers=2), shard_bytes=6000)
+        run_batch([str(src)], tmp_path / "ray", RayEngine(workers=workers), shard_bytes=6000)
     finally:
         if started:
             ray.shutdown()
@@ -160,3 +161,37 @@ def test_rerun_after_a_lost_vote_part(chains, tmp_path):
     summary = run_batch([str(src)], copy, LocalEngine(), shard_bytes=6000)
     assert summary.ran["votes"] == 1 and sum(summary.ran.values()) == 1, summary.ran
     assert verdicts(copy) == verdicts(out)
+
+
+def test_global_order_sorts_dates_as_python_strings(tmp_path):
+    """The order task sorts in Arrow (UTF-8 bytes): the same order as Python's string comparison, on dates
+    of mixed forms, undated rows ("") and non-ASCII text; an id read again is kept at its first place."""
+    import random
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newstrace.batch.origins import global_order
+    from newstrace.batch.stages import part_path
+
+    rnd = random.Random(3)
+    forms = ["", "2024-01-01", "2024-01-01T10:00:00", "2024-01-01 09:00", "2024-1-5", "Mon, 01 Jan 2024",
+             "2023-12-31T23:59:59Z", "2024-01-01é", "2024-01-01\u4e2d", "2024-01-01\U0001f600", "2024-01-02"]
+    rows = []
+    (tmp_path / "articles").mkdir()
+    for s in range(3):
+        part = [{"id": f"x{rnd.randrange(40)}", "shard": s, "row": r, "order_date": rnd.choice(forms)}
+                for r in range(30)]
+        pq.write_table(pa.Table.from_pylist(part), part_path(tmp_path, "articles", f"{s:05d}"))
+        rows.extend(part)
+    ids, shard, row, rank, bounds = global_order(tmp_path, ["00000", "00001", "00002"])
+    want, seen = [], set()
+    for r in sorted(rows, key=lambda r: (r["order_date"], r["shard"], r["row"])):
+        if r["id"] not in seen:
+            seen.add(r["id"])
+            want.append((r["id"], r["shard"], r["row"]))
+    assert list(zip(ids.to_pylist(), shard.tolist(), row.tolist(), strict=True)) == want
+    assert len(want) < len(rows)  # some ids were read twice
+    place = {(s, r): k for k, (_i, s, r) in enumerate(want)}
+    assert [rank[bounds[s] + r] for s in range(3) for r in range(30)] == \
+        [place.get((s, r), -1) for s in range(3) for r in range(30)]
