@@ -161,6 +161,7 @@ def run(ctx: Context) -> StageResult:
     scaling = ray2.items_per_s / ray1.items_per_s if ray1.items_per_s else 0.0
     b = ray2.extra["batch"]
     d = b.get("dedup", {})
+    sw = b.get("story_windows") or {}
     n = max(1, b.get("articles", ctx.n))
     secs = b.get("stage_seconds", {})
     total_task = sum(secs.values()) or 1.0
@@ -174,9 +175,11 @@ def run(ctx: Context) -> StageResult:
         + ", ".join(f"{k} {v:,.1f} s ({v / total_task:.0%})" for k, v in secs.items()) + ".",
         f"Signatures: {d.get('keys', 0):,} sentence keys, {d.get('signature_bytes', 0) / n:,.0f} bytes per article "
         f"stored (npz); shuffle (key rows by bucket) {d.get('shuffle_bytes', 0) / n:,.0f} bytes per article; "
-        f"first-occurrence index {d.get('index_bytes', 0) / n:,.0f} bytes per article "
-        f"({d.get('index_keys', 0):,} keys); {d.get('candidate_pair_rows', 0):,} "
+        f"first holders routed to the shards (firsts) {d.get('firsts_bytes', 0) / n:,.0f} bytes per article "
+        f"({d.get('distinct_keys', 0):,} distinct keys); {d.get('candidate_pair_rows', 0):,} "
         "candidate pair rows out of the shuffle.",
+        f"Storylines: {sw.get('storyline_shuffle_bytes', 0) / n:,.0f} bytes per article through the name "
+        f"shuffle; {sw.get('storyline_links', 0):,} links.",
         "Outputs (Parquet, zstd): " + ", ".join(f"{k} {v / MB:,.1f} MB ({v / n:,.0f} B/article)"
                                                 for k, v in sizes.items()) + ".",
         f"Relations {b.get('relations', 0):,}, stories {b.get('stories', 0):,}, quotes {b.get('quotes', 0):,}.",

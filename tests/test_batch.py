@@ -134,8 +134,9 @@ def test_stream_recall_and_shards(local5k, stream5k):
 
 
 def test_verdicts_equal_the_one_pass_dedup(local5k):
-    """The dedup stage feeds the stream deduper the shards' signatures in the global order: the verdicts
-    are those of one StreamDeduper over all clean texts in that order."""
+    """The distributed dedup (first holders per key bucket, votes per shard, roots by pointer jumping)
+    decides as one StreamDeduper over all clean texts in the global order: same origin, relation and
+    score for every article."""
     from newstrace.dedup.fingerprint import MIN_WORDS, fast_features
     from newstrace.dedup.stream import HALF_MIN_WORDS, StreamDeduper
 
@@ -149,8 +150,9 @@ def test_verdicts_equal_the_one_pass_dedup(local5k):
     for i in range(0, len(ids), 700):
         chunk = ids[i:i + 700]
         expect.extend(d.add_batch(chunk, fast_features([text[x] for x in chunk], MIN_WORDS, HALF_MIN_WORDS)))
-    assert [(e.id, e.duplicate_of, e.relation) for e in expect] == \
-        [(v["id"], v["duplicate_of"], v["relation"]) for v in verdicts]
+    assert [(e.id, e.duplicate_of, e.relation, e.score) for e in expect] == \
+        [(v["id"], v["duplicate_of"], v["relation"], v["score"]) for v in verdicts]
+    assert sum(e.relation in ("copy", "excerpt", "edited") for e in expect) > 1000
     dates = [next(a["date"] for a in snap["articles"] if a["id"] == x) for x in ids[:200]]
     assert dates == sorted(dates)
 
@@ -180,8 +182,8 @@ def test_crash_in_a_stage_then_rerun(tmp_path, local_seeds, monkeypatch):
     with Store.open(tmp_path / "s.db") as store, pytest.raises(NewstraceError, match="E113"):
         import_dir(out, store)  # an unfinished run is not imported
     summary = run_batch([str(SEEDS)], out, LocalEngine())
-    assert summary.ran == {"prepare": 0, "signatures": 0, "anchors": 0, "dedup": 0, "candidates": 0,
-                           "anchor_pairs": 0, "relate": 0, "cluster": 1}
+    assert summary.ran == {"prepare": 0, "signatures": 0, "anchors": 0, "order": 0, "firsts": 0, "votes": 0,
+                           "dedup": 0, "candidates": 0, "anchor_pairs": 0, "relate": 0, "cluster": 1}
     assert snapshot(out) == snapshot(local_seeds)
 
 

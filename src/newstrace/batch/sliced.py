@@ -20,6 +20,9 @@ import numpy as np
 
 from .io import atomic_path, commit
 
+#: what a read through a memory map costs at least
+PAGE = 4096
+
 
 def save(dest: str | os.PathLike[str], arrays: dict[str, tuple[np.ndarray, np.ndarray]]) -> int:
     """Write ``arrays`` (name -> (array, slice bounds: rows of slice i are bounds[i]:bounds[i + 1]))
@@ -72,3 +75,18 @@ class Reader:
             data = f.read((hi - lo) * dt.itemsize)
         self.bytes_read += len(data)
         return np.frombuffer(data, dt)
+
+    def take(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The rows ``rows`` of array ``name`` (all its slices as one), read through a memory map: only
+        the pages they fall on are read (counted as such)."""
+        h = self.header[name]
+        dt = np.dtype(h["dtype"])
+        n = h["bounds"][-1]
+        rows = np.asarray(rows, np.int64)
+        if not len(rows) or not n:
+            return np.zeros(len(rows), dt)
+        m = np.memmap(self.path, dt, "r", offset=self.base + h["offset"], shape=(n,))
+        out = np.array(m[rows])
+        del m
+        self.bytes_read += len(np.unique(rows * dt.itemsize // PAGE)) * PAGE
+        return out

@@ -5,13 +5,19 @@ Per shard, in parallel:
   prepare     read the shard, clean and describe every article (:func:`newstrace.pipeline.process`),
               attribute quotes (:func:`newstrace.attribute.attribute_batch`): articles/, quotes/
   signatures  sentence keys of the clean texts (:func:`newstrace.dedup.fingerprint.fast_features`)
-              and the same keys again, split into key buckets for the shuffle (_work/keys/)
+              and the same keys again, with each text's whole-text key, split into key buckets for
+              the shuffle (_work/keys/)
   anchors     the names and numbers of each clean text (:func:`newstrace.dedup.anchors`), hashed and
               split into the same buckets (_work/anchors/): the evidence of paraphrased rewrites
-Once, over all shards:
-  dedup       the global order (date, then shard, then place in the shard), repeated ids dropped, and
-              the one-pass first-occurrence dedup of :mod:`newstrace.dedup.stream` fed the signatures
-              in that order: which earlier article each one derives from (verdicts/)
+The one-pass first-occurrence dedup of :mod:`newstrace.dedup.stream`, distributed (:mod:`.origins`):
+  order       once, light: the global order (date, then shard, then place in the shard), repeated ids
+              dropped; per rank its place and size (words, sentences), the ids by rank (_work/order/)
+  firsts      per key bucket: each sentence key's and whole-text key's first holder (least rank), sent
+              to the shards of its later holders (_work/firsts/)
+  votes       per shard: its articles' votes, best source and relation as the stream decides them, and
+              each one's parent (best source, or earlier article of the same text) (_work/votes/)
+  dedup       once, on int arrays: family roots by pointer jumping over the parents; which earlier
+              article each one derives from (verdicts/, in rank order)
 Per key bucket, in parallel (the shuffle):
   candidates  every shard's keys of one bucket: pairs of articles of different families that share
               a sentence (partial reuse the one-pass verdict, one origin per article, does not name),
@@ -59,7 +65,8 @@ ARTICLE_FIELDS = ("id", "ext_id", "origin", "fmt", "url", "source", "outlet", "d
 JSON_FIELDS = ("removed", "segments", "credits")
 #: where a stage writes; a part's files are <dir>/part-<shard>.parquet
 DIRS = {"articles": "articles", "quotes": "quotes", "relations": "relations", "stories": "stories",
-        "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys",
+        "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys", "order": "_work/order",
+        "firsts": "_work/firsts", "votes": "_work/votes",
         "candidates": "_work/candidates", "anchors": "_work/anchors", "anchor_pairs": "_work/anchor_pairs",
         "story_windows": "_work/story_windows", "stitch": "_work/stitch", "story_summaries": "_work/story_summaries",
         "storyline_names": "_work/storyline_names", "storyline_pairs": "_work/storyline_pairs",
@@ -150,9 +157,10 @@ def article_from_row(row: dict[str, Any]) -> Article:
 # ----------------------------------------------------------------------------- running a part
 def run_task(job: dict[str, Any]) -> dict[str, Any]:
     """Run one part of one stage and record its manifest; what every engine calls."""
-    from . import stories, storylines
+    from . import origins, stories, storylines
 
-    fn = {"prepare": prepare, "signatures": signatures, "anchors": anchor_keys, "dedup": dedup,
+    fn = {"prepare": prepare, "signatures": signatures, "anchors": anchor_keys, "order": origins.order_job,
+          "firsts": origins.firsts_job, "votes": origins.votes_job, "dedup": origins.dedup_job,
           "candidates": candidates, "anchor_pairs": anchor_pairs, "relate": relate,
           "cluster": cluster_stories, "story_windows": stories.window_job, "stitch": stories.stitch_job,
           "story_summaries": stories.summaries_job, "storyline_names": storylines.names_job,
@@ -234,13 +242,22 @@ def signatures(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     tmp.write_bytes(buf.getvalue())
     commit(tmp, dest)
     # the shuffle's map side: (key, article) rows grouped by key bucket, an article named by shard and row
+    # and the (whole-text key, article) rows of the texts that have one, in the same buckets
     buckets = job.get("buckets", BUCKETS)
+    keys = np.where(f.keys == 0, 1, f.keys)  # as the stream's index takes them (0 marks an empty slot)
     code = (np.int64(int(job["part"])) << 32) | f.doc.astype(np.int64)
-    b = (f.keys & 0x7FFFFFFF) % buckets
+    b = (keys & 0x7FFFFFFF) % buckets
     order = np.argsort(b, kind="stable")
     k_dest = part_path(out, "keys", job["part"], "bin")
     bounds = np.searchsorted(b[order], np.arange(buckets + 1))
-    n = sliced.save(k_dest, {"keys": (f.keys[order], bounds), "code": (code[order], bounds)})
+    has = np.flatnonzero(f.whole != 0)
+    wb = (f.whole[has] & 0x7FFFFFFF) % buckets
+    w_order = np.argsort(wb, kind="stable")
+    w_bounds = np.searchsorted(wb[w_order], np.arange(buckets + 1))
+    n = sliced.save(k_dest, {"keys": (keys[order], bounds), "code": (code[order], bounds),
+                             "whole": (f.whole[has][w_order], w_bounds),
+                             "whole_code": ((np.int64(int(job["part"])) << 32) | has[w_order].astype(np.int64),
+                                            w_bounds)})
     return [dest, k_dest], {"articles": len(texts), "keys": int(len(f.keys)), "bytes": len(buf.getvalue()),
                             "shuffle_bytes": n}
 
@@ -291,92 +308,6 @@ def _load_features(path: Path):
         return Features(z["keys"], z["words"], z["doc"], z["sent"], z["total"], z["sentences"], z["whole"])
 
 
-def global_order(out: str | Path, parts: list[str]):
-    """(ids, shard, row, keep) of every article in the global order: date, shard, place in the shard.
-
-    ``keep`` is False for an article whose id (its content) came earlier: read twice, it counts once.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    tables = [pq.read_table(part_path(out, "articles", p), columns=["id", "shard", "row", "order_date"])
-              for p in parts]
-    t = pa.concat_tables(tables) if tables else None
-    if t is None or not len(t):
-        return [], np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64)
-    shard = t.column("shard").to_numpy().astype(np.int64)
-    row = t.column("row").to_numpy().astype(np.int64)
-    dates = np.array(t.column("order_date").to_pylist(), dtype=str)
-    order = np.lexsort((row, shard, dates))
-    ids_all = t.column("id").to_pylist()
-    ids = [ids_all[i] for i in order.tolist()]
-    seen: set[str] = set()
-    keep = np.ones(len(ids), bool)
-    for i, x in enumerate(ids):
-        if x in seen:
-            keep[i] = False
-        seen.add(x)
-    return ids, shard[order], row[order], keep, order
-
-
-def dedup(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
-    """The one-pass dedup of :mod:`newstrace.dedup.stream` over every shard's signatures, in the global
-    order: its first-occurrence index names, for each article, the earliest article of its family."""
-    import pyarrow as pa
-
-    from ..dedup.fingerprint import Features
-    from ..dedup.stream import BYTES_PER_KEY, CHUNK, StreamDeduper
-
-    out, parts = job["out"], job["parts"]
-    ids, shard, row, keep, order = global_order(out, parts)
-    feats = [_load_features(part_path(out, "signatures", p, "npz")) for p in parts]
-    # the signatures of all shards as one batch, its documents numbered in the global order
-    n_docs = np.cumsum([0] + [len(f) for f in feats])
-    n_sents = np.cumsum([0] + [int(f.sent.max()) + 1 if len(f.sent) else 0 for f in feats])
-    cat = lambda name: np.concatenate([getattr(f, name) for f in feats]) if feats else np.zeros(0, np.int64)  # noqa: E731
-    doc = np.concatenate([f.doc.astype(np.int64) + n_docs[i] for i, f in enumerate(feats)]) if feats else \
-        np.zeros(0, np.int64)
-    sent = np.concatenate([f.sent.astype(np.int64) + n_sents[i] for i, f in enumerate(feats)]) if feats else \
-        np.zeros(0, np.int64)
-    kept = order[keep]  # concatenated document index of each kept article, in the global order
-    rank = np.full(len(order), -1, np.int64)
-    rank[kept] = np.arange(len(kept))
-    new_doc = rank[doc]
-    take = np.flatnonzero(new_doc >= 0)
-    by_doc = take[np.argsort(new_doc[take], kind="stable")]  # keys stay in text order within an article
-    keys, words, new_doc, sent = cat("keys")[by_doc], cat("words")[by_doc], new_doc[by_doc], sent[by_doc]
-    new_sent = np.cumsum(np.r_[True, sent[1:] != sent[:-1]]) - 1 if len(sent) else sent
-    total, sentences, whole = cat("total")[kept], cat("sentences")[kept], cat("whole")[kept]
-    kept_ids = [x for x, k in zip(ids, keep.tolist(), strict=True) if k]
-
-    deduper = StreamDeduper()
-    deduper.reserve(len(kept_ids), len(keys) * BYTES_PER_KEY)
-    decisions = []
-    for d0 in range(0, len(kept_ids), CHUNK):
-        d1 = min(d0 + CHUNK, len(kept_ids))
-        a, b = np.searchsorted(new_doc, [d0, d1]).tolist()
-        s0 = int(new_sent[a]) if b > a else 0
-        f = Features(keys[a:b], words[a:b], (new_doc[a:b] - d0).astype(np.int32),
-                     (new_sent[a:b] - s0).astype(np.int32), total[d0:d1], sentences[d0:d1], whole[d0:d1])
-        decisions.extend(deduper.add_batch(kept_ids[d0:d1], f))
-    place = {x: (int(s), int(r)) for x, s, r in zip(kept_ids, shard[keep].tolist(), row[keep].tolist(),
-                                                    strict=True)}
-    rows = []
-    counts: dict[str, int] = {}
-    for i, (d, s, r) in enumerate(zip(decisions, shard[keep].tolist(), row[keep].tolist(), strict=True)):
-        o = place.get(d.duplicate_of) if d.duplicate_of else None
-        rows.append({"rank": i, "id": d.id, "shard": s, "row": r, "duplicate_of": d.duplicate_of,
-                     "relation": d.relation, "score": d.score, "origin_shard": o[0] if o else None,
-                     "origin_row": o[1] if o else None})
-        counts[d.relation or "original"] = counts.get(d.relation or "original", 0) + 1
-    dest = part_path(out, "verdicts", "00000")
-    write_parquet(pa.Table.from_pylist(rows, schema=_schemas()["verdicts"]), dest)
-    summary = {"articles": len(kept_ids), "repeated": int((~keep).sum()), "keys": int(len(keys)),
-               "index_bytes": int(deduper.first.nbytes + deduper.texts_equal.nbytes),
-               "index_keys": len(deduper.first), "relations": counts}
-    return [dest], summary
-
-
 def _rank_tables(out: str | Path):
     """From the verdicts: rank of each (shard, row), shard of each rank, and each rank's family root."""
     import pyarrow.parquet as pq
@@ -408,15 +339,17 @@ def _pairs_within_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndar
     return a, a + step + 1
 
 
-def _bucket_rows(out: str | Path, kind: str, parts: list[str], b: int, rank: np.ndarray):
-    """The reduce side's input: every shard's (key, article rank) rows of bucket ``b`` of ``kind``, sorted
-    by key then rank, each pair once (a key twice in one article counts once); with each key's group
-    (starts, sizes), and the bytes read. Articles dropped as repeated are left out."""
+def _bucket_rows(out: str | Path, kind: str, parts: list[str], b: int, rank: np.ndarray, key: str = "keys",
+                 code_name: str = "code"):
+    """The reduce side's input: every shard's (key, article rank) rows of bucket ``b`` of ``kind`` (arrays
+    ``key`` and ``code_name`` of its files), sorted by key then rank, each pair once (a key twice in one
+    article counts once); with each key's group (starts, sizes), and the bytes read. Articles dropped as
+    repeated are left out."""
     keys, ranks = [], []
     read = 0
     for p in parts:
         z = sliced.Reader(part_path(out, kind, p, "bin"))
-        k, code = z.read("keys", b), z.read("code", b)
+        k, code = z.read(key, b), z.read(code_name, b)
         read += z.bytes_read
         r = rank[code >> 32, code & 0xFFFFFFFF] if len(code) else np.zeros(0, np.int64)
         keys.append(k[r >= 0])

@@ -242,60 +242,105 @@ class StreamDeduper:
         if len(has):
             same[has] = self.texts_equal.first_of(f.whole[has], has + base)
         same[same == np.arange(base, base + n)] = -1
-        # votes of each article's keys for the earlier articles that had them
-        voting = src != doc + base
-        v_doc, v_src, v_words = doc[voting], src[voting], f.words[voting]
-        known = np.bincount(v_doc, weights=v_words, minlength=n)
-        best = np.full(n, -1, np.int64)
-        best_votes = np.zeros(n)
-        best_sents = np.zeros(n, np.int64)
-        best_reach = np.zeros(n)
-        if len(v_doc):
-            pairs, inv = np.unique((v_doc << 40) | v_src, return_inverse=True)
-            inv = inv.ravel()
-            votes = np.bincount(inv, weights=v_words)
-            p_doc, p_src = pairs >> 40, pairs & ((1 << 40) - 1)
-            order = np.lexsort((p_src, -votes, p_doc))  # most votes first, then the earliest article
-            lead = order[np.r_[True, p_doc[order][1:] != p_doc[order][:-1]]]
-            best[p_doc[lead]] = p_src[lead]
-            best_votes[p_doc[lead]] = votes[lead]
-            # sentences behind the leading votes (keys come in sentence order)
-            mine = v_src == best[v_doc]
-            s_doc, s_sent = v_doc[mine], f.sent[voting][mine]
-            change = np.r_[True, s_sent[1:] != s_sent[:-1]] if len(s_sent) else np.zeros(0, bool)
-            best_sents = np.bincount(s_doc, weights=change, minlength=n).astype(np.int64)
-            # ... and their words, whole: an edited sentence keeps one of its halves
-            sent_words = np.bincount(f.sent, weights=f.words)
-            best_reach = np.bincount(s_doc, weights=change * sent_words[s_sent], minlength=n)
-        origin_words = self.words[np.maximum(best, 0)]
-        origin_sents = self.sentences[np.maximum(best, 0)]
+        best, best_votes, known, best_sents, best_reach = vote(doc, src, doc + base, f.words, f.sent, n)
+        kind_v, score_v = local_verdicts(best, best_votes, known, best_sents, best_reach, f.total, f.sentences,
+                                         self.words[np.maximum(best, 0)], self.sentences[np.maximum(best, 0)])
         out = []
         ids_all, root, kinds, scores = self.ids, self.root, self.kinds, self.scores
-        for doc_id, s, b, bv, total, kn, ow, ns, reach, mine, theirs in zip(
-                ids, same.tolist(), best.tolist(), best_votes.tolist(), f.total.tolist(), known.tolist(),
-                origin_words.tolist(), best_sents.tolist(), best_reach.tolist(), f.sentences.tolist(),
-                origin_sents.tolist(), strict=True):
-            to, kind, score = -1, 0, 0.0
+        for doc_id, s, b, kind, score in zip(ids, same.tolist(), best.tolist(), kind_v.tolist(), score_v,
+                                             strict=True):
+            to = -1
             if s >= 0:  # the same text as an earlier article: what that one is, or a copy of it
                 to, kind, score = (root[s], kinds[s], scores[s]) if kinds[s] in _DERIVED else (s, COPY, 1.0)
-            elif b >= 0 and total:
-                share = bv / total
-                score = round(min(share, 1.0), 4)
-                if share >= DERIVED_SHARE or reach / total >= EDITED_REACH:
-                    if kn / total >= ALL_KNOWN and share >= MOSTLY_ONE:
-                        # all of it is earlier text, mostly the origin's: all of the origin, or a part?
-                        kind = EXCERPT if mine < theirs else COPY if total <= ow / ALL_KNOWN else EDITED
-                    else:
-                        kind = EDITED
-                    # the origin named is the earliest of its family, though the text came by a derivative
-                    to = root[b] if kinds[b] in _DERIVED else b
-                elif share >= PARTIAL_SHARE and ns >= 2:
-                    to, kind = b, SHARES
+            elif kind in _DERIVED:
+                # the origin named is the earliest of its family, though the text came by a derivative
+                to = root[b] if kinds[b] in _DERIVED else b
+            elif kind == SHARES:
+                to = b
             root.append(to if kind in _DERIVED else -1)
             kinds.append(kind)
             scores.append(score)
             out.append(Decision(doc_id, ids_all[to] if to >= 0 else None, _KIND_NAMES[kind], score))
         return out
+
+
+# ----------------------------------------------------------------------------- the rule, on arrays
+def vote(doc: np.ndarray, src: np.ndarray, own: np.ndarray, words: np.ndarray, sent: np.ndarray,
+         n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The votes of each article's sentence keys for the earlier articles that had them first.
+
+    One row per key, in text order: ``doc`` (the article, 0..n-1), ``src`` (the first article that had
+    the key), ``own`` (the article's own number in the numbering of ``src``: a key it had first does
+    not vote), ``words`` (words the key stands for), ``sent`` (its sentence; distinct between articles).
+    Per article: the best source (most words, then the earliest; -1 if none), its votes, the words
+    known from any earlier article, the sentences behind the best source's votes and their words whole
+    (an edited sentence keeps one of its halves). What :meth:`StreamDeduper.add_batch` and the batch
+    ``votes`` stage both decide from.
+    """
+    voting = src != own
+    v_doc, v_src, v_words = doc[voting], src[voting], words[voting]
+    known = np.bincount(v_doc, weights=v_words, minlength=n)
+    best = np.full(n, -1, np.int64)
+    best_votes = np.zeros(n)
+    best_sents = np.zeros(n, np.int64)
+    best_reach = np.zeros(n)
+    if len(v_doc):
+        pairs, inv = np.unique((v_doc << 40) | v_src, return_inverse=True)
+        inv = inv.ravel()
+        votes = np.bincount(inv, weights=v_words)
+        p_doc, p_src = pairs >> 40, pairs & ((1 << 40) - 1)
+        order = np.lexsort((p_src, -votes, p_doc))  # most votes first, then the earliest article
+        lead = order[np.r_[True, p_doc[order][1:] != p_doc[order][:-1]]]
+        best[p_doc[lead]] = p_src[lead]
+        best_votes[p_doc[lead]] = votes[lead]
+        # sentences behind the leading votes (keys come in sentence order)
+        mine = v_src == best[v_doc]
+        s_doc, s_sent = v_doc[mine], sent[voting][mine]
+        change = np.r_[True, s_sent[1:] != s_sent[:-1]] if len(s_sent) else np.zeros(0, bool)
+        best_sents = np.bincount(s_doc, weights=change, minlength=n).astype(np.int64)
+        # ... and their words, whole: an edited sentence keeps one of its halves
+        sent_words = np.bincount(sent, weights=words)
+        best_reach = np.bincount(s_doc, weights=change * sent_words[s_sent], minlength=n)
+    return best, best_votes, known, best_sents, best_reach
+
+
+def local_verdicts(best: np.ndarray, best_votes: np.ndarray, known: np.ndarray, best_sents: np.ndarray,
+                   best_reach: np.ndarray, total: np.ndarray, sentences: np.ndarray, origin_words: np.ndarray,
+                   origin_sents: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Each article's relation (an index into the kind names) and score from its votes (:func:`vote`) and
+    the size of its best source (``origin_words``, ``origin_sents``): everything but the same-text rule and
+    the family root, which depend on earlier verdicts. Scores are Python floats rounded as ``round`` does."""
+    n = len(best)
+    kind = np.zeros(n, np.int8)
+    has = (best >= 0) & (total != 0)
+    t = np.where(has, total, 1).astype(np.float64)
+    share = np.where(has, best_votes / t, 0.0)
+    derived = has & ((share >= DERIVED_SHARE) | (best_reach / t >= EDITED_REACH))
+    whole = (known / t >= ALL_KNOWN) & (share >= MOSTLY_ONE)
+    # all of it is earlier text, mostly the origin's: all of the origin, or a part?
+    kind[derived] = EDITED
+    kind[derived & whole] = np.where(sentences < origin_sents, EXCERPT,
+                                     np.where(total <= origin_words / ALL_KNOWN, COPY, EDITED))[derived & whole]
+    kind[has & ~derived & (share >= PARTIAL_SHARE) & (best_sents >= 2)] = SHARES
+    scores = [round(min(x, 1.0), 4) if h else 0.0 for x, h in zip(share.tolist(), has.tolist(), strict=True)]
+    return kind, scores
+
+
+def family_roots(parent: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Whom each article's verdict names, from its parent (the best source or the same-text article,
+    -1 if none) and its relation, over a whole stream at once: a derived article names the root of its
+    parent's family (the parent itself when that is not derived), a partial one its parent. Parents
+    come earlier, so pointer jumping (about log2 of the longest chain of passes) reaches every root:
+    the rule :meth:`StreamDeduper.add_batch` applies one article at a time. -1: none."""
+    n = len(parent)
+    derived = np.isin(kind, _DERIVED) & (parent >= 0)
+    rep = np.where(derived, parent, np.arange(n))  # the family representative, one hop at a time
+    while True:
+        nxt = rep[rep]
+        if np.array_equal(nxt, rep):
+            break
+        rep = nxt
+    return np.where(derived, rep, np.where(kind == SHARES, parent, -1))
 
 
 # ----------------------------------------------------------------------------- reading the input
