@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from newstrace.cli import main
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, SEEDS, need
 
 ONE = "The harbour council approved a new budget on Tuesday.\n\nIt pays for two more ferries and a new pier.\n"
 TWO = "Fishermen landed a record herring catch this week, the harbour office said.\n\nPrices fell at once.\n"
@@ -223,3 +223,12 @@ def test_quotes_batch_offsets_point_into_the_input_text(cli, tmp_path):
     s, e = rows[0]["source"]
     assert text[s:e] == "Mayor Anna Keller"
     assert rows[0]["speaker"] == "Anna Keller"  # canonical: the title is not the name
+
+
+def test_run_on_the_seeds_reads_as_english(cli):
+    """The first thing a newcomer sees: counts with their singulars ("1 storyline", "1 article")."""
+    res = cli("run", str(need(SEEDS)))
+    assert res.exit_code == 0, res.stderr
+    out = " ".join(res.stdout.split())
+    assert "5 articles in 3 stories and 1 storyline;" in out
+    assert "(1 article)" in out and "(3 articles)" in out and "1 storylines" not in out

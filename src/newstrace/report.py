@@ -146,24 +146,29 @@ def _grow(node: Tree, aid: str, path: tuple[str, ...], children: dict[str, list[
             _grow(child, d, (*path, d), children, by_id, shown)
 
 
+def _n(k: int, one: str, many: str | None = None) -> str:
+    """"1 story", "3 stories"."""
+    return f"{k} {one if k == 1 else many or one + 's'}"
+
+
 def render_report(data: dict[str, Any], console: Console, *, max_quotes: int = 6) -> None:
     """Print the story report: per story its articles, reuse relations, quotes and discrepancies."""
     c = data["counts"]
-    console.print(f"[bold]{data['articles']} articles[/] in {c['stories']} stories and {len(data['storylines'])} "
-                  f"storylines; {c['relations']} reuse relations, {c['quotes']} quotes, "
-                  f"{c['discrepancies']} discrepancies\n")
+    console.print(f"[bold]{_n(data['articles'], 'article')}[/] in {_n(c['stories'], 'story', 'stories')} and "
+                  f"{_n(len(data['storylines']), 'storyline')}; {_n(c['relations'], 'reuse relation')}, "
+                  f"{_n(c['quotes'], 'quote')}, {_n(c['discrepancies'], 'discrepancy', 'discrepancies')}\n")
     for line in data["storylines"]:
         about = [n for kind in ENTITY_KINDS for n in line["entities"].get(kind, [])[:3]] or line["key_names"]
         tree = Tree(f"[bold magenta]Storyline {line['id']}[/]: {escape(', '.join(about))}")
         for t in line["timeline"]:
             span = f"{t['first']} → {t['last']}" if t["first"] else "undated"
-            tree.add(f"{span}  [cyan]{t['story']}[/] {escape(t['headline'] or '')} [dim]({t['articles']} articles)[/]")
+            tree.add(f"{span}  [cyan]{t['story']}[/] {escape(t['headline'] or '')} [dim]({_n(t['articles'], 'article')})[/]")
         console.print(tree)
         console.print()
     for s in data["stories"]:
         span = f"{s['first']} → {s['last']}" if s["first"] else "undated"
         tree = Tree(f"[bold cyan]Story {s['id']}[/]: {escape(s['headline'] or '')}  "
-                    f"[dim]({len(s['articles'])} articles, {s['copies']} copies, {span}; "
+                    f"[dim]({_n(len(s['articles']), 'article')}, {_n(s['copies'], 'copy', 'copies')}, {span}; "
                     f"{escape(', '.join(s['outlets']) or 'outlets unknown')}"
                     f"{'; storyline ' + s['storyline'] if s['storyline'] else ''})[/]")
         typed = [f"{kind}: {', '.join(s['entities'][kind])}" for kind in ENTITY_KINDS
