@@ -787,52 +787,100 @@ _RELATIVE = frozenset("which who whom whose".split())
 def _trailing_adjunct(r: Token) -> bool:
     """Whether the clause or phrase r, set off by a comma at the end of a reported clause, is the
     reporter's addition rather than what was reported: a participle (", citing …", ", arguing that
-    …"), a non-restrictive relative (", which …") or a concessive clause (", although …").
+    …", ", implicitly putting …": adverbs before it are its own), a non-restrictive relative (",
+    which …") or a concessive clause (", although …").
     (A trailing apposition, ", the presumed favourite", measured neutral: kept.)"""
-    if r.dep_ in ("advcl", "acl", "xcomp", "conj") and r.tag_ in ("VBG", "VBN") and r.left_edge.i == r.i:
+    if (r.dep_ in ("advcl", "acl", "xcomp", "conj") and r.tag_ in ("VBG", "VBN")
+            and all(x.tag_ == "RB" for x in r.doc[r.left_edge.i:r.i])):
         return True
     if r.dep_ in ("relcl", "advcl", "acl") and r.left_edge.lower_ in _RELATIVE:
         return True
     return r.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _CONCESSIVE for c in r.children)
 
 
+def _comma_at(t: Token, p: _Par) -> Token | None:
+    """When t is a comma that sets off what follows it, the token after it: a comma outside the
+    quotations, or the comma a quotation ends with (“the “War On Drugs,” which …”)."""
+    if t.text != ",":
+        return None
+    if not p.in_quote[t.i]:
+        return t.nbor() if t.i + 1 < len(t.doc) else None
+    after = t.i + 1
+    while after < len(t.doc) and p.in_quote[after] and t.doc[after].text in _QUOTE_CHARS + "’":
+        after += 1
+    if after == t.i + 1 or after >= len(t.doc) or p.in_quote[after]:
+        return None
+    return t.doc[after]
+
+
+def _is_dash(t: Token) -> bool:
+    """A dash standing between words ("a – b", "a -- b"), not a hyphen inside a word ("well-known")."""
+    return (t.text in _DASHES or t.text in ("-", "--")) and t.i > 0 and bool(t.whitespace_) and bool(
+        t.doc[t.i - 1].whitespace_)
+
+
+def _dash_aside(t: Token, first: int, last: int, p: _Par) -> bool:
+    """Whether t is the one dash of the content, right after a quoted fragment, opening an aside that
+    runs to its end: ``likened the rules to “burning the Constitution” - a charge that might have
+    stung``: the reporter's comment on the words, not part of them. Two dashes set off an aside inside
+    the content; a dash inside reported words not closed by a quotation mark mostly continues them
+    ("a mirage - a combination of …"; measured: cutting there lost more than it gained)."""
+    if p.in_quote[t.i] or not _is_dash(t) or not p.in_quote[t.i - 1]:
+        return False
+    return sum(1 for x in t.doc[first:last + 1] if not p.in_quote[x.i] and _is_dash(x)) == 1
+
+
 def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | None]:
-    """The content tokens up to a trailing adjunct or a semicolon, and the reporting verb of a second
-    statement joined to the content ("… and suggested that …") when the cut is made before it."""
+    """The content tokens up to a trailing adjunct, a dash aside or a semicolon, and the reporting verb
+    of a second statement joined to the content ("… and suggested that …") when the cut is made before it.
+
+    Every token of the content's stretch is looked at, not only the ones the parse hangs under the
+    content: a comma attached to the verb still separates a participle ("called X a “champion”, citing …")."""
     doc = p.doc
-    inside = {t.i for t in toks}
-    last = max(inside)
-    for t in sorted(toks, key=lambda t: t.i):
-        if p.in_quote[t.i] or t.i == last:
+    first, last = min(t.i for t in toks), max(t.i for t in toks)
+    inside = set(range(first, last + 1))
+
+    def before(i: int) -> list[Token]:
+        return [x for x in toks if x.i < i]
+
+    for t in doc[first:last + 1]:
+        if t.i == last:
+            continue
+        comma_next = _comma_at(t, p)
+        if p.in_quote[t.i] and comma_next is None:
             continue
         if t.text == ";":
-            return [x for x in toks if x.i < t.i], None
+            return before(t.i), None
+        if t.i > first and _dash_aside(t, first, last, p):
+            return before(t.i), None
         if (t.dep_ == "mark" and t.lower_ in _CONCESSIVE and t.head.left_edge.i == t.i and t.head.i in inside
-                and t.head.right_edge.i >= last and t.i > min(inside)):
+                and t.head.right_edge.i >= last and t.i > first):
             # "… it will fight until its aims are achieved while Kyiv says …": the contrast is the reporter's
-            return [x for x in toks if x.i < t.i], None
-        nxt = doc[t.i + 1]
-        if t.text == "," and nxt.lower_ == "according":
-            return [x for x in toks if x.i < t.i], None  # "…, according to a poll": the frame of another
-        if t.text == "," or (pos(t) == "CCONJ" and t.dep_ == "cc"):
+            return before(t.i), None
+        nxt = comma_next or doc[t.i + 1]
+        if comma_next is not None and nxt.lower_ == "according":
+            return before(t.i), None  # "…, according to a poll": the frame of another
+        if comma_next is not None or (pos(t) == "CCONJ" and t.dep_ == "cc"):
             r = nxt
             while r.head.i in inside and r.head.i != r.i and r.head.left_edge.i == nxt.i:
                 r = r.head
             if r.right_edge.i < last:
                 continue  # not at the end: an aside inside the reported clause
-            if t.text == ",":
+            if comma_next is not None:
                 if r.left_edge.i == nxt.i and _trailing_adjunct(r):
                     # a participle that reports (", citing the ruling") is the frame's speaker's statement
                     second = r if r.tag_ == "VBG" and _is_cue(r) else None
-                    return [x for x in toks if x.i < t.i], second
+                    return before(t.i if not p.in_quote[t.i] else nxt.i), second
             elif r is not nxt or pos(nxt) == "VERB":
                 v = r if pos(r) == "VERB" else None
                 # "acknowledged that X would leave and suggested that …": a second statement when the verb
                 # has the reporting verb's form, not the form of the verb it is joined to ("had to face
-                # reality and admit …" is one statement)
-                if (v is not None and r.dep_ == "conj" and _speech(v) and v.tag_ == cue.tag_ != r.head.tag_
+                # reality and admit …" is one statement), and is not joined to a verb of saying inside
+                # the content ("said he warned X and told Y …" is one report)
+                if (v is not None and r.dep_ == "conj" and _speech(v) and v.tag_ == cue.tag_
+                        and (v.tag_ != r.head.tag_ or (r.head.i != cue.i and not _is_cue(r.head)))
                         and _content_tokens(v, p)):
-                    return [x for x in toks if x.i < t.i], v
+                    return before(t.i), v
     return toks, None
 
 

@@ -1,0 +1,48 @@
+"""Attribution: where a content ends, on small sentences written for the purpose (each rule of
+``extract._cut`` and the content edges, one test each)."""
+
+from __future__ import annotations
+
+from newstrace.attribute import attribute_texts
+
+
+def contents(text: str) -> list[tuple[str, str | None]]:
+    """(content, source text) of every attribution in text, the pieces joined by " | "."""
+    parsed, _index = attribute_texts([text])
+    return [(" | ".join(text[s:e] for s, e in a.content), text[a.source[0]:a.source[1]] if a.source else None)
+            for a in parsed[0].attributions]
+
+
+def test_a_participle_with_its_adverb_is_the_reporters():
+    rows = contents("The mayor said she would veto the budget if the council passed it, quietly ending "
+                    "months of talks with the unions.")
+    assert rows == [("she would veto the budget if the council passed it", "The mayor")]
+
+
+def test_a_comma_attached_to_the_verb_still_ends_the_content():
+    # the parse hangs the comma and the participle on "called", outside the object's subtree
+    rows = contents("The nurses' union called Ms. Ortiz a “true ally” of its members, citing her votes on "
+                    "staffing levels.")
+    assert rows[0] == ("Ms. Ortiz a “true ally” of its members", "The nurses' union")
+
+
+def test_the_comma_a_quotation_ends_with_sets_off_a_relative():
+    rows = contents("Mr. Hale denounced the “reform package,” which had passed the senate a week earlier "
+                    "with little debate.")
+    assert rows == [("the “reform package,”", "Mr. Hale")]
+
+
+def test_a_dash_after_a_quoted_fragment_opens_the_reporters_aside():
+    rows = contents("The senator compared the new rules to “a bonfire of the charter” - a charge that the "
+                    "governor's office rejected.")
+    assert rows == [("the new rules to “a bonfire of the charter”", "The senator")]
+    # two dashes set off an aside inside what was said: the content runs on
+    rows = contents("She said the plan - drafted in “great haste” - would cost the city millions.")
+    assert rows == [("the plan - drafted in “great haste” - would cost the city millions", "She")]
+
+
+def test_a_second_verb_of_saying_joined_inside_the_content_is_a_statement_of_its_own():
+    rows = contents("The ministry said it was “firmly opposed” to the launch and warned the neighbouring "
+                    "state to refrain from further tests.")
+    assert rows == [("it was “firmly opposed” to the launch", "The ministry"),
+                    ("the neighbouring state to refrain from further tests", "The ministry")]
