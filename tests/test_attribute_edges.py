@@ -46,3 +46,15 @@ def test_a_second_verb_of_saying_joined_inside_the_content_is_a_statement_of_its
                     "state to refrain from further tests.")
     assert rows == [("it was “firmly opposed” to the launch", "The ministry"),
                     ("the neighbouring state to refrain from further tests", "The ministry")]
+
+
+def test_the_objects_predicate_with_as_is_part_of_what_is_said():
+    rows = contents("The governor described his challenger as a reckless gambler with the state's money.")
+    assert rows == [("his challenger as a reckless gambler with the state's money", "The governor")]
+
+
+def test_verbs_joined_to_the_cue_in_the_complements_form_belong_to_the_complement():
+    rows = contents("The mayor vowed to triple the size of the housing fund, grow the parks budget and create a "
+                    "new youth jobs programme.")
+    assert rows == [("to triple the size of the housing fund, grow the parks budget and create a new youth jobs "
+                     "programme", "The mayor")]

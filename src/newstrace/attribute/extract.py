@@ -712,6 +712,8 @@ def _complements(v: Token) -> list[Token]:
             # right after the verb the preposition is part of the cue ("called for", "called on"), as
             # PolNeAR marks it: the content is its object
             out.extend(c.children if c.i == v.i + 1 else [c])
+        elif c.dep_ == "prep" and c.lower_ == "as" and any(o.dep_ == "dobj" and o.i < c.i for o in v.children):
+            out.append(c)  # the object's predicate is part of what is said: "described her opponent as a fraud"
     return out
 
 
@@ -738,6 +740,17 @@ def _quoted_object(v: Token, p: _Par) -> list[Token] | None:
     return toks if any(p.in_quote[t.i] for t in toks) else None
 
 
+def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
+    """Verbs the parse joins to the reporting verb that are conjuncts of its complement: they have the
+    complement's form, not the reporting verb's, and no subject of their own ("vowed to triple the
+    program, grow the corps and create a reserve": "grow" is a bare infinitive like "triple", not a
+    past like "vowed"). Coordinated verbs agree in form."""
+    if comp.tag_ == v.tag_:
+        return []
+    return [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and c.tag_ == comp.tag_
+            and not any(x.dep_ in _SUBJ for x in c.children)]
+
+
 def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     """Tokens of what a reporting verb reports: its clausal complement (with the object before an
     infinitive: "urged Obama to retaliate"), or its right-hand objects ("called for a moratorium",
@@ -748,6 +761,7 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
             comp = [c for c in _complements(v) if c.i < comp[0].i] + comp
     if comp:
+        comp += _stray_conjuncts(v, comp[-1])
         # the mark "that" belongs to the content, as PolNeAR annotates it
         return [t for c in comp for t in c.subtree]
     if _speech(v):
