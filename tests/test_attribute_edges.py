@@ -58,3 +58,17 @@ def test_verbs_joined_to_the_cue_in_the_complements_form_belong_to_the_complemen
                     "new youth jobs programme.")
     assert rows == [("to triple the size of the housing fund, grow the parks budget and create a new youth jobs "
                      "programme", "The mayor")]
+
+
+def test_a_that_clause_reports_a_belief_or_finding_with_any_verb_or_adjective():
+    # sentences the parser sees for a quotation mark or a cue elsewhere in them: the cheap filter does
+    # not pass a sentence for its "that" alone
+    rows = contents("Auditors have discovered that the fund lost millions in a “reckless” bond deal. "
+                    "Many farmers are afraid that the new tariffs will close their markets, and they want talks.")
+    assert ("that the fund lost millions in a “reckless” bond deal", "Auditors") in rows
+    assert ("that the new tariffs will close their markets", "Many farmers") in rows
+
+
+def test_a_copula_or_it_with_a_that_clause_reports_nothing():
+    rows = contents("The “real” trouble is that nobody checked the figures. It appears, “sadly”, that the vote was delayed.")
+    assert rows == []

@@ -12,8 +12,9 @@ Rules, in order:
   of the same attribution (``“…,” X said. “…”``);
 - indirect and mixed: a reporting verb with a clausal complement (``X said (that) …``, ``X told Y
   …``, ``…, X said``) or a noun object (``X called for a moratorium``), ``according to X``, any
-  verb whose object holds a quoted fragment (``X blasted Y as a “…”``), and a noun of saying with a
-  ``that`` clause (``X's claim that …``); mixed when the content holds a quotation mark. The
+  verb whose object holds a quoted fragment (``X blasted Y as a “…”``), a noun of saying with a
+  ``that`` clause (``X's claim that …``), and any other verb or adjective with a ``that`` clause in a
+  sentence parsed anyway (``X discovered that …``, ``X is afraid that …``); mixed when the content holds a quotation mark. The
   content stops before what the reporter adds: a trailing participle, a non-restrictive relative,
   a contrast clause, a semicolon, a second reporting verb (which gets its own attribution);
 - labelled paragraphs: ``Name: …`` (a headline, a transcript line), with no parsing.
@@ -954,6 +955,47 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             _fill_source(att, subj, p)
         _add_content(p, att, toks, taken, out)
     _nominal(p, taken, out)
+    _that_clauses(p, taken, out)
+
+
+@lru_cache(maxsize=1)
+def _that_id() -> int:
+    from spacy.strings import hash_string
+
+    return hash_string("that")
+
+
+_COPULA = frozenset("be is are was were been being am 's ’s".split())
+
+
+def _that_clauses(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+    """A belief, finding or intention reported with a verb or adjective outside the cue list and a
+    "that" clause: "investigators have discovered that …", "many Democrats are afraid that …"
+    (PolNeAR annotates these as attributions too). Not a copula ("the problem is that …": its subject
+    holds no view) nor "it" ("it appears that …")."""
+    that = _that_id()
+    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
+        if low != that or p.in_quote[i]:
+            continue
+        mark = p.doc[i]
+        clause = mark.head
+        if mark.dep_ != "mark" or clause.dep_ != "ccomp" or clause.left_edge.i != mark.i:
+            continue
+        g = clause.head
+        if p.in_quote[g.i] or g.i > mark.i or _is_cue(g) or g.lower_ in _COPULA:
+            continue  # a cue verb's clause is the verb rules' (taken, or left out on purpose)
+        if pos(g) == "ADJ" and g.dep_ == "acomp":
+            subj = _subject(g.head)  # "are afraid that": the subject of the copula
+        elif pos(g) == "VERB":
+            subj = _subject(g)
+        else:
+            continue
+        if subj is None or p.in_quote[subj.i] or subj.lower_ == "it":
+            continue
+        toks, _second = _cut(list(clause.subtree), g, p)
+        att = Attribution([], "indirect", (p.at(g.idx), p.at(g.idx + len(g))))
+        _fill_source(att, subj, p)
+        _add_content(p, att, toks, taken, out)
 
 
 # Nouns that report what someone said or thinks when a "that" clause completes them ("Trump's claim
