@@ -72,3 +72,8 @@ def test_a_that_clause_reports_a_belief_or_finding_with_any_verb_or_adjective():
 def test_a_copula_or_it_with_a_that_clause_reports_nothing():
     rows = contents("The “real” trouble is that nobody checked the figures. It appears, “sadly”, that the vote was delayed.")
     assert rows == []
+
+
+def test_a_gerund_of_saying_after_a_preposition_has_the_verbs_subject():
+    rows = contents("The senator closed the hearing by saying the whole affair had been “a disgrace”.")
+    assert rows == [("the whole affair had been “a disgrace”", "The senator")]

@@ -265,6 +265,8 @@ def _subject(v: Token) -> Token | None:
             return c
     if v.dep_ in ("conj", "xcomp", "advcl") and v.head.i != v.i:
         return _subject(v.head)
+    if v.dep_ == "pcomp" and v.tag_ == "VBG" and v.head.head.i != v.head.i and pos(v.head.head) == "VERB":
+        return _subject(v.head.head)  # "she began by saying …", "after saying …": the gerund's subject is the verb's
     if v.dep_ == "acl" and pos(v.head) in ("NOUN", "PROPN", "PRON"):
         return v.head  # "“…,” the adviser, Mykhailo Podolyak, tweeted": parsed as a clause on the noun
     return None
