@@ -77,3 +77,8 @@ def test_a_copula_or_it_with_a_that_clause_reports_nothing():
 def test_a_gerund_of_saying_after_a_preposition_has_the_verbs_subject():
     rows = contents("The senator closed the hearing by saying the whole affair had been “a disgrace”.")
     assert rows == [("the whole affair had been “a disgrace”", "The senator")]
+
+
+def test_a_clause_before_a_framed_quotation_starts_after_its_own_verb_of_saying():
+    rows = contents("Ms. Reyes said she backed the plan because “the city cannot wait any longer,” she said.")
+    assert rows == [("she backed the plan because “the city cannot wait any longer,”", "she")]

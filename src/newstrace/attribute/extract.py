@@ -619,6 +619,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                     lead = None
                     if before and not tail.endswith((":", ",", "—")):
                         lead = before[0].idx  # the quotation ends a clause begun before it
+                        own = [b for b in before if _speech(b) and b.tag_ != "VBG" and _subject(b) is not None]
+                        if own:
+                            # "DuVernay said she felt X because “…,” she said": the clause begun before
+                            # is what its own verb of saying reports; the content starts after that verb
+                            lead = own[-1].nbor().idx
                     return t, lead
                 if pos(t) == "CCONJ" or (pos(t) == "VERB" and t.text[:1].islower()):
                     # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame (a
