@@ -82,3 +82,8 @@ def test_a_gerund_of_saying_after_a_preposition_has_the_verbs_subject():
 def test_a_clause_before_a_framed_quotation_starts_after_its_own_verb_of_saying():
     rows = contents("Ms. Reyes said she backed the plan because “the city cannot wait any longer,” she said.")
     assert rows == [("she backed the plan because “the city cannot wait any longer,”", "she")]
+
+
+def test_what_a_preposition_introduces_after_a_verb_of_addressing_is_what_is_said():
+    rows = contents("The minister said the border would stay open and warned against false rumours of a closure.")
+    assert rows == [("the border would stay open", "The minister"), ("false rumours of a closure", "The minister")]

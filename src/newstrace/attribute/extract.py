@@ -799,6 +799,14 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
     if lemma(v.text) not in _NO_NOUN_OBJECT and not passive and pos(toks[0]) != "PRON":
         return toks
+    if lemma(v.text) in _ADDRESSEE and not passive and not any(c.dep_ in ("dobj", "dative") for c in v.children):
+        # an addressee verb's object is who is told; what a preposition after it introduces is what is
+        # said: "warned against hackers", "asked about the debate"
+        # (right after the verb the preposition is part of the cue, as in _complements)
+        about = [x for c in v.rights if c.dep_ == "prep" and c.lower_ in _COMP_PREPS
+                 for x in (c.children if c.i == v.i + 1 else [c])]
+        if about:
+            return [t for c in about for t in c.subtree]
     return None
 
 
