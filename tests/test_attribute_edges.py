@@ -87,3 +87,10 @@ def test_a_clause_before_a_framed_quotation_starts_after_its_own_verb_of_saying(
 def test_what_a_preposition_introduces_after_a_verb_of_addressing_is_what_is_said():
     rows = contents("The minister said the border would stay open and warned against false rumours of a closure.")
     assert rows == [("the border would stay open", "The minister"), ("false rumours of a closure", "The minister")]
+
+
+def test_a_passive_cue_with_no_agent_has_no_source():
+    rows = contents("The new bridge is expected to open before the winter, and the mayor said it would ease traffic.")
+    assert ("to open before the winter", None) in rows
+    rows = contents("The new bridge is expected by engineers to open before the winter.")
+    assert rows == [("to open before the winter", "engineers")]

@@ -914,6 +914,17 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
     return toks, None
 
 
+def _agentless_passive(v: Token) -> bool:
+    """Whether a reporting verb is passive with no "by" agent ("the veto is expected to come", "Asked
+    about the bomb, Clinton said"): nobody in the text is given as holding the view, so the attribution
+    has no source (its grammatical subject is what the view is about)."""
+    if any(c.dep_ == "agent" for c in v.children):
+        return False
+    if any(c.dep_ == "auxpass" for c in v.children):
+        return True
+    return v.tag_ == "VBN" and v.dep_ == "advcl" and not any(c.dep_ == "aux" for c in v.children)
+
+
 def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     doc = p.doc
     taken = [a.span for a in out]
@@ -961,13 +972,19 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
             toks = _content_tokens(v, p)
             subj = subject_of.get(v.i) or _subject(v)
-            if not toks or subj is None or p.in_quote[subj.i]:
+            agent = next((a for c in v.children if c.dep_ == "agent" for a in c.children if a.dep_ == "pobj"), None)
+            if agent is not None and any(c.dep_ == "auxpass" for c in v.children):
+                subj = agent  # "is expected by engineers to …": the agent holds the view, not the subject
+            if toks and _agentless_passive(v):
+                subj = None  # "the veto is expected to come …": the view is nobody's in the text
+            elif not toks or subj is None or p.in_quote[subj.i]:
                 continue
             toks, second = _cut(toks, v, p)
-            if second is not None:
+            if second is not None and subj is not None:
                 subject_of[second.i] = subj
             att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
-            _fill_source(att, subj, p)
+            if subj is not None:
+                _fill_source(att, subj, p)
         _add_content(p, att, toks, taken, out)
     _nominal(p, taken, out)
     _that_clauses(p, taken, out)
