@@ -12,8 +12,9 @@ Rules, in order:
   of the same attribution (``“…,” X said. “…”``);
 - indirect and mixed: a reporting verb with a clausal complement (``X said (that) …``, ``X told Y
   …``, ``…, X said``) or a noun object (``X called for a moratorium``), ``according to X``, any
-  verb whose object holds a quoted fragment (``X blasted Y as a “…”``), and a noun of saying with a
-  ``that`` clause (``X's claim that …``); mixed when the content holds a quotation mark. The
+  verb whose object holds a quoted fragment (``X blasted Y as a “…”``), a noun of saying with a
+  ``that`` clause (``X's claim that …``), and any other verb or adjective with a ``that`` clause in a
+  sentence parsed anyway (``X discovered that …``, ``X is afraid that …``); mixed when the content holds a quotation mark. The
   content stops before what the reporter adds: a trailing participle, a non-restrictive relative,
   a contrast clause, a semicolon, a second reporting verb (which gets its own attribution);
 - labelled paragraphs: ``Name: …`` (a headline, a transcript line), with no parsing.
@@ -264,6 +265,8 @@ def _subject(v: Token) -> Token | None:
             return c
     if v.dep_ in ("conj", "xcomp", "advcl") and v.head.i != v.i:
         return _subject(v.head)
+    if v.dep_ == "pcomp" and v.tag_ == "VBG" and v.head.head.i != v.head.i and pos(v.head.head) == "VERB":
+        return _subject(v.head.head)  # "she began by saying …", "after saying …": the gerund's subject is the verb's
     if v.dep_ == "acl" and pos(v.head) in ("NOUN", "PROPN", "PRON"):
         return v.head  # "“…,” the adviser, Mykhailo Podolyak, tweeted": parsed as a clause on the noun
     return None
@@ -616,6 +619,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                     lead = None
                     if before and not tail.endswith((":", ",", "—")):
                         lead = before[0].idx  # the quotation ends a clause begun before it
+                        own = [b for b in before if _speech(b) and b.tag_ != "VBG" and _subject(b) is not None]
+                        if own:
+                            # "DuVernay said she felt X because “…,” she said": the clause begun before
+                            # is what its own verb of saying reports; the content starts after that verb
+                            lead = own[-1].nbor().idx
                     return t, lead
                 if pos(t) == "CCONJ" or (pos(t) == "VERB" and t.text[:1].islower()):
                     # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame (a
@@ -712,6 +720,8 @@ def _complements(v: Token) -> list[Token]:
             # right after the verb the preposition is part of the cue ("called for", "called on"), as
             # PolNeAR marks it: the content is its object
             out.extend(c.children if c.i == v.i + 1 else [c])
+        elif c.dep_ == "prep" and c.lower_ == "as" and any(o.dep_ == "dobj" and o.i < c.i for o in v.children):
+            out.append(c)  # the object's predicate is part of what is said: "described her opponent as a fraud"
     return out
 
 
@@ -738,6 +748,17 @@ def _quoted_object(v: Token, p: _Par) -> list[Token] | None:
     return toks if any(p.in_quote[t.i] for t in toks) else None
 
 
+def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
+    """Verbs the parse joins to the reporting verb that are conjuncts of its complement: they have the
+    complement's form, not the reporting verb's, and no subject of their own ("vowed to triple the
+    program, grow the corps and create a reserve": "grow" is a bare infinitive like "triple", not a
+    past like "vowed"). Coordinated verbs agree in form."""
+    if comp.tag_ == v.tag_:
+        return []
+    return [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and c.tag_ == comp.tag_
+            and not any(x.dep_ in _SUBJ for x in c.children)]
+
+
 def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     """Tokens of what a reporting verb reports: its clausal complement (with the object before an
     infinitive: "urged Obama to retaliate"), or its right-hand objects ("called for a moratorium",
@@ -748,6 +769,7 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
             comp = [c for c in _complements(v) if c.i < comp[0].i] + comp
     if comp:
+        comp += _stray_conjuncts(v, comp[-1])
         # the mark "that" belongs to the content, as PolNeAR annotates it
         return [t for c in comp for t in c.subtree]
     if _speech(v):
@@ -777,6 +799,14 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
     if lemma(v.text) not in _NO_NOUN_OBJECT and not passive and pos(toks[0]) != "PRON":
         return toks
+    if lemma(v.text) in _ADDRESSEE and not passive and not any(c.dep_ in ("dobj", "dative") for c in v.children):
+        # an addressee verb's object is who is told; what a preposition after it introduces is what is
+        # said: "warned against hackers", "asked about the debate"
+        # (right after the verb the preposition is part of the cue, as in _complements)
+        about = [x for c in v.rights if c.dep_ == "prep" and c.lower_ in _COMP_PREPS
+                 for x in (c.children if c.i == v.i + 1 else [c])]
+        if about:
+            return [t for c in about for t in c.subtree]
     return None
 
 
@@ -787,53 +817,112 @@ _RELATIVE = frozenset("which who whom whose".split())
 def _trailing_adjunct(r: Token) -> bool:
     """Whether the clause or phrase r, set off by a comma at the end of a reported clause, is the
     reporter's addition rather than what was reported: a participle (", citing …", ", arguing that
-    …"), a non-restrictive relative (", which …") or a concessive clause (", although …").
+    …", ", implicitly putting …": adverbs before it are its own), a non-restrictive relative (",
+    which …") or a concessive clause (", although …").
     (A trailing apposition, ", the presumed favourite", measured neutral: kept.)"""
-    if r.dep_ in ("advcl", "acl", "xcomp", "conj") and r.tag_ in ("VBG", "VBN") and r.left_edge.i == r.i:
+    if (r.dep_ in ("advcl", "acl", "xcomp", "conj") and r.tag_ in ("VBG", "VBN")
+            and all(x.tag_ == "RB" for x in r.doc[r.left_edge.i:r.i])):
         return True
     if r.dep_ in ("relcl", "advcl", "acl") and r.left_edge.lower_ in _RELATIVE:
         return True
     return r.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _CONCESSIVE for c in r.children)
 
 
+def _comma_at(t: Token, p: _Par) -> Token | None:
+    """When t is a comma that sets off what follows it, the token after it: a comma outside the
+    quotations, or the comma a quotation ends with (“the “War On Drugs,” which …”)."""
+    if t.text != ",":
+        return None
+    if not p.in_quote[t.i]:
+        return t.nbor() if t.i + 1 < len(t.doc) else None
+    after = t.i + 1
+    while after < len(t.doc) and p.in_quote[after] and t.doc[after].text in _QUOTE_CHARS + "’":
+        after += 1
+    if after == t.i + 1 or after >= len(t.doc) or p.in_quote[after]:
+        return None
+    return t.doc[after]
+
+
+def _is_dash(t: Token) -> bool:
+    """A dash standing between words ("a – b", "a -- b"), not a hyphen inside a word ("well-known")."""
+    return (t.text in _DASHES or t.text in ("-", "--")) and t.i > 0 and bool(t.whitespace_) and bool(
+        t.doc[t.i - 1].whitespace_)
+
+
+def _dash_aside(t: Token, first: int, last: int, p: _Par) -> bool:
+    """Whether t is the one dash of the content, right after a quoted fragment, opening an aside that
+    runs to its end: ``likened the rules to “burning the Constitution” - a charge that might have
+    stung``: the reporter's comment on the words, not part of them. Two dashes set off an aside inside
+    the content; a dash inside reported words not closed by a quotation mark mostly continues them
+    ("a mirage - a combination of …"; measured: cutting there lost more than it gained)."""
+    if p.in_quote[t.i] or not _is_dash(t) or not p.in_quote[t.i - 1]:
+        return False
+    return sum(1 for x in t.doc[first:last + 1] if not p.in_quote[x.i] and _is_dash(x)) == 1
+
+
 def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | None]:
-    """The content tokens up to a trailing adjunct or a semicolon, and the reporting verb of a second
-    statement joined to the content ("… and suggested that …") when the cut is made before it."""
+    """The content tokens up to a trailing adjunct, a dash aside or a semicolon, and the reporting verb
+    of a second statement joined to the content ("… and suggested that …") when the cut is made before it.
+
+    Every token of the content's stretch is looked at, not only the ones the parse hangs under the
+    content: a comma attached to the verb still separates a participle ("called X a “champion”, citing …")."""
     doc = p.doc
-    inside = {t.i for t in toks}
-    last = max(inside)
-    for t in sorted(toks, key=lambda t: t.i):
-        if p.in_quote[t.i] or t.i == last:
+    first, last = min(t.i for t in toks), max(t.i for t in toks)
+    inside = set(range(first, last + 1))
+
+    def before(i: int) -> list[Token]:
+        return [x for x in toks if x.i < i]
+
+    for t in doc[first:last + 1]:
+        if t.i == last:
+            continue
+        comma_next = _comma_at(t, p)
+        if p.in_quote[t.i] and comma_next is None:
             continue
         if t.text == ";":
-            return [x for x in toks if x.i < t.i], None
+            return before(t.i), None
+        if t.i > first and _dash_aside(t, first, last, p):
+            return before(t.i), None
         if (t.dep_ == "mark" and t.lower_ in _CONCESSIVE and t.head.left_edge.i == t.i and t.head.i in inside
-                and t.head.right_edge.i >= last and t.i > min(inside)):
+                and t.head.right_edge.i >= last and t.i > first):
             # "… it will fight until its aims are achieved while Kyiv says …": the contrast is the reporter's
-            return [x for x in toks if x.i < t.i], None
-        nxt = doc[t.i + 1]
-        if t.text == "," and nxt.lower_ == "according":
-            return [x for x in toks if x.i < t.i], None  # "…, according to a poll": the frame of another
-        if t.text == "," or (pos(t) == "CCONJ" and t.dep_ == "cc"):
+            return before(t.i), None
+        nxt = comma_next or doc[t.i + 1]
+        if comma_next is not None and nxt.lower_ == "according":
+            return before(t.i), None  # "…, according to a poll": the frame of another
+        if comma_next is not None or (pos(t) == "CCONJ" and t.dep_ == "cc"):
             r = nxt
             while r.head.i in inside and r.head.i != r.i and r.head.left_edge.i == nxt.i:
                 r = r.head
             if r.right_edge.i < last:
                 continue  # not at the end: an aside inside the reported clause
-            if t.text == ",":
+            if comma_next is not None:
                 if r.left_edge.i == nxt.i and _trailing_adjunct(r):
                     # a participle that reports (", citing the ruling") is the frame's speaker's statement
                     second = r if r.tag_ == "VBG" and _is_cue(r) else None
-                    return [x for x in toks if x.i < t.i], second
+                    return before(t.i if not p.in_quote[t.i] else nxt.i), second
             elif r is not nxt or pos(nxt) == "VERB":
                 v = r if pos(r) == "VERB" else None
                 # "acknowledged that X would leave and suggested that …": a second statement when the verb
                 # has the reporting verb's form, not the form of the verb it is joined to ("had to face
-                # reality and admit …" is one statement)
-                if (v is not None and r.dep_ == "conj" and _speech(v) and v.tag_ == cue.tag_ != r.head.tag_
+                # reality and admit …" is one statement), and is not joined to a verb of saying inside
+                # the content ("said he warned X and told Y …" is one report)
+                if (v is not None and r.dep_ == "conj" and _speech(v) and v.tag_ == cue.tag_
+                        and (v.tag_ != r.head.tag_ or (r.head.i != cue.i and not _is_cue(r.head)))
                         and _content_tokens(v, p)):
-                    return [x for x in toks if x.i < t.i], v
+                    return before(t.i), v
     return toks, None
+
+
+def _agentless_passive(v: Token) -> bool:
+    """Whether a reporting verb is passive with no "by" agent ("the veto is expected to come", "Asked
+    about the bomb, Clinton said"): nobody in the text is given as holding the view, so the attribution
+    has no source (its grammatical subject is what the view is about)."""
+    if any(c.dep_ == "agent" for c in v.children):
+        return False
+    if any(c.dep_ == "auxpass" for c in v.children):
+        return True
+    return v.tag_ == "VBN" and v.dep_ == "advcl" and not any(c.dep_ == "aux" for c in v.children)
 
 
 def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
@@ -883,15 +972,62 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
             toks = _content_tokens(v, p)
             subj = subject_of.get(v.i) or _subject(v)
-            if not toks or subj is None or p.in_quote[subj.i]:
+            agent = next((a for c in v.children if c.dep_ == "agent" for a in c.children if a.dep_ == "pobj"), None)
+            if agent is not None and any(c.dep_ == "auxpass" for c in v.children):
+                subj = agent  # "is expected by engineers to …": the agent holds the view, not the subject
+            if toks and _agentless_passive(v):
+                subj = None  # "the veto is expected to come …": the view is nobody's in the text
+            elif not toks or subj is None or p.in_quote[subj.i]:
                 continue
             toks, second = _cut(toks, v, p)
-            if second is not None:
+            if second is not None and subj is not None:
                 subject_of[second.i] = subj
             att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
-            _fill_source(att, subj, p)
+            if subj is not None:
+                _fill_source(att, subj, p)
         _add_content(p, att, toks, taken, out)
     _nominal(p, taken, out)
+    _that_clauses(p, taken, out)
+
+
+@lru_cache(maxsize=1)
+def _that_id() -> int:
+    from spacy.strings import hash_string
+
+    return hash_string("that")
+
+
+_COPULA = frozenset("be is are was were been being am 's ’s".split())
+
+
+def _that_clauses(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+    """A belief, finding or intention reported with a verb or adjective outside the cue list and a
+    "that" clause: "investigators have discovered that …", "many Democrats are afraid that …"
+    (PolNeAR annotates these as attributions too). Not a copula ("the problem is that …": its subject
+    holds no view) nor "it" ("it appears that …")."""
+    that = _that_id()
+    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
+        if low != that or p.in_quote[i]:
+            continue
+        mark = p.doc[i]
+        clause = mark.head
+        if mark.dep_ != "mark" or clause.dep_ != "ccomp" or clause.left_edge.i != mark.i:
+            continue
+        g = clause.head
+        if p.in_quote[g.i] or g.i > mark.i or _is_cue(g) or g.lower_ in _COPULA:
+            continue  # a cue verb's clause is the verb rules' (taken, or left out on purpose)
+        if pos(g) == "ADJ" and g.dep_ == "acomp":
+            subj = _subject(g.head)  # "are afraid that": the subject of the copula
+        elif pos(g) == "VERB":
+            subj = _subject(g)
+        else:
+            continue
+        if subj is None or p.in_quote[subj.i] or subj.lower_ == "it":
+            continue
+        toks, _second = _cut(list(clause.subtree), g, p)
+        att = Attribution([], "indirect", (p.at(g.idx), p.at(g.idx + len(g))))
+        _fill_source(att, subj, p)
+        _add_content(p, att, toks, taken, out)
 
 
 # Nouns that report what someone said or thinks when a "that" clause completes them ("Trump's claim

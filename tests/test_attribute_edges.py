@@ -1,0 +1,96 @@
+"""Attribution: where a content ends, on small sentences written for the purpose (each rule of
+``extract._cut`` and the content edges, one test each)."""
+
+from __future__ import annotations
+
+from newstrace.attribute import attribute_texts
+
+
+def contents(text: str) -> list[tuple[str, str | None]]:
+    """(content, source text) of every attribution in text, the pieces joined by " | "."""
+    parsed, _index = attribute_texts([text])
+    return [(" | ".join(text[s:e] for s, e in a.content), text[a.source[0]:a.source[1]] if a.source else None)
+            for a in parsed[0].attributions]
+
+
+def test_a_participle_with_its_adverb_is_the_reporters():
+    rows = contents("The mayor said she would veto the budget if the council passed it, quietly ending "
+                    "months of talks with the unions.")
+    assert rows == [("she would veto the budget if the council passed it", "The mayor")]
+
+
+def test_a_comma_attached_to_the_verb_still_ends_the_content():
+    # the parse hangs the comma and the participle on "called", outside the object's subtree
+    rows = contents("The nurses' union called Ms. Ortiz a “true ally” of its members, citing her votes on "
+                    "staffing levels.")
+    assert rows[0] == ("Ms. Ortiz a “true ally” of its members", "The nurses' union")
+
+
+def test_the_comma_a_quotation_ends_with_sets_off_a_relative():
+    rows = contents("Mr. Hale denounced the “reform package,” which had passed the senate a week earlier "
+                    "with little debate.")
+    assert rows == [("the “reform package,”", "Mr. Hale")]
+
+
+def test_a_dash_after_a_quoted_fragment_opens_the_reporters_aside():
+    rows = contents("The senator compared the new rules to “a bonfire of the charter” - a charge that the "
+                    "governor's office rejected.")
+    assert rows == [("the new rules to “a bonfire of the charter”", "The senator")]
+    # two dashes set off an aside inside what was said: the content runs on
+    rows = contents("She said the plan - drafted in “great haste” - would cost the city millions.")
+    assert rows == [("the plan - drafted in “great haste” - would cost the city millions", "She")]
+
+
+def test_a_second_verb_of_saying_joined_inside_the_content_is_a_statement_of_its_own():
+    rows = contents("The ministry said it was “firmly opposed” to the launch and warned the neighbouring "
+                    "state to refrain from further tests.")
+    assert rows == [("it was “firmly opposed” to the launch", "The ministry"),
+                    ("the neighbouring state to refrain from further tests", "The ministry")]
+
+
+def test_the_objects_predicate_with_as_is_part_of_what_is_said():
+    rows = contents("The governor described his challenger as a reckless gambler with the state's money.")
+    assert rows == [("his challenger as a reckless gambler with the state's money", "The governor")]
+
+
+def test_verbs_joined_to_the_cue_in_the_complements_form_belong_to_the_complement():
+    rows = contents("The mayor vowed to triple the size of the housing fund, grow the parks budget and create a "
+                    "new youth jobs programme.")
+    assert rows == [("to triple the size of the housing fund, grow the parks budget and create a new youth jobs "
+                     "programme", "The mayor")]
+
+
+def test_a_that_clause_reports_a_belief_or_finding_with_any_verb_or_adjective():
+    # sentences the parser sees for a quotation mark or a cue elsewhere in them: the cheap filter does
+    # not pass a sentence for its "that" alone
+    rows = contents("Auditors have discovered that the fund lost millions in a “reckless” bond deal. "
+                    "Many farmers are afraid that the new tariffs will close their markets, and they want talks.")
+    assert ("that the fund lost millions in a “reckless” bond deal", "Auditors") in rows
+    assert ("that the new tariffs will close their markets", "Many farmers") in rows
+
+
+def test_a_copula_or_it_with_a_that_clause_reports_nothing():
+    rows = contents("The “real” trouble is that nobody checked the figures. It appears, “sadly”, that the vote was delayed.")
+    assert rows == []
+
+
+def test_a_gerund_of_saying_after_a_preposition_has_the_verbs_subject():
+    rows = contents("The senator closed the hearing by saying the whole affair had been “a disgrace”.")
+    assert rows == [("the whole affair had been “a disgrace”", "The senator")]
+
+
+def test_a_clause_before_a_framed_quotation_starts_after_its_own_verb_of_saying():
+    rows = contents("Ms. Reyes said she backed the plan because “the city cannot wait any longer,” she said.")
+    assert rows == [("she backed the plan because “the city cannot wait any longer,”", "she")]
+
+
+def test_what_a_preposition_introduces_after_a_verb_of_addressing_is_what_is_said():
+    rows = contents("The minister said the border would stay open and warned against false rumours of a closure.")
+    assert rows == [("the border would stay open", "The minister"), ("false rumours of a closure", "The minister")]
+
+
+def test_a_passive_cue_with_no_agent_has_no_source():
+    rows = contents("The new bridge is expected to open before the winter, and the mayor said it would ease traffic.")
+    assert ("to open before the winter", None) in rows
+    rows = contents("The new bridge is expected by engineers to open before the winter.")
+    assert rows == [("to open before the winter", "engineers")]
