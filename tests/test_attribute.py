@@ -177,6 +177,8 @@ def seed_quotes(seed_store, seeds):
     ("001", "a lot of work needs to be done", "Dmitry Peskov"),
     ("001", "magical breakthroughs", "Dmitry Peskov"),
     ("003", "Putin had to face reality", "Volodymyr Zelenskyy"),  # the spun rewrite gives it to him
+    # "Putin has said Moscow is ready …, branding it a “tragedy”": the participle is Putin's, not Moscow's
+    ("000", "it a “tragedy”", "Vladimir Putin"),
 ])
 def test_seed_quotes_have_the_right_speaker(seed_quotes, num, words, speaker):
     found = [q for n, q in seed_quotes if n == num and words in q.text]
@@ -289,6 +291,14 @@ def test_a_paragraph_that_starts_with_a_name_and_a_colon():
     assert [(p, s, sp) for _k, p, s, sp in rows] == [
         (["Trump’s Rhetoric Is Destroying the Party’s Chances."], "Graham", "Graham"),
         (["Let me ask you about the debate tonight."], "WALLACE", "Wallace")]
+
+
+def test_a_dateline_is_not_a_speaker(seed_quotes):
+    """001's "Kyiv: Ukrainian President Volodymyr Zelenskyy on Tuesday renewed his offer …" is a dateline."""
+    assert not [q for n, q in seed_quotes if n == "001" and "renewed his offer" in q.text]
+    rows = one("Kyiv: Russian forces pounded four Ukrainian cities in nighttime attacks.\n\n"
+               "Graham: Trump’s Rhetoric Is Destroying the Party’s Chances.")
+    assert [s for _k, _p, s, _sp in rows] == ["Graham"]
 
 
 def test_a_noun_of_saying_with_a_that_clause():

@@ -899,7 +899,8 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
             if comma_next is not None:
                 if r.left_edge.i == nxt.i and _trailing_adjunct(r):
                     # a participle that reports (", citing the ruling") is the frame's speaker's statement
-                    second = r if r.tag_ == "VBG" and _is_cue(r) else None
+                    # (any participle there is the speaker's doing: ", branding it a “tragedy”")
+                    second = r if r.tag_ == "VBG" else None
                     return before(t.i if not p.in_quote[t.i] else nxt.i), second
             elif r is not nxt or pos(nxt) == "VERB":
                 v = r if pos(r) == "VERB" else None
@@ -938,7 +939,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
         if not _is_cue(v):
             toks = _quoted_object(v, p) if p.quotes else None
             if toks:
-                subj = _subject(v)
+                subj = subject_of.get(v.i) or _subject(v)
                 if toks and subj is not None and not p.in_quote[subj.i]:
                     toks, _second = _cut(toks, v, p)
                     att = Attribution([], "mixed", (p.at(v.idx), p.at(v.idx + len(v))))
@@ -1143,11 +1144,16 @@ monday tuesday wednesday thursday friday saturday sunday""".split())
 
 def _labelled(text: str, atts: list[Attribution]) -> None:
     """Attributions of paragraphs that begin "Name: …" (headlines, transcript lines), added to atts
-    unless one already covers them."""
+    unless one already covers them. A capital before the colon is a dateline ("Kyiv: Ukrainian President
+    … on Tuesday renewed his offer …"), not a speaker."""
+    from .speakers import _CAPITALS  # speakers imports this module
+
     taken = [a.span for a in atts]
     for ps, pe in _paragraphs(text):
         m = _LABELLED.match(text, ps, pe)
         if m is None or m.end() != pe or set(m["src"].lower().rstrip(".").split()) & _NOT_SPEAKERS:
+            continue
+        if m["src"].title() in _CAPITALS or m["src"] in _CAPITALS:
             continue
         if m["src"][-1:].isdigit() or len(m["said"].split()) < 3:
             continue
