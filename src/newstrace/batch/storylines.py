@@ -56,6 +56,24 @@ def _window_of(gids: np.ndarray, offsets: Sequence[int]) -> np.ndarray:
     return np.searchsorted(np.asarray(offsets, np.int64), gids, side="right") - 1
 
 
+def _groups(paths: Sequence, i: int, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Slice ``i`` of the arrays ``key`` and "story" of each sliced file, as story numbers sorted by
+    (key, story), with each key's group (starts, sizes); and the bytes read."""
+    keys, stories = [], []
+    read = 0
+    for path in paths:
+        z = sliced.Reader(path)
+        keys.append(z.read(key, i))
+        stories.append(z.read("story", i))
+        read += z.bytes_read
+    k = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    g = np.concatenate(stories) if stories else np.zeros(0, np.int64)
+    order = np.lexsort((g, k))
+    k, g = k[order], g[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if len(k) else np.zeros(0, np.int64)
+    return g, starts, np.diff(np.r_[starts, len(k)]), read
+
+
 def names_job(job: dict) -> tuple[list, dict]:
     """Stage ``storyline_names``: (name hash, story number) of one window's stories, by name bucket."""
     import pyarrow.parquet as pq
@@ -87,19 +105,8 @@ def pairs_job(job: dict) -> tuple[list, dict]:
     from .stages import part_path
 
     out, b, windows, offsets = job["out"], int(job["part"]), job["windows"], job["offsets"]
-    hs, gs = [], []
-    read = 0
-    for w in windows:
-        z = sliced.Reader(part_path(out, "storyline_names", window_name(int(w)), "bin"))
-        hs.append(z.read("name", b))
-        gs.append(z.read("story", b))
-        read += z.bytes_read
-    h = np.concatenate(hs) if hs else np.zeros(0, np.int64)
-    g = np.concatenate(gs) if gs else np.zeros(0, np.int64)
-    order = np.lexsort((g, h))
-    h, g = h[order], g[order]
-    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
-    sizes = np.diff(np.r_[starts, len(h)])
+    paths = [part_path(out, "storyline_names", window_name(int(w)), "bin") for w in windows]
+    g, starts, sizes, read = _groups(paths, b, "name")
     ok = (sizes >= 2) & (sizes <= MAX_NAME_STORIES)  # a name in too many stories links nothing
     starts, sizes = starts[ok], sizes[ok]
     # (list, destination window) for every window holding a member that has a later member
@@ -159,19 +166,9 @@ def links_job(job: dict) -> tuple[list, dict]:
     out, i, windows, offsets = job["out"], int(job["index"]), job["windows"], job["offsets"]
     from .stages import _pairs_within_groups
 
-    lists, members = [], []
-    read = 0
-    for b in range(int(job["buckets"])):
-        z = sliced.Reader(part_path(out, "storyline_pairs", f"{b:05d}", "bin"))
-        lists.append(z.read("list", i))
-        members.append(z.read("story", i))
-        read += z.bytes_read
-    lst = np.concatenate(lists) if lists else np.zeros(0, np.int64)
-    g = np.concatenate(members) if members else np.zeros(0, np.int64)
-    order = np.lexsort((g, lst))
-    lst, g = lst[order], g[order]
-    starts = np.flatnonzero(np.r_[True, lst[1:] != lst[:-1]]) if len(lst) else np.zeros(0, np.int64)
-    a, b2 = _pairs_within_groups(starts, np.diff(np.r_[starts, len(lst)]))
+    paths = [part_path(out, "storyline_pairs", f"{b:05d}", "bin") for b in range(int(job["buckets"]))]
+    g, starts, sizes, read = _groups(paths, i, "list")
+    a, b2 = _pairs_within_groups(starts, sizes)
     lo, hi = g[a], g[b2]
     mine = (lo >= int(offsets[i])) & (lo < int(offsets[i + 1]))  # each pair in its earlier story's window
     total = max(int(offsets[-1]), 1)
