@@ -37,3 +37,10 @@ def seed_store(tmp_path_factory) -> Store:
 def seeds(seed_store) -> dict[str, object]:
     """Seed articles by their number: "000" ... "004"."""
     return {a.ext_id[:3]: a for a in seed_store.articles()}
+
+
+#: other news of the same days, so that document frequencies tell common words from telling ones
+OTHER_NEWS = ["The central bank raised interest rates by half a point, citing stubborn inflation in food prices.",
+              "The home side won the cup final on penalties after a goalless draw watched by 60,000 fans.",
+              "Shares in the carmaker fell after it cut its forecast for the year, blaming weak demand in Europe.",
+              "Parliament passed the budget after a long night of debate, with the opposition voting against."]

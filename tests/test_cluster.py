@@ -13,7 +13,7 @@ from newstrace.model import Article, Relation, content_id
 from newstrace.pipeline import process
 from newstrace.read.jsonl import row_to_article
 
-from .conftest import SHARED, need
+from .conftest import OTHER_NEWS, SHARED, need
 
 QUAKE = ("A magnitude {m} earthquake struck near {place} on {day}, killing at least {n} people and destroying "
          "hundreds of homes, officials said. Rescue teams searched the rubble of collapsed buildings through the "
@@ -144,10 +144,7 @@ def test_stories_and_story_commands(tmp_path):
                      "for families who lost theirs. Builders in Izmir say the new blocks meet the strict code that "
                      "Ali Demir promised after the disaster, and the first families moved in on Friday."}]
     # other news of those days, so that document frequencies tell common words from telling ones
-    other = ["The central bank raised interest rates by half a point, citing stubborn inflation in food prices.",
-             "The home side won the cup final on penalties after a goalless draw watched by 60,000 fans.",
-             "Shares in the carmaker fell after it cut its forecast for the year, blaming weak demand in Europe.",
-             "Parliament passed the budget after a long night of debate, with the opposition voting against."]
+    other = OTHER_NEWS
     rows += [{"id": f"o{i}", "title": None, "date": f"2024-0{i + 1}-20", "source": "c.example", "text": t}
              for i, t in enumerate(other)]
     src = tmp_path / "in.jsonl"

@@ -14,7 +14,7 @@ from newstrace.read import read_paths
 from newstrace.read.jsonl import row_to_article
 from newstrace.store import Store
 
-from .conftest import SEEDS, SHARED, need
+from .conftest import OTHER_NEWS, SEEDS, SHARED, need
 
 QUAKE = ("A magnitude {m} earthquake struck near {place} on {day}, killing at least {n} people and destroying "
          "hundreds of homes, officials said. Rescue teams searched the rubble of collapsed buildings through the "
@@ -43,10 +43,7 @@ def _rows() -> list[dict]:
         rows.append({"id": f"rehab{i}", "title": f"{who} in rehab", "date": day, "source": f"outlet{i % 2}.example",
                      "text": REHAB.format(who=who, place=place, town=town, day="Monday", age=30 + i % 2,
                                           reason=["a difficult year", "a court order"][i % 2], rep=rep)})
-    other = ["The central bank raised interest rates by half a point, citing stubborn inflation in food prices.",
-             "The home side won the cup final on penalties after a goalless draw watched by 60,000 fans.",
-             "Shares in the carmaker fell after it cut its forecast for the year, blaming weak demand in Europe.",
-             "Parliament passed the budget after a long night of debate, with the opposition voting against."]
+    other = OTHER_NEWS
     rows += [{"id": f"other{i}", "title": None, "date": f"2024-01-{10 + 3 * i}", "source": "c.example", "text": t}
              for i, t in enumerate(other)]
     return sorted(rows, key=lambda r: r["date"])
