@@ -208,8 +208,8 @@ def run(ctx: Context) -> StageResult:
         "Ray runs start a local Ray instance of 1 or 2 CPUs in the child process (its start-up, a few "
         "seconds, is in the wall time); peak memory of all processes includes Ray's raylet, GCS and idle "
         "workers.",
-        "'CPU s' of a Ray run counts only the driver: Ray's workers are children of its raylet, which "
-        "the benchmark does not wait for, so their CPU time is not in that column.",
+        "'CPU s' of a Ray run counts every process of the run, Ray's raylet and workers included: they "
+        "are sampled from /proc, since the command never waits for them. 'other load' is the rest.",
         "Stories are clustered per 14-day window (story_windows, in parallel), stitched once on ranks "
         "(stitch), summarised per window (story_summaries) and linked into storylines once (storylines); "
         "docs/SCALING.md explains the rules. The one-pass run is the single clustering task they replace.",

@@ -81,7 +81,7 @@ class Measurement:
     items: int  # articles processed
     input_bytes: int
     wall_s: float
-    cpu_s: float  # user + system of the child and everything it waited for
+    cpu_s: float  # user + system of the child and all its descendants (waited for or sampled)
     peak_rss_mib: float  # the main process (sampled from /proc)
     peak_tree_rss_mib: float  # all processes of the run together (sampled from /proc)
     returncode: int
@@ -301,9 +301,10 @@ def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- running a child
-def _tree_rss(root_pid: int) -> int:
-    """Resident bytes of a process and all its descendants, now."""
+def _tree_sample(root_pid: int) -> tuple[int, dict[int, float]]:
+    """Resident bytes of a process and all its descendants, now, and each one's own CPU seconds so far."""
     parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -315,6 +316,8 @@ def _tree_rss(root_pid: int) -> int:
         # the command name may hold spaces and parentheses: the fields after the last ")" are fixed
         fields = stat[stat.rfind(b")") + 2:].split()
         parent[int(entry.name)] = int(fields[1])
+        # utime and stime only: cutime would count a waited-for child a second time
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
     pids, frontier = {root_pid}, [root_pid]
     while frontier:
         p = frontier.pop()
@@ -329,7 +332,7 @@ def _tree_rss(root_pid: int) -> int:
                 total += int(f.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return total, {p: cpu[p] for p in pids if p in cpu}
 
 
 def run_child(label: str, command: Sequence[str | os.PathLike[str]], *, items: int, input_bytes: int,
@@ -345,6 +348,10 @@ def run_child(label: str, command: Sequence[str | os.PathLike[str]], *, items: i
     log = BENCH_DIR / "out" / "logs" / (label.replace(" ", "_").replace(",", "").replace("/", "-") + ".log")
     log.parent.mkdir(parents=True, exist_ok=True)
     peak_tree = peak_root = 0
+    # CPU seconds of every process seen in the tree: Ray's workers are children of its raylet, which
+    # the command never waits for, so wait4's rusage alone would leave them out (and count them as
+    # "other load")
+    tree_cpu: dict[int, float] = {}
     stop = threading.Event()
     code = PINNED.get("version") or code_version()
     busy0, self0 = cpu_busy(), self_cpu()
@@ -356,7 +363,10 @@ def run_child(label: str, command: Sequence[str | os.PathLike[str]], *, items: i
             nonlocal peak_tree, peak_root
             while not stop.is_set():
                 with contextlib.suppress(OSError, ValueError, IndexError):
-                    peak_tree = max(peak_tree, _tree_rss(proc.pid))
+                    rss, cpu = _tree_sample(proc.pid)
+                    peak_tree = max(peak_tree, rss)
+                    for p, c in cpu.items():
+                        tree_cpu[p] = max(tree_cpu.get(p, 0.0), c)
                     with open(f"/proc/{proc.pid}/statm", "rb") as f:
                         peak_root = max(peak_root, int(f.read().split()[1]) * PAGE)
                 stop.wait(sample_every)
@@ -381,7 +391,8 @@ def run_child(label: str, command: Sequence[str | os.PathLike[str]], *, items: i
         self1 = self_cpu()
         proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
     rc = proc.returncode
-    child_cpu = usage.ru_utime + usage.ru_stime
+    # the sampled tree misses up to one sampling interval per process; wait4 misses the unwaited
+    child_cpu = max(usage.ru_utime + usage.ru_stime, sum(tree_cpu.values()))
     code_after = PINNED.get("version") or code_version()
     if rc not in (0,):
         tail = log.read_text(errors="replace")[-2000:]
