@@ -310,6 +310,8 @@ def _load_features(path: Path):
 
 def _rank_tables(out: str | Path):
     """From the verdicts: rank of each (shard, row), shard of each rank, and each rank's family root."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     v = pq.read_table(part_path(out, "verdicts", "00000"),
@@ -321,7 +323,8 @@ def _rank_tables(out: str | Path):
     rank = np.full((n_shards, width), -1, np.int64)
     rank[shard, row] = np.arange(len(shard))
     root = np.arange(len(shard))
-    derived = np.isin(np.array(v.column("relation").to_pylist(), dtype=object), _DERIVED)
+    # in Arrow, not as a Python string per article: every reduce and relate task holds these tables
+    derived = pc.fill_null(pc.is_in(v.column("relation"), pa.array(_DERIVED)), False).to_numpy(zero_copy_only=False)
     if derived.any():
         o_shard = v.column("origin_shard").to_numpy(zero_copy_only=False)[derived].astype(np.int64)
         o_row = v.column("origin_row").to_numpy(zero_copy_only=False)[derived].astype(np.int64)
@@ -547,10 +550,10 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     from ..dedup import relate_pair
 
     out, part, shard = job["out"], job["part"], int(job["part"])
-    v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["shard", "row"])
-    place = np.stack([v.column("shard").to_numpy(), v.column("row").to_numpy()], 1).tolist()  # by rank
-    v = pq.read_table(part_path(out, "verdicts", "00000"))
-    v = v.filter(pc.and_(pc.equal(v.column("shard"), shard), pc.is_valid(v.column("duplicate_of"))))
+    # the corpus-wide tables as NumPy arrays (~24 B per article): a relate task holds them whole
+    rank_at, shard_of, row_of, _root = _rank_tables(out)
+    v = pq.read_table(part_path(out, "verdicts", "00000"),
+                      filters=(pc.field("shard") == shard) & pc.field("duplicate_of").is_valid())
     # ((shard, row) of the earlier article, of the later one, the stream's verdict or None) of each pair
     todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in v.to_pylist()]
     buckets = job.get("buckets", BUCKETS)
@@ -558,14 +561,17 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     pairs = _candidate_pairs(out, shard, buckets, read)
     # the store path's candidates of an article: those sharing sentences (its origin among them), then
     # the paraphrase candidates its rare names and numbers point to
-    rank = {tuple(x): i for i, x in enumerate(place)}
     taken: dict[int, set[int]] = {}
     for early, late, _p in todo:
-        taken.setdefault(rank[late], set()).add(rank[early])
+        taken.setdefault(int(rank_at[late]), set()).add(int(rank_at[early]))
     for late, early in pairs:
         taken.setdefault(late, set()).add(early)
-    pairs += _anchor_candidates(out, shard, buckets, taken, np.array([p[0] for p in place], np.int64), read)
-    todo += [(tuple(place[early]), tuple(place[late]), None) for late, early in pairs]
+    pairs += _anchor_candidates(out, shard, buckets, taken, shard_of, read)
+
+    def place(k: int) -> tuple[int, int]:
+        return int(shard_of[k]), int(row_of[k])
+
+    todo += [(place(early), place(late), None) for late, early in pairs]
     wanted: dict[int, set[int]] = {}
     for early, late, _p in todo:
         for s, r in (early, late):
