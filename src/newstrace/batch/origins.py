@@ -21,7 +21,8 @@ Stages, in order (the global order first, as one light task):
           (rank, key, first) rows; whole-text keys likewise as (rank, first) (_work/firsts/)
   votes   per shard: its articles' votes and local verdicts, and their parents: the best source, or
           the earlier article of the same text (_work/votes/)
-  dedup   once, on int arrays: family roots by pointer jumping; the verdicts, in rank order (verdicts/)
+  dedup   once, on int arrays: family roots by pointer jumping; the verdicts, in rank order (verdicts/),
+          and the rank tables every later reducer reads through a memory map (_work/ranks/)
 
 The verdicts are StreamDeduper's, article for article (tests/test_batch.py checks it).
 """
@@ -270,6 +271,26 @@ def dedup_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
         schema=_schemas()["verdicts"])
     dest = part_path(out, "verdicts", "00000")
     write_parquet(table, dest)
+    ranks = _write_rank_tables(out, z, shard, row, np.where(np.isin(kind, DERIVED_CODES) & ~none, to, np.arange(n)))
     counts = {("original" if k is None else k): int(c) for k, c in
               zip(KIND_NAMES, np.bincount(kind, minlength=len(KIND_NAMES)).tolist(), strict=False) if c}
-    return [dest], {"articles": n, "relations": counts}
+    return [dest, ranks], {"articles": n, "relations": counts}
+
+
+def _write_rank_tables(out: str | Path, order: sliced.Reader, shard: np.ndarray, row: np.ndarray,
+                       root: np.ndarray) -> Path:
+    """``_work/ranks``: the rank of each (shard, row) as a padded 2-D table, the shard and row of each
+    rank, and each rank's family root (itself unless it is a copy, excerpt or edit), int64 all, for
+    :func:`.stages._rank_tables`."""
+    per_shard = [order.read("rank", s) for s in range(order.slices("rank"))]
+    width = max((len(r) for r in per_shard), default=0) or 1
+    table = np.full((max(len(per_shard), 1), width), -1, np.int64)
+    for s, r in enumerate(per_shard):
+        table[s, :len(r)] = r
+    whole = np.array([0, len(shard)])
+    dest = part_path(out, "ranks", "00000", "bin")
+    sliced.save(dest, {"shape": (np.array(table.shape, np.int64), np.array([0, 2])),
+                       "rank": (table.ravel(), np.array([0, table.size])),
+                       "shard": (shard.astype(np.int64), whole), "row": (row.astype(np.int64), whole),
+                       "root": (root.astype(np.int64), whole)})
+    return dest

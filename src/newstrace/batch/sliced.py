@@ -76,6 +76,16 @@ class Reader:
         self.bytes_read += len(data)
         return np.frombuffer(data, dt)
 
+    def map(self, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+        """The whole array ``name`` (all its slices as one), memory-mapped read-only, in ``shape``: the
+        pages are read when indexed, and processes mapping one file share them."""
+        h = self.header[name]
+        dt = np.dtype(h["dtype"])
+        n = h["bounds"][-1]
+        if not n:
+            return np.zeros(shape or 0, dt)
+        return np.memmap(self.path, dt, "r", offset=self.base + h["offset"], shape=shape or (n,))
+
     def take(self, name: str, rows: np.ndarray) -> np.ndarray:
         """The rows ``rows`` of array ``name`` (all its slices as one), read through a memory map: only
         the pages they fall on are read (counted as such)."""

@@ -66,7 +66,7 @@ JSON_FIELDS = ("removed", "segments", "credits")
 #: where a stage writes; a part's files are <dir>/part-<shard>.parquet
 DIRS = {"articles": "articles", "quotes": "quotes", "relations": "relations", "stories": "stories",
         "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys", "order": "_work/order",
-        "firsts": "_work/firsts", "votes": "_work/votes",
+        "firsts": "_work/firsts", "votes": "_work/votes", "ranks": "_work/ranks",
         "candidates": "_work/candidates", "anchors": "_work/anchors", "anchor_pairs": "_work/anchor_pairs",
         "story_windows": "_work/story_windows", "stitch": "_work/stitch", "story_summaries": "_work/story_summaries",
         "storyline_names": "_work/storyline_names", "storyline_pairs": "_work/storyline_pairs",
@@ -309,27 +309,13 @@ def _load_features(path: Path):
 
 
 def _rank_tables(out: str | Path):
-    """From the verdicts: rank of each (shard, row), shard of each rank, and each rank's family root."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    v = pq.read_table(part_path(out, "verdicts", "00000"),
-                      columns=["shard", "row", "relation", "origin_shard", "origin_row"])
-    shard = v.column("shard").to_numpy().astype(np.int64)
-    row = v.column("row").to_numpy().astype(np.int64)
-    width = int(row.max()) + 1 if len(row) else 1
-    n_shards = int(shard.max()) + 1 if len(shard) else 1
-    rank = np.full((n_shards, width), -1, np.int64)
-    rank[shard, row] = np.arange(len(shard))
-    root = np.arange(len(shard))
-    # in Arrow, not as a Python string per article: every reduce and relate task holds these tables
-    derived = pc.fill_null(pc.is_in(v.column("relation"), pa.array(_DERIVED)), False).to_numpy(zero_copy_only=False)
-    if derived.any():
-        o_shard = v.column("origin_shard").to_numpy(zero_copy_only=False)[derived].astype(np.int64)
-        o_row = v.column("origin_row").to_numpy(zero_copy_only=False)[derived].astype(np.int64)
-        root[derived] = rank[o_shard, o_row]
-    return rank, shard, row, root
+    """Rank of each (shard, row) (a 2-D table, -1: dropped), shard and row of each rank, and each rank's
+    family root: the dedup stage's ``_work/ranks`` file, memory-mapped. Every reducer and relate task
+    needs them whole (32 B per article); through the page cache the tasks of one node share one copy,
+    and a task's own memory is only what it indexes out of them."""
+    z = sliced.Reader(part_path(out, "ranks", "00000", "bin"))
+    n_shards, width = (int(x) for x in z.read("shape", 0))
+    return (z.map("rank", (n_shards, width)), z.map("shard"), z.map("row"), z.map("root"))
 
 
 def _pairs_within_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
