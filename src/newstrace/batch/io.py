@@ -253,7 +253,9 @@ def write_parquet(table, dest: str | os.PathLike[str]) -> None:
 
     tmp = atomic_path(dest)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        # row groups of 2^20 rows whatever the pyarrow version (before 15 one group held up to 2^26):
+        # a task that reads a large file (the verdicts) one row group at a time holds one group
+        pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
         commit(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)

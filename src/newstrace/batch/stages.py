@@ -17,7 +17,8 @@ The one-pass first-occurrence dedup of :mod:`newstrace.dedup.stream`, distribute
   votes       per shard: its articles' votes, best source and relation as the stream decides them, and
               each one's parent (best source, or earlier article of the same text) (_work/votes/)
   dedup       once, on int arrays: family roots by pointer jumping over the parents; which earlier
-              article each one derives from (verdicts/, in rank order)
+              article each one derives from (verdicts/, in rank order); the rank tables (rank of each
+              (shard, row), place and family root of each rank) that the later tasks memory-map (_work/ranks/)
 Per key bucket, in parallel (the shuffle):
   candidates  every shard's keys of one bucket: pairs of articles of different families that share
               a sentence (partial reuse the one-pass verdict, one origin per article, does not name),
@@ -527,21 +528,34 @@ def _articles_at(out: str | Path, part: str, rows: list[int] | None = None) -> l
     return [article_from_row(r) for r in t.to_pylist()]
 
 
-def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
-    """Each derived article of one shard against its origin: kind, direction and reused passages."""
+def _derived_verdicts(out: str | Path, shard: int) -> list[dict[str, Any]]:
+    """The verdicts of ``shard``'s articles that name an origin, read one row group at a time: the
+    verdicts file holds every article of the corpus, and a whole read (even a filtered one, which reads
+    ahead in threads) would hold it all."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
+
+    cols = ["shard", "row", "relation", "score", "origin_shard", "origin_row"]
+    f = pq.ParquetFile(part_path(out, "verdicts", "00000"), pre_buffer=False)
+    kept = []
+    for i in range(f.num_row_groups):
+        t = f.read_row_group(i, columns=cols, use_threads=False)
+        kept.append(t.filter(pc.and_(pc.equal(t.column("shard"), shard), pc.is_valid(t.column("origin_shard")))))
+    return pa.concat_tables(kept).to_pylist() if kept else []
+
+
+def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """Each derived article of one shard against its origin: kind, direction and reused passages."""
+    import pyarrow as pa
 
     from ..dedup import relate_pair
 
     out, part, shard = job["out"], job["part"], int(job["part"])
     # the corpus-wide tables as NumPy arrays (~24 B per article): a relate task holds them whole
     rank_at, shard_of, row_of, _root = _rank_tables(out)
-    v = pq.read_table(part_path(out, "verdicts", "00000"),
-                      filters=(pc.field("shard") == shard) & pc.field("duplicate_of").is_valid())
     # ((shard, row) of the earlier article, of the later one, the stream's verdict or None) of each pair
-    todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in v.to_pylist()]
+    todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in _derived_verdicts(out, shard)]
     buckets = job.get("buckets", BUCKETS)
     read = [0]
     pairs = _candidate_pairs(out, shard, buckets, read)
