@@ -277,6 +277,24 @@ def test_import_is_idempotent(local_seeds, tmp_path):
         assert {"Vladimir Putin", "Volodymyr Zelenskyy"} <= set(big.entities["people"])
 
 
+def test_stories_carry_their_first_report_and_extract(local_seeds, tmp_path):
+    """stories/ answers "who had it first" without the store: each story's first report and extract are
+    those `report` computes from the imported articles."""
+    import pyarrow.parquet as pq
+
+    from newstrace.report import report_data
+
+    rows = {r["id"]: r for p in sorted((local_seeds / "stories").glob("part-*.parquet"))
+            for r in pq.read_table(p).to_pylist()}
+    with Store.open(tmp_path / "s.db") as store:
+        import_dir(local_seeds, store)
+        shown = {s["id"]: s for s in report_data(store)["stories"]}
+    assert set(rows) == set(shown) and len(rows) == 3
+    for sid, r in rows.items():
+        assert r["first_report"] in r["articles"] and len(r["extract"].split()) >= 12
+        assert (r["first_report"], r["extract"]) == (shown[sid]["first_report"], shown[sid]["extract"])
+
+
 def test_cli_batch_and_import(tmp_path):
     need(SEEDS)
     from click.testing import CliRunner

@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.tree import Tree
 
 from .attribute.speakers import fold
-from .model import Analysis, Article, Story
+from .model import Analysis, Article
 from .store import Store
-from .summary import ENTITY_KINDS, head_article
+from .summary import ENTITY_KINDS, first_report, story_extract
 
 
 def article_summary(a: Article) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def report_data(store: Store, analysis: Analysis | None = None) -> dict[str, Any
         stories.append({
             "id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
             "key_names": s.key_names, "entities": s.entities, "copies": s.copies, "storyline": s.storyline,
-            "extract": _extract(arts, s), "first_report": _first_report(arts, s),
+            "extract": story_extract(s, arts), "first_report": first_report(s, arts),
             "articles": [dict(article_summary(arts[a]), quotes=quotes_by_article.get(a, []))
                          for a in s.articles if a in arts],
             "relations": rel_by_story.get(s.id, []),
@@ -72,24 +72,6 @@ def report_data(store: Store, analysis: Analysis | None = None) -> dict[str, Any
     return {**data,
             "counts": {"stories": len(analysis.stories), "relations": len(analysis.relations),
                        "quotes": len(analysis.quotes), "discrepancies": len(analysis.discrepancies)}}
-
-
-def _extract(arts: dict[str, Article], s: Story) -> str:
-    """A one-paragraph extract: the lede of the story's head article (its wire original when known)."""
-    head = head_article(s, arts)
-    if head is None:
-        return ""
-    paras = [p for p in head.text.split("\n\n") if len(p.split()) >= 12]
-    return paras[0] if paras else head.text[:400]
-
-
-def _first_report(arts: dict[str, Article], s: Story) -> str | None:
-    """The story's first report: its earliest dated article, else the head of its reuse tree."""
-    dated = [arts[a] for a in s.articles if a in arts and arts[a].date]
-    if dated:
-        return min(dated, key=lambda a: (a.date or "", a.id)).id
-    head = head_article(s, arts)
-    return head.id if head else None
 
 
 def _merged_entities(stories: list[dict[str, Any]], keep: int = 5) -> dict[str, list[str]]:

@@ -48,6 +48,24 @@ def head_article(story: Story, articles: dict[str, Article]) -> Article | None:
     return head or (articles.get(story.articles[0]) if story.articles else None)
 
 
+def story_extract(story: Story, articles: dict[str, Article]) -> str:
+    """A one-paragraph extract: the lede paragraph of the story's head article (its wire original when known)."""
+    head = head_article(story, articles)
+    if head is None:
+        return ""
+    paras = [p for p in head.text.split("\n\n") if len(p.split()) >= 12]
+    return paras[0] if paras else head.text[:400]
+
+
+def first_report(story: Story, articles: dict[str, Article]) -> str | None:
+    """The story's first report: its earliest dated article, else the head of its reuse tree."""
+    dated = [articles[a] for a in story.articles if a in articles and articles[a].date]
+    if dated:
+        return min(dated, key=lambda a: (a.date or "", a.id)).id
+    head = head_article(story, articles)
+    return head.id if head else None
+
+
 def lede(article: Article, chars: int = LEDE_CHARS) -> str:
     """The opening of an article's text, cut at a sentence end within ``chars`` when there is one."""
     text = " ".join(p for p in article.text.split("\n\n") if len(p.split()) >= 8) or article.text

@@ -97,11 +97,15 @@ def _rel(out: str | Path, p: Path) -> str:
 
 
 # ----------------------------------------------------------------------------- schemas
-def story_row(s: Story) -> dict[str, Any]:
-    """A story as a row of ``stories/`` (entities as a JSON object: people, places, organisations)."""
+def story_row(s: Story, articles: dict[str, Article]) -> dict[str, Any]:
+    """A story as a row of ``stories/`` (entities as a JSON object: people, places, organisations), with
+    its first report and one-paragraph extract, as ``report`` shows them (``articles``: its members)."""
+    from ..summary import first_report, story_extract
+
     return {"id": s.id, "headline": s.headline, "first": s.first, "last": s.last, "outlets": s.outlets,
             "key_names": s.key_names, "copies": s.copies, "storyline": s.storyline, "size": len(s.articles),
-            "articles": s.articles, "entities": json.dumps(s.entities, ensure_ascii=False)}
+            "articles": s.articles, "entities": json.dumps(s.entities, ensure_ascii=False),
+            "first_report": first_report(s, articles), "extract": story_extract(s, articles)}
 
 
 def _schemas():
@@ -118,7 +122,8 @@ def _schemas():
                            ("passages", s), ("stream_relation", s), ("stream_score", pa.float64())])
     stories = pa.schema([("id", s), ("headline", s), ("first", s), ("last", s), ("outlets", pa.list_(s)),
                          ("key_names", pa.list_(s)), ("copies", pa.int32()), ("storyline", s),
-                         ("size", pa.int32()), ("articles", pa.list_(s)), ("entities", s)])
+                         ("size", pa.int32()), ("articles", pa.list_(s)), ("entities", s),
+                         ("first_report", s), ("extract", s)])
     verdicts = pa.schema([("rank", pa.int64()), ("id", s), ("shard", pa.int32()), ("row", pa.int32()),
                           ("duplicate_of", s), ("relation", s), ("score", pa.float64()),
                           ("origin_shard", pa.int32()), ("origin_row", pa.int32())])
@@ -635,8 +640,9 @@ def cluster_stories(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     articles = [by_place[(r["shard"], r["row"])] for r in v]
     del by_place
     stories = cluster(articles, load_relations(out, passages=False))
-    key_entities(stories, {a.id: a for a in articles})
-    rows = [story_row(s) for s in stories]
+    by_id = {a.id: a for a in articles}
+    key_entities(stories, by_id)
+    rows = [story_row(s, by_id) for s in stories]
     dest = part_path(out, "stories", "00000")
     write_parquet(pa.Table.from_pylist(rows, schema=_schemas()["stories"]), dest)
     remove_stale_stories(out, {dest.name})

@@ -403,7 +403,8 @@ def summaries_job(job: dict) -> tuple[list, dict]:
     schema = _schemas()["stories"]
     schema = schema.append(pa.field("c_terms", pa.list_(pa.string()))).append(pa.field("c_weights",
                                                                                       pa.list_(pa.float64())))
-    rows = [dict(story_row(s), storyline=None, c_terms=t, c_weights=wt) for s, t, wt in made]
+    by_id = {a.id: a for a in arts.values()}
+    rows = [dict(story_row(s, by_id), storyline=None, c_terms=t, c_weights=wt) for s, t, wt in made]
     dest = part_path(out, "story_summaries", window_name(w))
     write_parquet(pa.Table.from_pylist(rows, schema=schema), dest)
     return [dest], {"stories": len(rows), "articles": int(len(ranks))}
