@@ -45,6 +45,10 @@ print(json.dumps({"window": w, "articles": info["articles"], "stories": info["st
 """
 
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # this checkout's newstrace plans the windows, whatever --src runs them
+
+
 def windows_of_run(out: Path) -> list[tuple[int, list[str]]]:
     """The windows a batch run plans on ``out`` and the shards each reads (as the engine chooses them)."""
     from newstrace.batch import stories as st
@@ -69,7 +73,7 @@ def main() -> None:
     for w, shards in windows_of_run(args.out):
         if args.window and w not in args.window:
             continue
-        env = dict(os.environ, PYTHONPATH=str((args.src or Path(__file__).resolve().parents[1] / "src").resolve()))
+        env = dict(os.environ, PYTHONPATH=str((args.src or ROOT / "src").resolve()))
         res = subprocess.run([sys.executable, "-c", CHILD, str(args.out), str(w), json.dumps(shards)],
                              check=True, capture_output=True, text=True, env=env)
         r = json.loads(res.stdout.strip().splitlines()[-1])
