@@ -286,20 +286,7 @@ def _stories(engine, manifest: Manifest, summary: BatchSummary, o: str, names: l
     the number of stories."""
     from . import stories as st
 
-    day_counts: dict[int, int] = {}
-    shards_of: dict[int, list[str]] = {}
-    undated = 0
-    for n in names:
-        for d, c in prep[n]["summary"].get("days", {}).items():
-            d = int(d)
-            if d == st.UNDATED:
-                undated += c
-                shards_of.setdefault(st.UNDATED, []).append(n)
-                continue
-            day_counts[d] = day_counts.get(d, 0) + c
-            for w in st.windows_of(d):
-                if n not in shards_of.setdefault(w, []):
-                    shards_of[w].append(n)
+    day_counts, undated, shards_of = st.window_shards((n, prep[n]["summary"].get("days", {})) for n in names)
     windows = st.plan_windows(day_counts, undated, mode)
     summary.windows = len(windows)
     if not windows:

@@ -6,7 +6,9 @@
 on the input), and each window is clustered on its own, in parallel. An article falls in two windows:
 the first half of ``day // S`` and the second half of the one before.
 
-1. **window** (per window): :func:`cluster` over the window's articles and the relations between them.
+1. **window** (per window): :func:`cluster`'s stories over the window's articles and the relations
+   between them, computed lean (:func:`window_job`: terms counted as the rows are read, the text dropped,
+   NumPy arrays, no summaries; the same stories as :func:`window_stories`, which runs :func:`cluster`).
    The window keeps only the stories it *owns*: those whose earliest article falls in its first half.
    Such a story spans at most S dated days, so it ends inside the window: the window saw every article
    that could belong to it. A story that starts in the second half is left to the next window, which
@@ -37,8 +39,9 @@ how far the two results are apart.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import numpy as np
@@ -46,11 +49,15 @@ import numpy as np
 from ..cluster import (
     FAMILY_SHARE,
     WINDOW_DAYS,
+    NameRows,
+    TermRows,
     binds,
     cluster,
     link_storylines,
     publication_order,
     relations_within,
+    term_counts,
+    tfidf,
     vectors,
 )
 from ..model import Article, Relation, Story
@@ -99,9 +106,16 @@ def carried_days(ordered: Sequence[Article]) -> list[int | None]:
     return out
 
 
+def owns(window: int, days: Sequence[int | None]) -> bool:
+    """Whether ``window`` owns a story whose members have these partition ``days``: it starts in the
+    window's first half (the undated partition, whose days are None, owns all its stories)."""
+    return window == UNDATED or min(days) // STEP_DAYS == window
+
+
 def window_stories(articles: Sequence[Article], ranks: Sequence[int], days: Sequence[int | None],
                    relations: Sequence[Relation], window: int) -> list[list[int]]:
-    """The stories ``window`` owns, as sorted lists of global ranks.
+    """The stories ``window`` owns, as sorted lists of global ranks, by :func:`cluster` itself (the
+    reference form of :func:`window_job`, in memory).
 
     ``articles`` are the window's articles in the global order, with their ``ranks`` and partition
     ``days``; ``relations`` those between two of them."""
@@ -110,7 +124,7 @@ def window_stories(articles: Sequence[Article], ranks: Sequence[int], days: Sequ
     owned = []
     for s in cluster(articles, relations):
         members = sorted(rank_of[x] for x in s.articles)
-        if window == UNDATED or min(day_of[r] for r in members) // STEP_DAYS == window:
+        if owns(window, [day_of[r] for r in members]):
             owned.append(members)
     return owned
 
@@ -273,6 +287,27 @@ def plan_windows(day_counts: dict[int, int], undated: int, mode: str = "auto") -
     return sorted(sizes) + ([UNDATED] if undated else [])
 
 
+def window_shards(days_of_parts: Iterable[tuple[str, dict]]) -> tuple[dict[int, int], int, dict[int, list[str]]]:
+    """From each prepare part's name and its count of articles per partition day (as prepare reports
+    them: day -> count, UNDATED for no day): the count per day, the undated count, and the parts
+    each window reads (in part order)."""
+    day_counts: dict[int, int] = {}
+    shards_of: dict[int, list[str]] = {}
+    undated = 0
+    for n, days in days_of_parts:
+        for d, c in days.items():
+            d = int(d)
+            if d == UNDATED:
+                undated += c
+                shards_of.setdefault(UNDATED, []).append(n)
+                continue
+            day_counts[d] = day_counts.get(d, 0) + c
+            for w in windows_of(d):
+                if n not in shards_of.setdefault(w, []):
+                    shards_of[w].append(n)
+    return day_counts, undated, shards_of
+
+
 def _window_dir(out, kind: str):
     from pathlib import Path
 
@@ -281,15 +316,32 @@ def _window_dir(out, kind: str):
     return Path(out) / DIRS[kind]
 
 
-def _ranks(out, shards: list[int]) -> dict[tuple[int, int], int]:
-    """Global rank of each kept (shard, row) of ``shards``, from the verdicts."""
+def _rank_lookup(out, shards: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The kept (shard, row) places of ``shards`` as sorted keys (shard << 32 | row), with their global
+    ranks, from the verdicts: 16 bytes an article, where a dict keyed by tuples holds ~200."""
     import pyarrow.parquet as pq
 
     from .stages import part_path
 
     v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["rank", "shard", "row"],
                       filters=[("shard", "in", shards)])
-    return {(s, r): k for k, s, r in zip(*(v.column(c).to_pylist() for c in ("rank", "shard", "row")), strict=True)}
+    key = _place_key(v.column("shard").to_numpy(), v.column("row").to_numpy())
+    order = np.argsort(key, kind="stable")
+    return key[order], v.column("rank").to_numpy().astype(np.int64)[order]
+
+
+def _place_key(shard: np.ndarray, row: np.ndarray) -> np.ndarray:
+    return (np.asarray(shard, np.int64) << 32) | np.asarray(row, np.int64)
+
+
+def _binding(r):
+    """The reuse relations of an Arrow table (origin, derived, kind, score) that :func:`cluster.binds`
+    keeps, in their order, with no Relation per row."""
+    import pyarrow.compute as pc
+
+    partial = pc.equal(r.column("kind"), "shares_passages")
+    return r.filter(pc.and_(pc.not_equal(r.column("kind"), "same_story"),
+                            pc.or_(pc.invert(partial), pc.greater_equal(r.column("score"), FAMILY_SHARE))))
 
 
 def _relations_of(out, shards: list[int]) -> list[Relation]:
@@ -306,31 +358,88 @@ def _relations_of(out, shards: list[int]) -> list[Relation]:
     return rels
 
 
+#: rows of an articles part read at a time by the window task: their texts are dropped once counted
+READ_ROWS = 256
+
+
 def window_job(job: dict) -> tuple[list, dict]:
-    """Stage ``story_windows``: cluster one window's articles; its owned stories as ranks."""
+    """Stage ``story_windows``: cluster one window's articles; its owned stories as ranks.
+
+    The same stories as :func:`window_stories` (:func:`cluster` over the window), kept lean: each
+    article's terms are counted as its row is read and its text dropped (:class:`TermRows`), the
+    clustering keeps only arrays and who is with whom (:func:`story_groups`, no summaries), and the
+    reuse families are found on Arrow columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from .stages import _save_npz, article_from_row, part_path
+    from ..cluster import _day, publication_index, story_groups, story_id
+    from .stages import _save_npz, part_path
 
     out, w, shards = job["out"], int(job["window"]), [int(s) for s in job["shards"]]
-    rank = _ranks(out, shards)
-    cols = ["id", "headline", "text", "date", "outlet", "ext_id", "origin", "shard", "row", "order_date"]
-    found = []
+    keys, key_rank = _rank_lookup(out, shards)
+    rows = TermRows()
+    ranks, days, dates, ids = array("q"), array("q"), [], []
     for s in shards:
-        for r in pq.read_table(part_path(out, "articles", f"{s:05d}"), columns=cols).to_pylist():
-            k = rank.get((r["shard"], r["row"]))
-            day = partition_day(r["order_date"])
-            if k is not None and w in windows_of(day):
-                found.append((k, day, article_from_row(r)))
-    found.sort(key=lambda x: x[0])
-    ids = {a.id for _k, _d, a in found}
-    rels = [r for r in _relations_of(out, shards) if r.origin in ids and r.derived in ids]
-    owned = window_stories([a for _k, _d, a in found], [k for k, _d, _a in found], [d for _k, d, _a in found],
-                           rels, w)
+        pf = pq.ParquetFile(part_path(out, "articles", f"{s:05d}"))
+        for b in pf.iter_batches(batch_size=READ_ROWS, columns=["id", "headline", "text", "date", "shard", "row",
+                                                               "order_date"]):
+            key = _place_key(b.column("shard").to_numpy(zero_copy_only=False),
+                             b.column("row").to_numpy(zero_copy_only=False))
+            at = np.minimum(np.searchsorted(keys, key), max(0, len(keys) - 1))
+            known = (keys[at] == key) if len(keys) else np.zeros(len(key), bool)
+            take = []
+            for i, od in enumerate(b.column("order_date").to_pylist()):
+                day = partition_day(od)
+                if known[i] and w in windows_of(day):
+                    take.append(i)
+                    ranks.append(int(key_rank[at[i]]))
+                    days.append(UNDATED if day is None else day)
+            if not take:
+                continue
+            kept = b.take(pa.array(take, pa.int64()))
+            ids += kept.column("id").to_pylist()
+            dates += kept.column("date").to_pylist()
+            for h, t in zip(kept.column("headline").to_pylist(), kept.column("text").to_pylist(), strict=True):
+                rows.add(term_counts(h, t or ""))
+    # cluster's order: the articles by rank (as window_stories receives them), then by publication
+    by_rank = np.argsort(np.frombuffer(ranks, np.int64), kind="stable") if len(ranks) else np.zeros(0, np.int64)
+    order = by_rank[publication_index([dates[i] for i in by_rank.tolist()])] if len(by_rank) else by_rank
+    order_l = order.tolist()
+    ids_o = pa.array([ids[i] for i in order_l], pa.string())
+    del ids
+    # the reuse families: relations between two of the window's articles, in the order cluster sees them
+    families, n_rels = [], 0
+    for s in shards:
+        r = pq.read_table(part_path(out, "relations", f"{s:05d}"), columns=["origin", "derived", "kind", "score"])
+        inside = pc.and_(pc.is_in(r.column("origin"), value_set=ids_o), pc.is_in(r.column("derived"), value_set=ids_o))
+        r = _binding(r.filter(inside)) if (n_in := pc.sum(inside).as_py() or 0) else r.slice(0, 0)
+        n_rels += n_in
+        a = pc.index_in(r.column("origin"), value_set=ids_o).to_pylist()
+        d = pc.index_in(r.column("derived"), value_set=ids_o).to_pylist()
+        families += [[x, y] for x, y in zip(a, d, strict=True)]
+    cols, counts, ptr, terms = rows.arrays(order)
+    del rows
+    names = NameRows(cols, ptr, terms)
+    held = [tfidf(cols, counts, ptr, terms, tf=False).matrix]
+    del cols, counts, ptr, terms
+    # popped into the call, so story_groups holds the matrix's last reference and frees it when done with it
+    groups = story_groups(held.pop(), names, [_day(dates[i]) for i in order_l], families)
+    del names
+    # the window's stories in cluster's order (first date, story id); those it owns, as sorted ranks
+    rank_o = np.frombuffer(ranks, np.int64)[order]
+    day_o = np.frombuffer(days, np.int64)[order]
+    first = [min((dates[order_l[p]] for p in g if dates[order_l[p]]), default="") for g in groups]
+    sid = [story_id(ids_o[g[0]].as_py()) for g in groups]
+    owned = []
+    for k in sorted(range(len(groups)), key=lambda k: (first[k], sid[k])):
+        g = np.asarray(groups[k], np.int64)
+        if owns(w, day_o[g].tolist()):
+            owned.append(np.sort(rank_o[g]))
     dest = part_path(out, "story_windows", window_name(w), "npz")
-    _save_npz(dest, members=np.array([r for m in owned for r in m], np.int64),
+    _save_npz(dest, members=np.concatenate(owned) if owned else np.zeros(0, np.int64),
               sizes=np.array([len(m) for m in owned], np.int64))
-    return [dest], {"articles": len(found), "stories": len(owned), "relations": len(rels)}
+    return [dest], {"articles": len(order_l), "stories": len(owned), "relations": n_rels}
 
 
 def stitch_job(job: dict) -> tuple[list, dict]:
@@ -352,10 +461,7 @@ def stitch_job(job: dict) -> tuple[list, dict]:
     rel_dir = _window_dir(out, "relations")
     r = ds.dataset(rel_dir, format="parquet").to_table(columns=["origin", "derived", "kind", "score"]) \
         if any(rel_dir.glob("part-*.parquet")) else pa.table({"origin": [], "derived": [], "kind": [], "score": []})
-    # cluster.binds, on the columns: no Relation per row
-    partial = pc.equal(r.column("kind"), "shares_passages")
-    r = r.filter(pc.and_(pc.not_equal(r.column("kind"), "same_story"),
-                         pc.or_(pc.invert(partial), pc.greater_equal(r.column("score"), FAMILY_SHARE))))
+    r = _binding(r)
     # ids to ranks without a Python dict of every article: the verdicts are in rank order
     a = pc.index_in(r.column("origin"), value_set=v.column("id")).to_numpy(zero_copy_only=False)
     b = pc.index_in(r.column("derived"), value_set=v.column("id")).to_numpy(zero_copy_only=False)
