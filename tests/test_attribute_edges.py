@@ -94,3 +94,46 @@ def test_a_passive_cue_with_no_agent_has_no_source():
     assert ("to open before the winter", None) in rows
     rows = contents("The new bridge is expected by engineers to open before the winter.")
     assert rows == [("to open before the winter", "engineers")]
+
+
+def test_a_complement_clause_follows_its_verb_not_the_fronted_adverbial_before_the_subject():
+    # the parse also hangs the fronted clause on the cue as a second complement
+    rows = contents("While she conceded money was a large part of the problem, the coach also noted several "
+                    "“small things” left the team worn out.")
+    assert ("several “small things” left the team worn out", "the coach") in rows
+    rows = contents("Speaking on the radio show on Monday, during which she also discussed the harbour, the mayor "
+                    "remarked that she was \"quite pleased\" to be leaving office.")
+    assert ("that she was \"quite pleased\" to be leaving office", "the mayor") in rows
+
+
+def test_a_frame_inside_the_sentence_leaves_out_the_adverbial_before_it_and_a_trailing_participle():
+    rows = contents("Two weeks ago, the retired judge said, the press called him a \"lost cause,\" shaking his head.")
+    assert rows == [("the press called him a \"lost cause,\"", "the retired judge")]
+    # with the subject before the frame, the subject is what was said
+    rows = contents("Her countrymen, she said, should not listen to the critics.")
+    assert rows == [("Her countrymen, she said, should not listen to the critics", "she")]
+
+
+def test_a_subordinate_clause_after_a_quoted_object_is_the_frame_and_its_own_cues_report():
+    rows = contents("The union chief called the mayor a “fraud” after the mayor cut pensions and blamed the "
+                    "deficit on “greedy unions” in the city.")
+    assert rows == [("the mayor a “fraud”", "The union chief"),
+                    ("the deficit on “greedy unions” in the city", "the mayor")]
+
+
+def test_a_noun_of_saying_with_a_subject_is_a_mistagged_verb_and_its_subject_the_source():
+    # the tagger sometimes reads "claims" after a name as a plural noun; the parse it gives then is this one
+    from spacy.tokens import Doc
+
+    from newstrace.attribute.extract import Attribution, _nominal, _Par, nlp
+
+    words = ["But", "Lang", "claims", "that", "he", "should", "be", "the", "exception", "."]
+    doc = Doc(nlp().vocab, words=words, spaces=[True] * 8 + [False, False],
+              tags=["CC", "NNP", "NNS", "IN", "PRP", "MD", "VB", "DT", "NN", "."],
+              heads=[2, 2, 2, 6, 6, 6, 2, 8, 6, 2],
+              deps=["cc", "nsubj", "ROOT", "mark", "nsubj", "aux", "ccomp", "det", "attr", "punct"])
+    p = _Par(doc, 0, [], doc.text)
+    out: list[Attribution] = []
+    _nominal(p, [], out)
+    assert [(doc.text[slice(*a.content[0])], doc.text[slice(*a.source)] if a.source else None) for a in out] == [
+        ("that he should be the exception", "Lang")]

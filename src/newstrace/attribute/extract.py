@@ -764,6 +764,12 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     infinitive: "urged Obama to retaliate"), or its right-hand objects ("called for a moratorium",
     "questioned the wisdom of …"), which for a verb of addressing must hold a quoted fragment."""
     comp = [c for c in v.children if c.dep_ in ("ccomp",)]
+    subj = next((c for c in v.children if c.dep_ in _SUBJ), None)
+    if subj is not None and subj.i < v.i and any(c.i > v.i for c in comp):
+        # a verb has one clausal complement: in subject-verb order it follows the verb, and a clause
+        # the parse also hangs on it from before the subject is a fronted adverbial ("While he
+        # acknowledged X, Ham noted Y": Y)
+        comp = [c for c in comp if c.i > v.i]
     if not comp:
         comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
         if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
@@ -787,8 +793,19 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     if v.dep_ == "parataxis" and _speech(v) and pos(v.head) == "VERB":
         # a frame inside the sentence it reports: "Her countrymen, she said, should not listen to …"
         frame = {t.i for t in v.subtree}
-        return [t for t in v.head.subtree if t.i not in frame]
-    right = [c for c in v.rights if c.dep_ in ("dobj", "oprd", "attr", "prep", "dative", "advcl")]
+        toks = [t for t in v.head.subtree if t.i not in frame]
+        subj = next((c for c in v.head.children if c.dep_ in _SUBJ), None)
+        if subj is not None and subj.i > v.i:
+            # what stands before the frame is not the clause's subject: a fronted adverbial set off by
+            # a comma ("Six months ago, the senator said, the media considered him …"), the reporter's
+            toks = [t for t in toks if t.i > v.i]
+        while toks and toks[-1].is_punct and not p.in_quote[toks[-1].i]:
+            toks.pop()  # the full stop: a trailing participle before it is then cut like any other
+        return toks
+    # a subordinate clause with its own conjunction ("… as a “disgrace” after she attacked …") says when
+    # or why the speaker spoke: the reporter's frame, not the words reported
+    right = [c for c in v.rights if c.dep_ in ("dobj", "oprd", "attr", "prep", "dative", "advcl")
+             and not (c.dep_ == "advcl" and any(m.dep_ == "mark" for m in c.children))]
     toks = [t for c in right for t in c.subtree]
     if toks and any(p.in_quote[t.i] for t in toks) and (
             lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
@@ -1061,7 +1078,9 @@ def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> N
                       None)
         if clause is None:
             continue
-        owner = next((c for c in t.children if c.dep_ == "poss"), None)
+        # a "noun" with a subject is a verb the tagger took for a plural ("But Trump claims that …"):
+        # its subject holds the view, as a possessor does
+        owner = next((c for c in t.children if c.dep_ == "poss" or c.dep_ in _SUBJ), None)
         if owner is None:
             by = next((c for c in t.rights if c.dep_ == "prep" and c.lower_ == "by" and c.i < clause.i), None)
             owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
