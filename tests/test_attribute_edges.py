@@ -104,6 +104,10 @@ def test_a_complement_clause_follows_its_verb_not_the_fronted_adverbial_before_t
     rows = contents("Speaking on the radio show on Monday, during which she also discussed the harbour, the mayor "
                     "remarked that she was \"quite pleased\" to be leaving office.")
     assert ("that she was \"quite pleased\" to be leaving office", "the mayor") in rows
+    # an object and its predicate after the verb are its complement too
+    rows = contents("For that she drew the mayor's ire - he called her \"weak\" and said she had \"zero support\" "
+                    "in the city.")
+    assert rows[0] == ("her \"weak\"", "he")
 
 
 def test_a_frame_inside_the_sentence_leaves_out_the_adverbial_before_it_and_a_trailing_participle():
@@ -137,3 +141,12 @@ def test_a_noun_of_saying_with_a_subject_is_a_mistagged_verb_and_its_subject_the
     _nominal(p, [], out)
     assert [(doc.text[slice(*a.content[0])], doc.text[slice(*a.source)] if a.source else None) for a in out] == [
         ("that he should be the exception", "Lang")]
+
+
+def test_a_verb_of_saying_with_its_own_clause_does_not_frame_the_quoted_title_before_it():
+    rows = contents("Appearing on the radio program “Morning Hour,” Senator Bell said the budget would pass by a "
+                    "wide margin.")
+    assert rows == [("the budget would pass by a wide margin", "Senator Bell")]
+    # a clause set off by a comma is not the verb's own: the quotation is still framed
+    rows = contents("“We will win,” Bell said, and the crowd cheered.")
+    assert rows[0] == ("“We will win,”", "Bell")

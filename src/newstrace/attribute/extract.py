@@ -615,6 +615,13 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         if ends:
             # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
             for t in after[:25 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
+                if _speech(t) and t.tag_ != "VBG" and any(
+                        c.dep_ == "ccomp" and c.i > t.i and not p.in_quote[c.i]
+                        and not any(x.is_punct for x in t.doc[t.i + 1:c.left_edge.i]) for c in t.children):
+                    # "On the “Morning Hour,” Bell said the budget would pass": a verb of saying with a
+                    # clause of its own right after it reports that clause; the quotation before is a
+                    # title (a clause set off by a comma, "…,” X told Y, after he admitted …", is not its)
+                    break
                 if _speech(t) and t.tag_ != "VBG":
                     lead = None
                     if before and not tail.endswith((":", ",", "—")):
@@ -765,10 +772,11 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     "questioned the wisdom of …"), which for a verb of addressing must hold a quoted fragment."""
     comp = [c for c in v.children if c.dep_ in ("ccomp",)]
     subj = next((c for c in v.children if c.dep_ in _SUBJ), None)
-    if subj is not None and subj.i < v.i and any(c.i > v.i for c in comp):
-        # a verb has one clausal complement: in subject-verb order it follows the verb, and a clause
-        # the parse also hangs on it from before the subject is a fronted adverbial ("While he
-        # acknowledged X, Ham noted Y": Y)
+    if subj is not None and subj.i < v.i and any(c.i > v.i for c in comp + [
+            c for c in v.children if c.dep_ == "oprd"]):
+        # a verb has one clausal complement: in subject-verb order it follows the verb (a clause, or an
+        # object and its predicate: "he called her “weak”"), and a clause the parse also hangs on it
+        # from before the subject is a fronted adverbial ("While he acknowledged X, Ham noted Y": Y)
         comp = [c for c in comp if c.i > v.i]
     if not comp:
         comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
