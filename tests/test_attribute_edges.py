@@ -150,3 +150,22 @@ def test_a_verb_of_saying_with_its_own_clause_does_not_frame_the_quoted_title_be
     # a clause set off by a comma is not the verb's own: the quotation is still framed
     rows = contents("“We will win,” Bell said, and the crowd cheered.")
     assert rows[0] == ("“We will win,”", "Bell")
+
+
+def test_a_verb_of_cognition_reports_a_clause_in_a_sentence_with_nothing_else_to_parse():
+    rows = contents("Investigators realized the ledger had been altered. The auditors suspected that the "
+                    "manager knew.")
+    assert rows == [("the ledger had been altered", "Investigators"), ("that the manager knew", "The auditors")]
+    # with a noun object it reports nothing: "remembered the house" is no view
+    assert contents("She remembered the old house by the river.") == []
+
+
+def test_a_noun_of_saying_or_an_adjective_of_certainty_before_that_makes_a_sentence_worth_parsing():
+    from newstrace.attribute.extract import candidate
+
+    assert candidate("Many farmers are afraid that the tariffs will close their markets.")
+    assert candidate("The allegation that the count was rigged spread quickly.")
+    # nouns that are also verbs of cognition ("judge", "notice") do not on their own
+    assert not candidate("A federal judge in Ohio gave notice on Monday.")
+    rows = contents("Many farmers are afraid that the tariffs will close their markets.")
+    assert rows == [("that the tariffs will close their markets", "Many farmers")]

