@@ -169,3 +169,14 @@ def test_a_noun_of_saying_or_an_adjective_of_certainty_before_that_makes_a_sente
     assert not candidate("A federal judge in Ohio gave notice on Monday.")
     rows = contents("Many farmers are afraid that the tariffs will close their markets.")
     assert rows == [("that the tariffs will close their markets", "Many farmers")]
+
+
+def test_the_filter_takes_whole_lower_case_forms_and_according_to():
+    from newstrace.attribute.extract import candidate
+
+    assert candidate("Officials said nothing on Monday.")
+    assert candidate("According to the mayor, the road will reopen.")
+    assert candidate("The road will reopen, according to the mayor.")
+    # a capitalised form is a name, a form inside a longer word is no form, a noun form no verb
+    assert not candidate("The Washington Post Said Foundation met in United States offices.")
+    assert not candidate("The unsaid parts of the peace talks went on.")

@@ -87,10 +87,14 @@ def _forms(lem: str) -> set[str]:
 _NOUN_FORMS = frozenset("state states back backs attack attacks talk talks judge judges notice notices guess guesses".split())
 
 
-def _forms_pattern() -> re.Pattern[str]:
-    forms = {f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())
-    forms -= _NOUN_FORMS
-    return re.compile(r"\b(?:[Aa]ccording to|" + "|".join(sorted(forms, key=len, reverse=True)) + r")\b")
+def _cue_forms() -> frozenset[str]:
+    return frozenset({f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())) - _NOUN_FORMS
+
+
+# the lower-case words of a text, each whole: looked up in _CUE_FORMS (one regular expression of every
+# form, tried at every position, cost more than the rest of the filter and grew with each lemma)
+_LOWER_WORD = re.compile(r"\b[a-z]+\b")
+_ACCORDING = re.compile(r"\b[Aa]ccording to\b")
 
 
 _OPEN, _CLOSE = "“", "”"
@@ -99,7 +103,7 @@ _OPEN, _CLOSE = "“", "”"
 _MARK = re.compile("[“”\"]|''")
 _QUOTE_CHARS = "\"“”"
 _SUBJ = ("nsubj", "nsubjpass", "csubj")
-_CUE_FORMS = _forms_pattern()
+_CUE_FORMS = _cue_forms()
 
 
 @dataclass
@@ -252,8 +256,19 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def candidate(par: str) -> bool:
     """Whether a paragraph can carry an attribution (cheap test before parsing)."""
-    return (any(c in par for c in _QUOTE_CHARS) or "''" in par or _CUE_FORMS.search(par) is not None
-            or _HOLDS_THAT.search(par) is not None)
+    return (any(c in par for c in _QUOTE_CHARS) or "''" in par or not _CUE_FORMS.isdisjoint(_LOWER_WORD.findall(par))
+            or _ACCORDING.search(par) is not None or _holds_that(par))
+
+
+def _holds_that(par: str) -> bool:
+    """Whether a noun of saying or an adjective of certainty stands right before "that" (found from
+    each " that": a regular expression of every such word, tried at every position, cost more)."""
+    i = par.find(" that")
+    while i >= 0:
+        if not par[i + 5:i + 6].isalnum() and par[par.rfind(" ", 0, i) + 1:i].lower() in _HOLDS_THAT:
+            return True
+        i = par.find(" that", i + 1)
+    return False
 
 
 def _is_cue(t: Token) -> bool:
@@ -1079,8 +1094,7 @@ complaint testimony vow insinuation recommendation conclusion finding estimate""
 # to fire; a sentence with one of them before "that" is worth parsing even with no verb of saying in it.
 _THAT_ADJECTIVES = frozenset("""aware sure certain confident convinced afraid worried concerned hopeful optimistic
 pessimistic skeptical sceptical doubtful glad happy proud sorry disappointed upset surprised adamant positive""".split())
-_HOLDS_THAT = re.compile(r"\b(?:" + "|".join(sorted({w + s for w in _REPORT_NOUNS for s in ("", "s")} | _THAT_ADJECTIVES,
-                                                    key=len, reverse=True)) + r")\s+that\b")
+_HOLDS_THAT = frozenset({w + s for w in _REPORT_NOUNS for s in ("", "s")} | _THAT_ADJECTIVES)
 
 
 @lru_cache(maxsize=1)
