@@ -180,3 +180,14 @@ def test_the_filter_takes_whole_lower_case_forms_and_according_to():
     # a capitalised form is a name, a form inside a longer word is no form, a noun form no verb
     assert not candidate("The Washington Post Said Foundation met in United States offices.")
     assert not candidate("The unsaid parts of the peace talks went on.")
+
+
+def test_a_headline_that_cleaning_takes_out_is_read_like_any_sentence_in_batch():
+    from newstrace.attribute.batch import quote_rows
+
+    title = "Mayor urges residents to conserve water during the drought"
+    text = title + "\n\nThe city's reservoirs are at a third of their capacity, officials said on Monday."
+    lines = [line for _n, ls in quote_rows([{"id": "w", "title": title, "text": text}], "t.jsonl") for line in ls]
+    rows = [(text[slice(*x["content"])], text[slice(*x["source"])] if x["source"] else None) for x in lines]
+    assert ("residents to conserve water during the drought", "Mayor") in rows
+    assert ("The city's reservoirs are at a third of their capacity", "officials") in rows
