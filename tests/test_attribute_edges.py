@@ -94,3 +94,100 @@ def test_a_passive_cue_with_no_agent_has_no_source():
     assert ("to open before the winter", None) in rows
     rows = contents("The new bridge is expected by engineers to open before the winter.")
     assert rows == [("to open before the winter", "engineers")]
+
+
+def test_a_complement_clause_follows_its_verb_not_the_fronted_adverbial_before_the_subject():
+    # the parse also hangs the fronted clause on the cue as a second complement
+    rows = contents("While she conceded money was a large part of the problem, the coach also noted several "
+                    "“small things” left the team worn out.")
+    assert ("several “small things” left the team worn out", "the coach") in rows
+    rows = contents("Speaking on the radio show on Monday, during which she also discussed the harbour, the mayor "
+                    "remarked that she was \"quite pleased\" to be leaving office.")
+    assert ("that she was \"quite pleased\" to be leaving office", "the mayor") in rows
+    # an object and its predicate after the verb are its complement too
+    rows = contents("For that she drew the mayor's ire - he called her \"weak\" and said she had \"zero support\" "
+                    "in the city.")
+    assert rows[0] == ("her \"weak\"", "he")
+
+
+def test_a_frame_inside_the_sentence_leaves_out_the_adverbial_before_it_and_a_trailing_participle():
+    rows = contents("Two weeks ago, the retired judge said, the press called him a \"lost cause,\" shaking his head.")
+    assert rows == [("the press called him a \"lost cause,\"", "the retired judge")]
+    # with the subject before the frame, the subject is what was said
+    rows = contents("Her countrymen, she said, should not listen to the critics.")
+    assert rows == [("Her countrymen, she said, should not listen to the critics", "she")]
+
+
+def test_a_subordinate_clause_after_a_quoted_object_is_the_frame_and_its_own_cues_report():
+    rows = contents("The union chief called the mayor a “fraud” after the mayor cut pensions and blamed the "
+                    "deficit on “greedy unions” in the city.")
+    assert rows == [("the mayor a “fraud”", "The union chief"),
+                    ("the deficit on “greedy unions” in the city", "the mayor")]
+
+
+def test_a_noun_of_saying_with_a_subject_is_a_mistagged_verb_and_its_subject_the_source():
+    # the tagger sometimes reads "claims" after a name as a plural noun; the parse it gives then is this one
+    from spacy.tokens import Doc
+
+    from newstrace.attribute.extract import Attribution, _nominal, _Par, nlp
+
+    words = ["But", "Lang", "claims", "that", "he", "should", "be", "the", "exception", "."]
+    doc = Doc(nlp().vocab, words=words, spaces=[True] * 8 + [False, False],
+              tags=["CC", "NNP", "NNS", "IN", "PRP", "MD", "VB", "DT", "NN", "."],
+              heads=[2, 2, 2, 6, 6, 6, 2, 8, 6, 2],
+              deps=["cc", "nsubj", "ROOT", "mark", "nsubj", "aux", "ccomp", "det", "attr", "punct"])
+    p = _Par(doc, 0, [], doc.text)
+    out: list[Attribution] = []
+    _nominal(p, [], out)
+    assert [(doc.text[slice(*a.content[0])], doc.text[slice(*a.source)] if a.source else None) for a in out] == [
+        ("that he should be the exception", "Lang")]
+
+
+def test_a_verb_of_saying_with_its_own_clause_does_not_frame_the_quoted_title_before_it():
+    rows = contents("Appearing on the radio program “Morning Hour,” Senator Bell said the budget would pass by a "
+                    "wide margin.")
+    assert rows == [("the budget would pass by a wide margin", "Senator Bell")]
+    # a clause set off by a comma is not the verb's own: the quotation is still framed
+    rows = contents("“We will win,” Bell said, and the crowd cheered.")
+    assert rows[0] == ("“We will win,”", "Bell")
+
+
+def test_a_verb_of_cognition_reports_a_clause_in_a_sentence_with_nothing_else_to_parse():
+    rows = contents("Investigators realized the ledger had been altered. The auditors suspected that the "
+                    "manager knew.")
+    assert rows == [("the ledger had been altered", "Investigators"), ("that the manager knew", "The auditors")]
+    # with a noun object it reports nothing: "remembered the house" is no view
+    assert contents("She remembered the old house by the river.") == []
+
+
+def test_a_noun_of_saying_or_an_adjective_of_certainty_before_that_makes_a_sentence_worth_parsing():
+    from newstrace.attribute.extract import candidate
+
+    assert candidate("Many farmers are afraid that the tariffs will close their markets.")
+    assert candidate("The allegation that the count was rigged spread quickly.")
+    # nouns that are also verbs of cognition ("judge", "notice") do not on their own
+    assert not candidate("A federal judge in Ohio gave notice on Monday.")
+    rows = contents("Many farmers are afraid that the tariffs will close their markets.")
+    assert rows == [("that the tariffs will close their markets", "Many farmers")]
+
+
+def test_the_filter_takes_whole_lower_case_forms_and_according_to():
+    from newstrace.attribute.extract import candidate
+
+    assert candidate("Officials said nothing on Monday.")
+    assert candidate("According to the mayor, the road will reopen.")
+    assert candidate("The road will reopen, according to the mayor.")
+    # a capitalised form is a name, a form inside a longer word is no form, a noun form no verb
+    assert not candidate("The Washington Post Said Foundation met in United States offices.")
+    assert not candidate("The unsaid parts of the peace talks went on.")
+
+
+def test_a_headline_that_cleaning_takes_out_is_read_like_any_sentence_in_batch():
+    from newstrace.attribute.batch import quote_rows
+
+    title = "Mayor urges residents to conserve water during the drought"
+    text = title + "\n\nThe city's reservoirs are at a third of their capacity, officials said on Monday."
+    lines = [line for _n, ls in quote_rows([{"id": "w", "title": title, "text": text}], "t.jsonl") for line in ls]
+    rows = [(text[slice(*x["content"])], text[slice(*x["source"])] if x["source"] else None) for x in lines]
+    assert ("residents to conserve water during the drought", "Mayor") in rows
+    assert ("The city's reservoirs are at a third of their capacity", "officials") in rows

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from ..model import Article, Quote
+from .extract import Parsed, extract_many
 
 CHUNK = 64
 
@@ -50,9 +51,12 @@ def quote_chunk(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]
     by_article: dict[str, list[Quote]] = {}
     for q in attribute_batch([a for _r, a in arts]):
         by_article.setdefault(q.article, []).append(q)
+    # the headlines that cleaning took out of the texts, parsed like any sentence, all at once
+    heads = [r for _row, a in arts for r in a.removed if r.reason == "headline" and a.raw[r.start:r.end] == r.text]
+    found = iter(extract_many([r.text for r in heads]) if heads else [])
     out = []
     for row, a in arts:
-        out += _headline_lines(row["id"], a, by_article.get(a.id, []))
+        out += _headline_lines(row["id"], a, by_article.get(a.id, []), found)
         for q in by_article.get(a.id, []):
             if q.content == (0, 0):
                 continue  # from the headline: no offsets into the clean text (see _headline_lines)
@@ -62,25 +66,24 @@ def quote_chunk(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]
     return out
 
 
-def _headline_lines(doc_id: Any, a: Article, quotes: list[Quote]) -> list[dict[str, Any]]:
-    """Batch lines for a headline that cleaning took out of the row's text but that stands in it
-    ("Graham: Trump’s ‘Incredibly Hateful Rhetoric’ …" as the first line): offsets into the raw text,
-    the speaker as the headline's quotes resolved it."""
-    from .extract import _labelled
-
+def _headline_lines(doc_id: Any, a: Article, quotes: list[Quote], parsed: Iterator[Parsed]) -> list[dict[str, Any]]:
+    """Batch lines for a headline that cleaning took out of the row's text but that stands in it (its
+    first line): what the extractor finds in it, as in any sentence ("Graham: Trump’s ‘Incredibly
+    Hateful Rhetoric’ …", "Trump urges supporters to monitor polling places"), with offsets into the raw
+    text and the speaker as the headline's quotes resolved it. ``parsed`` holds the extraction of each
+    such headline, in order."""
     out = []
     speakers = {q.mention: q.speaker for q in quotes if q.content == (0, 0)}
     for r in a.removed:
         if r.reason != "headline" or a.raw[r.start:r.end] != r.text:
             continue
-        found: list = []
-        _labelled(r.text, found)
-        for att in found:
-            (cs, ce), (ss, se) = att.content[0], att.source or (0, 0)
-            out.append({"doc_id": doc_id, "content": [r.start + cs, r.start + ce], "source": [r.start + ss, r.start + se],
+        for att in next(parsed).attributions:
+            (cs, ce), (ss, se) = att.span, att.source or (0, 0)
+            src = [r.start + ss, r.start + se] if att.source else None
+            out.append({"doc_id": doc_id, "content": [r.start + cs, r.start + ce], "source": src,
                         "cue": [r.start + att.cue[0], r.start + att.cue[1]] if att.cue else None,
                         "speaker": speakers.get(att.source_text, att.mention), "kind": att.kind,
-                        "pieces": [[r.start + cs, r.start + ce]]})
+                        "pieces": [[r.start + s, r.start + e] for s, e in att.content]})
     return out
 
 

