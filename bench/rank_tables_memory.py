@@ -34,11 +34,11 @@ def build(out: Path, n: int, seed: int = 1) -> None:
     shards = max(1, n // SHARD_ARTICLES)
     shard = rng.integers(0, shards, n)  # ranks are by date: shards interleave, each one's rows rise
     row = np.zeros(n, np.int64)
-    per_shard = []
     for s in range(shards):
-        m = np.flatnonzero(shard == s)
-        row[m] = np.arange(len(m))
-        per_shard.append(m.astype(np.int64))
+        m = shard == s
+        row[m] = np.arange(int(m.sum()))
+    rank_at = np.full((shards, int(row.max()) + 1), -1, np.int64)
+    rank_at[shard, row] = np.arange(n)
     derived = (rng.random(n) < 0.3) & (np.arange(n) > 0)
     origin = np.where(derived, (rng.random(n) * np.arange(n)).astype(np.int64), 0)
     kinds = np.array(["copy", "excerpt", "edited"], dtype=object)[rng.integers(0, 3, n)]
@@ -52,7 +52,7 @@ def build(out: Path, n: int, seed: int = 1) -> None:
     dest = part_path(out, "verdicts", "00000")
     dest.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, dest, compression="zstd", row_group_size=100_000)
-    write_rank_tables(out, per_shard, shard, row, np.where(derived, origin, np.arange(n)))
+    write_rank_tables(out, rank_at, shard, row, np.where(derived, origin, np.arange(n)))
 
 
 def _hwm() -> int:

@@ -271,22 +271,18 @@ def dedup_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
         schema=_schemas()["verdicts"])
     dest = part_path(out, "verdicts", "00000")
     write_parquet(table, dest)
-    ranks = write_rank_tables(out, [z.read("rank", s) for s in range(z.slices("rank"))], shard, row,
+    ranks = write_rank_tables(out, _order_tables(out)[0], shard, row,
                               np.where(np.isin(kind, DERIVED_CODES) & ~none, to, np.arange(n)))
     counts = {("original" if k is None else k): int(c) for k, c in
               zip(KIND_NAMES, np.bincount(kind, minlength=len(KIND_NAMES)).tolist(), strict=False) if c}
     return [dest, ranks], {"articles": n, "relations": counts}
 
 
-def write_rank_tables(out: str | Path, per_shard: list[np.ndarray], shard: np.ndarray, row: np.ndarray,
+def write_rank_tables(out: str | Path, table: np.ndarray, shard: np.ndarray, row: np.ndarray,
                       root: np.ndarray) -> Path:
-    """``_work/ranks``: the rank of each (shard, row) (``per_shard``: the ranks of each shard's rows, -1
-    for a dropped one) as a padded 2-D table, the shard and row of each rank, and each rank's family
-    root (itself unless it is a copy, excerpt or edit), int64 all, for :func:`.stages._rank_tables`."""
-    width = max((len(r) for r in per_shard), default=0) or 1
-    table = np.full((max(len(per_shard), 1), width), -1, np.int64)
-    for s, r in enumerate(per_shard):
-        table[s, :len(r)] = r
+    """``_work/ranks``: the rank of each (shard, row) (``table``, 2-D, -1 for a dropped or missing row:
+    :func:`_order_tables`), the shard and row of each rank, and each rank's family root (itself unless
+    it is a copy, excerpt or edit), int64 all, for :func:`.stages._rank_tables`."""
     whole = np.array([0, len(shard)])
     dest = part_path(out, "ranks", "00000", "bin")
     sliced.save(dest, {"shape": (np.array(table.shape, np.int64), np.array([0, 2])),
