@@ -89,14 +89,10 @@ class Reader:
     def take(self, name: str, rows: np.ndarray) -> np.ndarray:
         """The rows ``rows`` of array ``name`` (all its slices as one), read through a memory map: only
         the pages they fall on are read (counted as such)."""
-        h = self.header[name]
-        dt = np.dtype(h["dtype"])
-        n = h["bounds"][-1]
+        dt = np.dtype(self.header[name]["dtype"])
         rows = np.asarray(rows, np.int64)
-        if not len(rows) or not n:
+        if not len(rows) or not self.header[name]["bounds"][-1]:
             return np.zeros(len(rows), dt)
-        m = np.memmap(self.path, dt, "r", offset=self.base + h["offset"], shape=(n,))
-        out = np.array(m[rows])
-        del m
+        out = np.array(self.map(name)[rows])
         self.bytes_read += len(np.unique(rows * dt.itemsize // PAGE)) * PAGE
         return out
