@@ -120,15 +120,20 @@ def order_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     return [dest, ids_dest], {"articles": n, "repeated": rows - n, "bytes": size}
 
 
-def _order_tables(out: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """The rank of each (shard, row) as a 2-D table (-1: dropped), and the shard of each rank."""
-    z = sliced.Reader(_order_file(out))
-    per_shard = [z.read("rank", s) for s in range(z.slices("rank"))]
+def _rank_table(order: sliced.Reader) -> np.ndarray:
+    """The rank of each (shard, row) as a 2-D table (-1: dropped or past the shard's end), from the order file."""
+    per_shard = [order.read("rank", s) for s in range(order.slices("rank"))]
     width = max((len(x) for x in per_shard), default=0) or 1
     rank = np.full((max(len(per_shard), 1), width), -1, np.int64)
     for s, x in enumerate(per_shard):
         rank[s, :len(x)] = x
-    return rank, z.read("shard", 0).astype(np.int64)
+    return rank
+
+
+def _order_tables(out: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The rank of each (shard, row) as a 2-D table (-1: dropped), and the shard of each rank."""
+    z = sliced.Reader(_order_file(out))
+    return _rank_table(z), z.read("shard", 0).astype(np.int64)
 
 
 # ----------------------------------------------------------------------------- firsts
@@ -271,7 +276,7 @@ def dedup_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
         schema=_schemas()["verdicts"])
     dest = part_path(out, "verdicts", "00000")
     write_parquet(table, dest)
-    ranks = write_rank_tables(out, _order_tables(out)[0], shard, row,
+    ranks = write_rank_tables(out, _rank_table(z), shard, row,
                               np.where(np.isin(kind, DERIVED_CODES) & ~none, to, np.arange(n)))
     counts = {("original" if k is None else k): int(c) for k, c in
               zip(KIND_NAMES, np.bincount(kind, minlength=len(KIND_NAMES)).tolist(), strict=False) if c}
@@ -281,7 +286,7 @@ def dedup_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
 def write_rank_tables(out: str | Path, table: np.ndarray, shard: np.ndarray, row: np.ndarray,
                       root: np.ndarray) -> Path:
     """``_work/ranks``: the rank of each (shard, row) (``table``, 2-D, -1 for a dropped or missing row:
-    :func:`_order_tables`), the shard and row of each rank, and each rank's family root (itself unless
+    :func:`_rank_table`), the shard and row of each rank, and each rank's family root (itself unless
     it is a copy, excerpt or edit), int64 all, for :func:`.stages._rank_tables`."""
     whole = np.array([0, len(shard)])
     dest = part_path(out, "ranks", "00000", "bin")

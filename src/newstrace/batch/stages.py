@@ -83,7 +83,6 @@ MAX_PAIR_CANDIDATES = 10
 #: anchor weights are summed as integers in units of 1/ANCHOR_SCALE, so a sum is the same in any order
 #: (whatever the buckets and shards it is gathered from)
 ANCHOR_SCALE = 1 << 24
-_DERIVED = ("copy", "excerpt", "edited")
 #: for tests: a shard index whose prepare fails, to simulate a crash in the middle of a stage
 FAIL_SHARD: set[int] = set()
 
@@ -557,7 +556,7 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     from ..dedup import relate_pair
 
     out, part, shard = job["out"], job["part"], int(job["part"])
-    # the corpus-wide tables as NumPy arrays (~24 B per article): a relate task holds them whole
+    # the corpus-wide tables, memory-mapped: the task's own memory is what it indexes out of them
     rank_at, shard_of, row_of, _root = _rank_tables(out)
     # ((shard, row) of the earlier article, of the later one, the stream's verdict or None) of each pair
     todo = [((p["origin_shard"], p["origin_row"]), (p["shard"], p["row"]), p) for p in _derived_verdicts(out, shard)]
