@@ -196,6 +196,10 @@ def run(ctx: Context) -> StageResult:
         f"first holders routed to the shards (firsts) {d.get('firsts_bytes', 0) / n:,.0f} bytes per article "
         f"({d.get('distinct_keys', 0):,} distinct keys); {d.get('candidate_pair_rows', 0):,} "
         "candidate pair rows out of the shuffle.",
+        f"Origin shuffle: {d.get('relate_pairs', 0):,} pairs to align, {d.get('origin_requests', 0):,} earlier "
+        f"articles requested from other shards ({d.get('origin_request_bytes', 0) / n:,.1f} B/article of requests); "
+        f"parcels {d.get('origin_parcel_bytes', 0) / n:,.0f} B/article written, "
+        f"{d.get('origin_parcel_read_bytes', 0) / n:,.0f} B/article read by relate.",
         f"Storylines: {sw.get('storyline_shuffle_bytes', 0) / n:,.0f} bytes per article through the name "
         f"shuffle; {sw.get('storyline_links', 0):,} links.",
         "Outputs (Parquet, zstd): " + ", ".join(f"{k} {v / MB:,.1f} MB ({v / n:,.0f} B/article)"

@@ -1,7 +1,7 @@
-"""Memory of the corpus-wide rank tables in a relate task, per article of the corpus (docs/SCALING.md).
+"""Memory of the corpus-wide rank tables in a relate_plan task (relate's first half), per article of the corpus (docs/SCALING.md).
 
 Builds synthetic batch folders (verdicts and ``_work/ranks`` only: shards of 20,000 articles, 30 %
-derived from a random earlier article, row groups of 100,000) at two sizes, runs relate's preamble
+derived from a random earlier article, row groups of 100,000) at two sizes, runs relate_plan's preamble
 (the rank tables, its shard's derived verdicts, the ranks of their pairs) in a fresh process on each,
 and reports the peak-memory slope between the two sizes, so that fixed costs (the interpreter, Arrow's
 start-up) do not count.
@@ -62,7 +62,7 @@ def _hwm() -> int:
 
 
 def preamble(out: Path, shard: int = 0) -> dict[str, float]:
-    """Run relate's preamble on ``out`` and return its peak memory over the process's start (bytes)."""
+    """Run relate_plan's preamble on ``out`` and return its peak memory over the process's start (bytes)."""
     import pyarrow.parquet  # noqa: F401  (the libraries' own memory is not the task's)
 
     from newstrace.batch.stages import _derived_verdicts, _rank_tables

@@ -101,6 +101,9 @@ def test_seeds_relations_equal_the_store_path(local_seeds, seed_store):
     store = sorted((r.origin, r.derived, r.kind, r.direction, round(r.score, 4))
                    for r in seed_store.load_analysis().relations)
     assert len(store) == 3 and batch == store
+    # each seed file is a shard of its own, so every origin reached relate through the origin shuffle
+    dedup = json.loads((local_seeds / "_batch.json").read_text())["summary"]["dedup"]
+    assert dedup["origin_requests"] == 3 and dedup["origin_parcel_bytes"] > 0
 
 
 def test_results_do_not_depend_on_the_buckets(local_seeds, tmp_path):
@@ -183,7 +186,8 @@ def test_crash_in_a_stage_then_rerun(tmp_path, local_seeds, monkeypatch):
         import_dir(out, store)  # an unfinished run is not imported
     summary = run_batch([str(SEEDS)], out, LocalEngine())
     assert summary.ran == {"prepare": 0, "signatures": 0, "anchors": 0, "order": 0, "firsts": 0, "votes": 0,
-                           "dedup": 0, "candidates": 0, "anchor_pairs": 0, "relate": 0, "cluster": 1}
+                           "dedup": 0, "candidates": 0, "anchor_pairs": 0, "relate_plan": 0,
+                           "origin_parcels": 0, "relate": 0, "cluster": 1}
     assert snapshot(out) == snapshot(local_seeds)
 
 

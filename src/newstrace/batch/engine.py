@@ -159,14 +159,20 @@ def _stage(engine, manifest: Manifest, summary: BatchSummary, stage: str,
     return out
 
 
+def _total(parts: dict[str, dict[str, Any]], key: str) -> Any:
+    """A figure of a stage's summaries, summed over its parts."""
+    return sum(m["summary"][key] for m in parts.values())
+
+
 def _prune(out: Path, parts: set[str]) -> None:
     """Remove the part files of shards that are no longer among the inputs (a rerun on other inputs)."""
-    for kind in ("articles", "quotes", "relations", "signatures", "keys", "anchors", "votes"):
+    for kind in ("articles", "quotes", "relations", "signatures", "keys", "anchors", "votes", "relate_plan",
+                 "origin_requests"):
         d = out / stages.DIRS[kind]
         for p in d.glob("part-*") if d.exists() else ():
             if p.name.split(".")[0].removeprefix("part-") not in parts:
                 p.unlink()
-    for stage in ("prepare", "signatures", "anchors", "votes", "relate"):
+    for stage in ("prepare", "signatures", "anchors", "votes", "relate_plan", "relate"):
         d = out / "_manifest" / stage
         for p in d.glob("*.json") if d.exists() else ():
             if p.stem not in parts:
@@ -235,41 +241,49 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], engine, *, shard_b
     summary.repeated = order["summary"]["repeated"]
     summary.dedup = {"articles": summary.articles, "repeated": summary.repeated,
                      "relations": dd["summary"]["relations"],
-                     "keys": sum(m["summary"]["keys"] for m in votes.values()),
-                     "distinct_keys": sum(m["summary"]["keys"] for m in firsts.values()),
-                     "firsts_routed": sum(m["summary"]["routed"] for m in firsts.values()),
-                     "firsts_bytes": sum(m["summary"]["bytes"] for m in firsts.values()),
-                     "firsts_read_bytes": sum(m["summary"]["read_bytes"] for m in firsts.values()),
-                     "votes_read_bytes": sum(m["summary"]["read_bytes"] for m in votes.values()),
+                     "keys": _total(votes, "keys"),
+                     "distinct_keys": _total(firsts, "keys"),
+                     "firsts_routed": _total(firsts, "routed"),
+                     "firsts_bytes": _total(firsts, "bytes"),
+                     "firsts_read_bytes": _total(firsts, "read_bytes"),
+                     "votes_read_bytes": _total(votes, "read_bytes"),
                      "order_bytes": order["summary"]["bytes"]}
 
     on_stage("candidates")
     cand = _stage(engine, manifest, summary, "candidates",
                   [(b, dd["token"], {"out": o, "parts": names}) for b in buckets])
-    summary.dedup["candidate_pair_rows"] = sum(m["summary"]["pairs"] for m in cand.values())
-    summary.dedup["shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in sig.values())
-    summary.dedup["signature_bytes"] = sum(m["summary"]["bytes"] for m in sig.values())
+    summary.dedup["candidate_pair_rows"] = _total(cand, "pairs")
+    summary.dedup["shuffle_bytes"] = _total(sig, "shuffle_bytes")
+    summary.dedup["signature_bytes"] = _total(sig, "bytes")
 
     on_stage("anchor_pairs")
     upstream = digest(dd["token"], [anc[n]["token"] for n in names])
     apairs = _stage(engine, manifest, summary, "anchor_pairs",
                     [(b, upstream, {"out": o, "parts": names}) for b in buckets])
-    # what the reducers would write as one row per (pair, anchor), and what the posting lists take instead
-    summary.dedup["anchor_pair_rows"] = sum(m["summary"]["pair_rows"] for m in apairs.values())
-    summary.dedup["anchor_list_entries"] = sum(m["summary"]["list_entries"] for m in apairs.values())
-    summary.dedup["anchor_pairs_bytes"] = sum(m["summary"]["bytes"] for m in apairs.values())
-    summary.dedup["candidates_bytes"] = sum(m["summary"]["bytes"] for m in cand.values())
-    # what the reducers read of the map outputs: their own slices only
-    summary.dedup["keys_read_bytes"] = sum(m["summary"]["read_bytes"] for m in cand.values())
-    summary.dedup["anchors_read_bytes"] = sum(m["summary"]["read_bytes"] for m in apairs.values())
-    summary.dedup["anchor_shuffle_bytes"] = sum(m["summary"]["shuffle_bytes"] for m in anc.values())
+    summary.dedup.update({
+        # what the reducers would write as one row per (pair, anchor), and what the posting lists take instead
+        "anchor_pair_rows": _total(apairs, "pair_rows"), "anchor_list_entries": _total(apairs, "list_entries"),
+        "anchor_pairs_bytes": _total(apairs, "bytes"), "candidates_bytes": _total(cand, "bytes"),
+        # what the reducers read of the map outputs: their own slices only
+        "keys_read_bytes": _total(cand, "read_bytes"), "anchors_read_bytes": _total(apairs, "read_bytes"),
+        "anchor_shuffle_bytes": _total(anc, "shuffle_bytes")})
 
     on_stage("relate")
     upstream = digest(dd["token"], [cand[b]["token"] for b in buckets], [apairs[b]["token"] for b in buckets])
+    plan = _stage(engine, manifest, summary, "relate_plan",
+                  [(n, upstream, {"out": o, "buckets": n_buckets}) for n in names])
+    # the origin shuffle (.parcels): the earlier articles other shards hold, each shard read once
+    upstream = digest([plan[n]["token"] for n in names])
+    parcels = _stage(engine, manifest, summary, "origin_parcels",
+                     [(b, upstream, {"out": o, "parts": names}) for b in buckets])
+    upstream = digest(upstream, [parcels[b]["token"] for b in buckets])
     rel = _stage(engine, manifest, summary, "relate",
                  [(n, upstream, {"out": o, "buckets": n_buckets}) for n in names])
-    summary.relations = sum(m["summary"]["relations"] for m in rel.values())
-    summary.dedup["relate_read_bytes"] = sum(m["summary"]["read_bytes"] for m in rel.values())
+    summary.relations = _total(rel, "relations")
+    summary.dedup.update({
+        "relate_read_bytes": _total(plan, "read_bytes"), "relate_pairs": _total(plan, "pairs"),
+        "origin_requests": _total(plan, "requests"), "origin_request_bytes": _total(plan, "request_bytes"),
+        "origin_parcel_bytes": _total(parcels, "bytes"), "origin_parcel_read_bytes": _total(rel, "read_bytes")})
 
     on_stage("cluster")
     upstream = digest(dd["token"], [rel[n]["token"] for n in names])
@@ -319,13 +333,12 @@ def _stories(engine, manifest: Manifest, summary: BatchSummary, o: str, names: l
                   [("all", upstream, {"out": o, "windows": windows, "offsets": offsets})])["all"]
     _stage(engine, manifest, summary, "storylines",
            [(n, comp["token"], {"out": o, "window": w}) for n, w in zip(wn, windows, strict=True)])
-    summary.story_windows = {"windows": len(windows), "window_articles": sum(m["summary"]["articles"]
-                                                                           for m in win.values()),
+    summary.story_windows = {"windows": len(windows), "window_articles": _total(win, "articles"),
                              "claims_dropped": sti["summary"]["claims_dropped"],
-                             "storyline_pairs": sum(m["summary"]["pairs"] for m in pairs.values()),
+                             "storyline_pairs": _total(pairs, "pairs"),
                              "storyline_links": comp["summary"]["links"],
-                             "storyline_shuffle_bytes": sum(m["summary"]["bytes"] for m in names.values())
-                             + sum(m["summary"]["bytes"] for m in pairs.values())}
+                             "storyline_shuffle_bytes": _total(names, "bytes")
+                             + _total(pairs, "bytes")}
     return comp["summary"]["stories"]
 
 

@@ -28,11 +28,15 @@ Per key bucket, in parallel (the shuffle):
               weights (:func:`newstrace.dedup.anchor_weight`), and the posting list of each rare anchor
               (its first ANCHOR_MAX_POSTINGS + 1 holders, with their family roots), sent once to each
               shard holding a later holder: the pairs sharing it are expanded there (_work/anchor_pairs/)
-Per shard, in parallel:
-  relate      each derived article against its origin, each candidate pair sharing at least two
-              sentences, and the paraphrase candidates the store path would pick from the anchor pairs
-              (:func:`newstrace.dedup.anchor_candidates`), with :func:`newstrace.dedup.relate_pair`:
-              the relation kind, direction and reused passages (relations/)
+Per shard, then per bucket, then per shard (the origin shuffle, :mod:`.parcels`):
+  relate_plan the pairs to align: each derived article and its origin, each candidate pair sharing at
+              least two sentences, and the paraphrase candidates the store path would pick from the
+              anchor pairs (:func:`newstrace.dedup.anchor_candidates`); the earlier articles other
+              shards hold, requested by the bucket of their shard (_work/relate_plan/, _work/origin_requests/)
+  origin_parcels per bucket: each of its shards read once, the requested articles sent to the shards
+              that asked (_work/origin_parcels/)
+  relate      each pair with :func:`newstrace.dedup.relate_pair`: the relation kind, direction and
+              reused passages (relations/)
 Stories, by time window (:mod:`.stories`; when the windows are too sparse, one ``cluster`` task instead):
   story_windows per window of 14 days starting every 7: :func:`newstrace.cluster.cluster` over its
               articles; the stories that start in its first half (_work/story_windows/)
@@ -69,6 +73,8 @@ DIRS = {"articles": "articles", "quotes": "quotes", "relations": "relations", "s
         "verdicts": "verdicts", "signatures": "_work/signatures", "keys": "_work/keys", "order": "_work/order",
         "firsts": "_work/firsts", "votes": "_work/votes", "ranks": "_work/ranks",
         "candidates": "_work/candidates", "anchors": "_work/anchors", "anchor_pairs": "_work/anchor_pairs",
+        "relate_plan": "_work/relate_plan", "origin_requests": "_work/origin_requests",
+        "origin_parcels": "_work/origin_parcels",
         "story_windows": "_work/story_windows", "stitch": "_work/stitch", "story_summaries": "_work/story_summaries",
         "storyline_names": "_work/storyline_names", "storyline_pairs": "_work/storyline_pairs",
         "storyline_links": "_work/storyline_links", "storyline_labels": "_work/storyline_labels"}
@@ -162,11 +168,12 @@ def article_from_row(row: dict[str, Any]) -> Article:
 # ----------------------------------------------------------------------------- running a part
 def run_task(job: dict[str, Any]) -> dict[str, Any]:
     """Run one part of one stage and record its manifest; what every engine calls."""
-    from . import origins, stories, storylines
+    from . import origins, parcels, stories, storylines
 
     fn = {"prepare": prepare, "signatures": signatures, "anchors": anchor_keys, "order": origins.order_job,
           "firsts": origins.firsts_job, "votes": origins.votes_job, "dedup": origins.dedup_job,
-          "candidates": candidates, "anchor_pairs": anchor_pairs, "relate": relate,
+          "candidates": candidates, "anchor_pairs": anchor_pairs, "relate_plan": relate_plan,
+          "origin_parcels": parcels.parcels_job, "relate": relate,
           "cluster": cluster_stories, "story_windows": stories.window_job, "stitch": stories.stitch_job,
           "story_summaries": stories.summaries_job, "storyline_names": storylines.names_job,
           "storyline_pairs": storylines.pairs_job, "storyline_links": storylines.links_job,
@@ -549,11 +556,10 @@ def _derived_verdicts(out: str | Path, shard: int) -> list[dict[str, Any]]:
     return pa.concat_tables(kept).to_pylist() if kept else []
 
 
-def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
-    """Each derived article of one shard against its origin: kind, direction and reused passages."""
-    import pyarrow as pa
-
-    from ..dedup import relate_pair
+def relate_plan(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """Stage ``relate_plan``: the pairs one shard's relate aligns, and its requests for the earlier
+    articles other shards hold (:mod:`.parcels`)."""
+    from .parcels import save_plan
 
     out, part, shard = job["out"], job["part"], int(job["part"])
     # the corpus-wide tables, memory-mapped: the task's own memory is what it indexes out of them
@@ -576,15 +582,26 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
         return int(shard_of[k]), int(row_of[k])
 
     todo += [(place(early), place(late), None) for late, early in pairs]
-    wanted: dict[int, set[int]] = {}
-    for early, late, _p in todo:
-        for s, r in (early, late):
-            wanted.setdefault(s, set()).add(r)
-    arts: dict[tuple[int, int], Article] = {}
-    for s, rows in sorted(wanted.items()):
-        rows_sorted = sorted(rows)
-        arts.update(((s, r), a) for r, a in zip(rows_sorted, _articles_at(out, f"{s:05d}", rows_sorted),
-                                                 strict=True))
+    outputs, summary = save_plan(out, part, todo, buckets)
+    return outputs, {**summary, "read_bytes": read[0]}
+
+
+def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
+    """Each derived article of one shard against its origin: kind, direction and reused passages."""
+    import pyarrow as pa
+
+    from ..dedup import relate_pair
+    from .parcels import read_plan, received
+
+    out, part, shard = job["out"], job["part"], int(job["part"])
+    todo = read_plan(out, part)
+    # the earlier articles other shards hold came through the origin shuffle; this shard's are read here
+    sent, read = received(out, shard, job.get("buckets", BUCKETS))
+    arts: dict[tuple[int, int], Article] = {place: article_from_row(r) for place, r in sent.items()}
+    del sent
+    own = sorted({r for e, lt, _p in todo for s, r in (e, lt) if s == shard})
+    if own:
+        arts.update(((shard, r), a) for r, a in zip(own, _articles_at(out, part, own), strict=True))
     out_rows = []
     found = 0
     for early, late, p in sorted(todo, key=lambda t: (t[1], t[0])):
@@ -602,7 +619,7 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
                          "stream_relation": p["relation"] if p else None, "stream_score": p["score"] if p else None})
     dest = part_path(out, "relations", part)
     write_parquet(pa.Table.from_pylist(out_rows, schema=_schemas()["relations"]), dest)
-    return [dest], {"relations": len(out_rows), "aligned": found, "pairs": len(todo), "read_bytes": read[0]}
+    return [dest], {"relations": len(out_rows), "aligned": found, "pairs": len(todo), "read_bytes": read}
 
 
 def load_relations(out: str | Path, passages: bool = True) -> list[Relation]:
