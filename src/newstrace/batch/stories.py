@@ -162,11 +162,11 @@ def story_codes(n: int, claims: Iterable[tuple[int, Sequence[int], Sequence[int]
 
     ``claims``: each window's owned stories as (window, members, sizes), the form story_windows writes
     (the stories' ranks one story after another, and each story's size), taken one window at a time;
-    ``stories``: how many in all (:func:`first_codes`). An
-    article claimed by two windows stays with the earlier: with the codes in window order that is the
-    least code (then the lesser story number, had a window claimed an article twice). Then each
-    article of a reuse family moves to the story of its family's earliest member: ``families`` is
-    (articles, their heads), from :func:`family_heads`. What is held is one int32 code per article."""
+    ``stories``: how many in all (:func:`first_codes`). An article claimed by two windows stays with
+    the earlier: with the codes in window order that is the least code (then the lesser story number,
+    had a window claimed an article twice). Then each article of a reuse family moves to the story of
+    its family's earliest member: ``families`` is (articles, their heads), from :func:`family_heads`.
+    What is held is one int32 code per article."""
     nodes, heads = families
     dt = np.int32 if stories < np.iinfo(np.int32).max else np.int64
     unclaimed = np.iinfo(dt).max
@@ -216,7 +216,8 @@ def stitch(n: int, claims: Sequence[tuple[int, Sequence[int], Sequence[int]]],
     code = story_codes(n, claims, first, stories, family_heads(*(np.asarray(x) for x in family_edges)))
     windows = np.array(sorted(first), np.int64)
     starts = np.array([first[w] for w in sorted(first)], np.int64)
-    # a window with no story starts where the next begins: the code is the last window's starting at or before it
+    # a window with no story starts where the next begins: a code is the last window's starting at or
+    # before it
     at = np.searchsorted(starts, code, side="right") - 1
     return windows[at], code - starts[at]
 
