@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from newstrace.batch import LocalEngine, run_batch
 from newstrace.pipeline import analyse, ingest
 from newstrace.read import read_paths
 from newstrace.store import Store
@@ -44,3 +47,23 @@ OTHER_NEWS = ["The central bank raised interest rates by half a point, citing st
               "The home side won the cup final on penalties after a goalless draw watched by 60,000 fans.",
               "Shares in the carmaker fell after it cut its forecast for the year, blaming weak demand in Europe.",
               "Parliament passed the budget after a long night of debate, with the opposition voting against."]
+
+
+@pytest.fixture(scope="session")
+def stream5k(tmp_path_factory) -> tuple[Path, Path]:
+    """A labelled 5,000-article stream from ../shared/bench/make_stream.py."""
+    gen = need(SHARED / "bench" / "make_stream.py")
+    d = tmp_path_factory.mktemp("stream5k")
+    stream, gold = d / "stream.jsonl", d / "gold.jsonl"
+    subprocess.run([sys.executable, str(gen), "--n", "5000", "--seed", "7", "--out", str(stream), "--gold",
+                    str(gold)], check=True, capture_output=True)
+    return stream, gold
+
+
+@pytest.fixture(scope="session")
+def local5k(stream5k, tmp_path_factory) -> tuple[Path, object]:
+    """The stream batched on the local engine (shared by the batch test modules: it takes minutes)."""
+    out = tmp_path_factory.mktemp("local5k") / "out"
+    # 4 MB shards: the 16 MB stream is split into several, so shard boundaries are exercised
+    summary = run_batch([str(stream5k[0])], out, LocalEngine(), shard_bytes=4 * 1024 * 1024)
+    return out, summary

@@ -49,25 +49,6 @@ def reference_storylines(out) -> dict[str, str | None]:
     return {s.id: s.storyline for s in stories}
 
 @pytest.fixture(scope="module")
-def stream5k(tmp_path_factory) -> tuple[Path, Path]:
-    """A labelled 5,000-article stream from ../shared/bench/make_stream.py."""
-    gen = need(SHARED / "bench" / "make_stream.py")
-    d = tmp_path_factory.mktemp("stream5k")
-    stream, gold = d / "stream.jsonl", d / "gold.jsonl"
-    subprocess.run([sys.executable, str(gen), "--n", "5000", "--seed", "7", "--out", str(stream), "--gold",
-                    str(gold)], check=True, capture_output=True)
-    return stream, gold
-
-
-@pytest.fixture(scope="module")
-def local5k(stream5k, tmp_path_factory) -> tuple[Path, object]:
-    out = tmp_path_factory.mktemp("local5k") / "out"
-    # 4 MB shards: the 16 MB stream is split into several, so shard boundaries are exercised
-    summary = run_batch([str(stream5k[0])], out, LocalEngine(), shard_bytes=4 * 1024 * 1024)
-    return out, summary
-
-
-@pytest.fixture(scope="module")
 def local_seeds(tmp_path_factory) -> Path:
     need(SEEDS)
     out = tmp_path_factory.mktemp("seeds") / "out"

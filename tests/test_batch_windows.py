@@ -39,8 +39,9 @@ def test_each_story_of_seven_days_fits_the_window_it_starts_in():
 
 
 def test_stitch_earlier_window_wins_and_families_go_whole():
-    # ranks 0-1 in window 10 only, 2-3 in windows 10 and 11 (its overlap), 4-5 in window 11 only
-    claims = [(10, [[0, 1, 2], [3]]), (11, [[2, 3, 4], [5]])]
+    # ranks 0-1 in window 10 only, 2-3 in windows 10 and 11 (its overlap), 4-5 in window 11 only; each
+    # window's stories as story_windows writes them: the ranks one story after another, and the sizes
+    claims = [(10, [0, 1, 2, 3], [3, 1]), (11, [2, 3, 4, 5], [3, 1])]
     win, idx = st.stitch(6, claims, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
     assert list(zip(win.tolist(), idx.tolist(), strict=True)) == [(10, 0), (10, 0), (10, 0), (10, 1), (11, 0), (11, 1)]
     # 5 derives from 1 (a copy weeks later, in no common window): it joins 1's story

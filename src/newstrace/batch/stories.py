@@ -129,42 +129,97 @@ def window_stories(articles: Sequence[Article], ranks: Sequence[int], days: Sequ
     return owned
 
 
-def stitch(n: int, claims: Sequence[tuple[int, Sequence[Sequence[int]]]],
+def family_heads(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The articles (ranks, sorted) joined by the edges ``a``-``b``, and the head of each one's connected
+    family: its earliest (least rank) member.
+
+    Labels on the edges' ends only (4 B each), joined by hooking and pointer jumping in NumPy: each
+    round hooks the root of an edge's larger label to the smaller, then points every end straight at its
+    root; a root is the least end of its tree, so at the end each family's label is its least end."""
+    ends = np.concatenate([a, b])
+    ends.sort()
+    nodes = ends[np.r_[True, ends[1:] != ends[:-1]]] if len(ends) else ends
+    del ends
+    dt = np.int32 if len(nodes) < 2**31 else np.int64
+    u, v = np.searchsorted(nodes, a).astype(dt), np.searchsorted(nodes, b).astype(dt)
+    lab = np.arange(len(nodes), dtype=dt)
+    while True:
+        pu, pv = lab[u], lab[v]
+        if np.array_equal(pu, pv):
+            break
+        # a label only ever falls, and to another end's: each round merges, so it ends
+        np.minimum.at(lab, pu, pv)
+        np.minimum.at(lab, pv, pu)
+        while not np.array_equal(jumped := lab[lab], lab):
+            lab = jumped
+    return nodes, nodes[lab]
+
+
+def story_codes(n: int, claims: Iterable[tuple[int, Sequence[int], Sequence[int]]], first_code: dict[int, int],
+                stories: int, families: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The final story of each of ``n`` articles (by rank) as one code: ``first_code[w] + k`` for story
+    ``k`` of window ``w``, the windows' stories numbered one window after another in window order.
+
+    ``claims``: each window's owned stories as (window, members, sizes), the form story_windows writes
+    (the stories' ranks one story after another, and each story's size), taken one window at a time;
+    ``stories``: how many in all (:func:`first_codes`). An article claimed by two windows stays with
+    the earlier: with the codes in window order that is the least code (then the lesser story number,
+    had a window claimed an article twice). Then each article of a reuse family moves to the story of
+    its family's earliest member: ``families`` is (articles, their heads), from :func:`family_heads`.
+    What is held is one int32 code per article."""
+    nodes, heads = families
+    dt = np.int32 if stories < np.iinfo(np.int32).max else np.int64
+    unclaimed = np.iinfo(dt).max
+    code = np.full(n, unclaimed, dt)
+    strays: list[np.ndarray] = []
+    for w, members, sizes in claims:
+        m = np.asarray(members, np.int64)
+        c = np.repeat(np.arange(first_code[w], first_code[w] + len(sizes), dtype=np.int64),
+                      np.asarray(sizes, np.int64))
+        out = (m < 0) | (m >= n)
+        if out.any():  # claimed but not an article: counted in the error below
+            strays.append(np.unique(m[out]))
+            m, c = m[~out], c[~out]
+        # a rank twice in one window's stories keeps the first (the lesser code)
+        u, first = np.unique(m, return_index=True)
+        if len(u) < len(m):
+            m, c = u, c[first]
+        take = c < code[m]
+        code[m[take]] = c[take]
+    left = int(np.count_nonzero(code == unclaimed))
+    if left or strays:
+        claimed = n - left + (len(np.unique(np.concatenate(strays))) if strays else 0)
+        raise ValueError(f"stitch: {claimed} of {n} articles are in an owned story")
+    code[nodes] = code[heads]
+    return code
+
+
+def first_codes(stories_per_window: dict[int, int]) -> tuple[dict[int, int], int]:
+    """The code of each window's first story (:func:`story_codes`), and the stories in all: the windows
+    in order (the undated partition, -1, first: it is an article's only window, so its place is moot)."""
+    out, at = {}, 0
+    for w in sorted(stories_per_window):
+        out[w] = at
+        at += stories_per_window[w]
+    return out, at
+
+
+def stitch(n: int, claims: Sequence[tuple[int, Sequence[int], Sequence[int]]],
            family_edges: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The final story of each of ``n`` articles (by rank), as (window, story number in that window).
 
-    ``claims``: each window's owned stories (lists of ranks). An article claimed by two windows stays
-    with the earlier; then each connected family of ``family_edges`` (origin ranks, derived ranks) moves
-    to the story of its earliest member."""
-    from scipy import sparse
-    from scipy.sparse.csgraph import connected_components
-
-    rank_l, win_l, idx_l = [], [], []
-    for w, stories in claims:
-        for k, members in enumerate(stories):
-            rank_l.append(np.asarray(members, np.int64))
-            win_l.append(np.full(len(members), w, np.int64))
-            idx_l.append(np.full(len(members), k, np.int64))
-    rank = np.concatenate(rank_l) if rank_l else np.zeros(0, np.int64)
-    win = np.concatenate(win_l) if win_l else np.zeros(0, np.int64)
-    idx = np.concatenate(idx_l) if idx_l else np.zeros(0, np.int64)
-    # the undated partition (-1) is an article's only window, so its order against the others is moot
-    order = np.lexsort((idx, win, rank))
-    rank, win, idx = rank[order], win[order], idx[order]
-    first = np.r_[True, rank[1:] != rank[:-1]] if len(rank) else np.zeros(0, bool)
-    rank, win, idx = rank[first], win[first], idx[first]
-    if len(rank) != n or (n and not np.array_equal(rank, np.arange(n))):
-        raise ValueError(f"stitch: {len(rank)} of {n} articles are in an owned story")
-    a, b = (np.asarray(x, np.int64) for x in family_edges)
-    if len(a):
-        nodes, inv = np.unique(np.r_[a, b], return_inverse=True)
-        g = sparse.coo_matrix((np.ones(len(a)), (inv[:len(a)], inv[len(a):])), shape=(len(nodes), len(nodes)))
-        _k, comp = connected_components(g, directed=False)
-        # nodes are sorted by rank, so a component's first node in that order is its earliest article
-        _c, first_node = np.unique(comp, return_index=True)
-        head = nodes[first_node][comp]
-        win[nodes], idx[nodes] = win[head], idx[head]
-    return win, idx
+    ``claims``: each window's owned stories as (window, members, sizes): the ranks one story after
+    another, and each story's size. An article claimed by two windows stays with the earlier; then each
+    connected family of ``family_edges`` (origin ranks, derived ranks) moves to the story of its earliest
+    member (:func:`story_codes`)."""
+    first, stories = first_codes({w: len(s) for w, _m, s in claims})
+    code = story_codes(n, claims, first, stories, family_heads(*(np.asarray(x) for x in family_edges)))
+    windows = np.array(sorted(first), np.int64)
+    starts = np.array([first[w] for w in sorted(first)], np.int64)
+    # a window with no story starts where the next begins: a code is the last window's starting at or
+    # before it
+    at = np.searchsorted(starts, code, side="right") - 1
+    return windows[at], code - starts[at]
 
 
 def summarise(groups: Sequence[Sequence[Article]],
@@ -250,8 +305,8 @@ def cluster_by_windows(articles: Sequence[Article], relations: Sequence[Relation
     for w, members in sorted(by_window.items()):
         ids = {ordered[i].id for i in members}
         rels = [r for r in relations if r.origin in ids and r.derived in ids]
-        claims.append((w, window_stories([ordered[i] for i in members], members, [days[i] for i in members],
-                                         rels, w)))
+        owned = window_stories([ordered[i] for i in members], members, [days[i] for i in members], rels, w)
+        claims.append((w, [r for s in owned for r in s], [len(s) for s in owned]))
     win, idx = stitch(len(ordered), claims, family_edges(relations, rank_of))
     groups: dict[int, dict[int, list[Article]]] = defaultdict(lambda: defaultdict(list))
     for i, (w, k) in enumerate(zip(win.tolist(), idx.tolist(), strict=True)):
@@ -442,45 +497,198 @@ def window_job(job: dict) -> tuple[list, dict]:
     return [dest], {"articles": len(order_l), "stories": len(owned), "relations": n_rels}
 
 
-def stitch_job(job: dict) -> tuple[list, dict]:
-    """Stage ``stitch``: every article's final story (window, number), written per window."""
+#: the value of each byte as a lower-case hex digit (255: not one)
+_NIBBLE = np.full(256, 255, np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def _hex_keys(ids) -> tuple[np.ndarray, np.ndarray]:
+    """Each id of an Arrow string array as the 64-bit number its 16 lower-case hex digits spell, and
+    whether it is such an id. Article ids are (:func:`newstrace.model.content_id`, an 8-byte digest),
+    and that spelling is one-to-one, so the ids are matched exactly as sorted integers (8 B an id)
+    where a hash table of the strings holds ~50 B an id."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.dataset as ds
+
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        ids = ids.cast(pa.string())
+    ok = pc.fill_null(pc.equal(pc.binary_length(ids), 16), False).to_numpy(zero_copy_only=False)
+    sub = ids if ok.all() else ids.filter(pa.array(ok))
+    keys = np.zeros(len(ids), np.uint64)
+    if len(sub):
+        # every string of sub is 16 bytes, so their characters lie one after another from the first's
+        off = np.frombuffer(sub.buffers()[1], np.int64 if pa.types.is_large_string(sub.type) else np.int32)
+        start = int(off[sub.offset])
+        nib = _NIBBLE[np.frombuffer(sub.buffers()[2], np.uint8, 16 * len(sub), start).reshape(-1, 16)]
+        good = (nib < 16).all(axis=1)
+        pairs = (nib[good, 0::2] << 4) | nib[good, 1::2]
+        where = np.flatnonzero(ok)
+        ok[where[~good]] = False
+        keys[where[good]] = np.ascontiguousarray(pairs).view(">u8").ravel()
+    return keys, ok
+
+
+#: keys searched at a time by :func:`_search` (its working arrays: 32 B a key)
+SEARCH_CHUNK = 1 << 20
+
+
+def _search(known: np.ndarray, keys: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``np.searchsorted(known, keys)`` (into ``out`` if given), the keys searched in sorted order a
+    chunk at a time: a search starting from the last one's place is ~5x faster than random probes into
+    a large sorted array."""
+    out = np.empty(len(keys), np.int64) if out is None else out
+    for lo in range(0, len(keys), SEARCH_CHUNK):
+        k = keys[lo:lo + SEARCH_CHUNK]
+        o = np.argsort(k)
+        out[lo + o] = np.searchsorted(known, k[o])
+    return out
+
+
+def _family_ranks(out, verdicts) -> tuple[np.ndarray, np.ndarray, int]:
+    """The ranks (origin, derived) of the reuse relations that bind families (:func:`_binding`) whose two
+    articles are ranked, and how many articles are ranked.
+
+    The relations' ids are matched to ranks without a table of every article's id: only the ids the
+    relations name are held, sorted (as integers, :func:`_hex_keys`; an id of another form as a
+    string); the verdicts (in rank order) are read one row group at a time, each id looked up among
+    them; then the relations are read again for their ends' ranks. ~32 B per relation, none per article."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    rel_dir = _window_dir(out, "relations")
+    parts = sorted(rel_dir.glob("part-*.parquet")) if rel_dir.exists() else []
+
+    def ends():
+        # each part's binding relations: (origin, derived) as their keys and whether each is hex
+        for p in parts:
+            r = _binding(pq.read_table(p, columns=["origin", "derived", "kind", "score"]))
+            yield r.num_rows, [(r.column(c), *_hex_keys(r.column(c))) for c in ("origin", "derived")]
+
+    most = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)  # at most every relation binds
+    known, e, odd = np.empty(2 * most, np.uint64), 0, []
+    for _m, cols in ends():
+        for ids, k, ok in cols:
+            known[e:e + int(ok.sum())] = k[ok]
+            e += int(ok.sum())
+            if not ok.all():
+                odd.append(ids.combine_chunks().filter(pa.array(~ok)))
+    known = known[:e].copy() if e < len(known) else known
+    # sorted, repeats kept: a search finds the first of equal keys, for a verdict's id as for an end
+    known.sort()
+    f = pq.ParquetFile(verdicts)
+    n = f.metadata.num_rows
+    rdt = np.int32 if n < 2**31 else np.int64
+    known_rank = np.full(len(known), -1, rdt)
+    odd_set = pc.unique(pa.concat_arrays(odd)) if odd else pa.array([], pa.string())
+    odd_rank = np.full(len(odd_set), -1, rdt)
+    del odd
+
+    def first_rank(table_rank: np.ndarray, at: np.ndarray, ranks: np.ndarray) -> None:
+        # the first verdict of an id gives its rank (as index_in, which finds the first)
+        u, first = np.unique(at, return_index=True)
+        new = table_rank[u] < 0
+        table_rank[u[new]] = ranks[first[new]]
+
+    base = 0
+    for g in range(f.num_row_groups):
+        col = f.read_row_group(g, columns=["id"], use_threads=False).column("id")
+        # a row group (2^20 rows) in slices: the working arrays are ~70 B a row
+        for lo in range(0, len(col), SEARCH_CHUNK // 4):
+            ids = col.slice(lo, SEARCH_CHUNK // 4)
+            k, ok = _hex_keys(ids)
+            if len(known):
+                at = np.minimum(_search(known, k), len(known) - 1)
+                hit = ok & (known[at] == k)
+                first_rank(known_rank, at[hit], base + np.flatnonzero(hit))
+            if len(odd_set) and not ok.all():
+                rest = np.flatnonzero(~ok)
+                at = pc.index_in(ids.take(pa.array(rest)), value_set=odd_set).to_numpy(zero_copy_only=False)
+                hit = ~np.isnan(at.astype(float))
+                first_rank(odd_rank, at[hit].astype(np.int64), base + rest[hit])
+            base += len(ids)
+        del col
+    rank, j = np.empty((2, most), rdt), 0
+    for m, cols in ends():
+        for i, (ids, k, ok) in enumerate(cols):
+            r = np.full(m, -1, rdt)
+            if ok.any():
+                r[ok] = known_rank[_search(known, k[ok])]
+            if not ok.all():
+                at = pc.index_in(ids.combine_chunks().filter(pa.array(~ok)), value_set=odd_set)
+                r[~ok] = odd_rank[at.to_numpy(zero_copy_only=False).astype(np.int64)]
+            rank[i, j:j + m] = r
+        j += m
+    del known, known_rank
+    keep = (rank[:, :j] >= 0).all(axis=0)
+    return rank[0, :j][keep], rank[1, :j][keep], n
+
+
+def _places(verdicts) -> tuple[np.ndarray, np.ndarray]:
+    """The shard and row of each rank (the verdicts' int32 columns, read a row group at a time)."""
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(verdicts)
+    shard, row = np.empty(f.metadata.num_rows, np.int32), np.empty(f.metadata.num_rows, np.int32)
+    base = 0
+    for i in range(f.num_row_groups):
+        t = f.read_row_group(i, columns=["shard", "row"], use_threads=False)
+        shard[base:base + t.num_rows] = t.column("shard").to_numpy()
+        row[base:base + t.num_rows] = t.column("row").to_numpy()
+        base += t.num_rows
+    return shard, row
+
+
+def stitch_job(job: dict) -> tuple[list, dict]:
+    """Stage ``stitch``: every article's final story (window, number), written per window.
+
+    Holds one int32 story code per article of the corpus (:func:`story_codes`) and, to write them out,
+    the shard and row of each (int32): 12 B per article, plus the ends of the families' relations and
+    one window at a time. Writes what :func:`stitch` over every claim gives, sorted by (window, story
+    number, rank), the arrays as they always were (int64)."""
     from .stages import _save_npz, part_path
 
     out, windows = job["out"], [int(w) for w in job["windows"]]
-    claims = []
+    verdicts = part_path(out, "verdicts", "00000")
+    # the families first, so that their working arrays are gone before the codes are made
+    a, b, n = _family_ranks(out, verdicts)
+    families = len(a)
+    heads = family_heads(a, b)
+    del a, b
+    sizes = {}
     for w in windows:
         with np.load(part_path(out, "story_windows", window_name(w), "npz")) as z:
-            members, sizes = z["members"], z["sizes"]
-        claims.append((w, np.split(members, np.cumsum(sizes)[:-1]) if len(sizes) else []))
-    v = pq.read_table(part_path(out, "verdicts", "00000"), columns=["rank", "id", "shard", "row"])
-    rel_dir = _window_dir(out, "relations")
-    r = ds.dataset(rel_dir, format="parquet").to_table(columns=["origin", "derived", "kind", "score"]) \
-        if any(rel_dir.glob("part-*.parquet")) else pa.table({"origin": [], "derived": [], "kind": [], "score": []})
-    r = _binding(r)
-    # ids to ranks without a Python dict of every article: the verdicts are in rank order
-    a = pc.index_in(r.column("origin"), value_set=v.column("id")).to_numpy(zero_copy_only=False)
-    b = pc.index_in(r.column("derived"), value_set=v.column("id")).to_numpy(zero_copy_only=False)
-    ok = ~(np.isnan(a.astype(float)) | np.isnan(b.astype(float))) if len(a) else np.zeros(0, bool)
-    win, idx = stitch(len(v), claims, (a[ok].astype(np.int64), b[ok].astype(np.int64)))
-    outputs = []
-    shard = v.column("shard").to_numpy().astype(np.int64)
-    row = v.column("row").to_numpy().astype(np.int64)
-    order = np.lexsort((np.arange(len(win)), idx, win))
-    win, idx, ranks = win[order], idx[order], order
+            sizes[w] = len(z["sizes"])
+    first, total = first_codes(sizes)
+    n_claims = [0]
+
+    def claims():
+        for w in windows:
+            with np.load(part_path(out, "story_windows", window_name(w), "npz")) as z:
+                members, sizes = z["members"], z["sizes"]
+            n_claims[0] += len(members)
+            yield w, members, sizes
+
+    code = story_codes(n, claims(), first, total, heads)
+    del heads
+    shard, row = _places(verdicts)
+    outputs, stories = [], 0
     for w in windows:
-        lo, hi = np.searchsorted(win, [w, w + 1])
+        # a window's articles by (story number, rank), as one sort of every article by (window, number,
+        # rank) would give them: one scan per window instead of sort keys as long as the corpus
+        lo, hi = first[w], first[w] + sizes[w]
+        mine = np.flatnonzero((code >= lo) & (code < hi))
+        ranks = mine[np.argsort(code[mine], kind="stable")]
+        k = code[ranks].astype(np.int64) - lo
+        stories += int(np.count_nonzero(np.diff(k))) + 1 if len(k) else 0
         dest = part_path(out, "stitch", window_name(w), "npz")
         # with each article's place, so the summaries need not read the verdicts
-        _save_npz(dest, idx=idx[lo:hi], ranks=ranks[lo:hi], shard=shard[ranks[lo:hi]], row=row[ranks[lo:hi]])
+        _save_npz(dest, idx=k, ranks=ranks, shard=shard[ranks].astype(np.int64), row=row[ranks].astype(np.int64))
         outputs.append(dest)
-    moved = int(sum(len(m) for _w, st in claims for m in st) - len(ranks))
-    return outputs, {"articles": int(len(ranks)), "stories": int(len(np.unique(np.c_[win, idx], axis=0))),
-                     "claims_dropped": moved, "families": int(ok.sum())}
+    return outputs, {"articles": n, "stories": stories, "claims_dropped": int(n_claims[0] - n),
+                     "families": int(families)}
 
 
 SUMMARY_EXTRA = ("c_terms", "c_weights")
