@@ -37,10 +37,12 @@ def save_plan(out: str | Path, part: str, todo: list[tuple[tuple[int, int], tupl
     from .stages import part_path, write_parquet
 
     shard = int(part)
+    # the later article of every pair is one of this shard's: relate_plan plans for its own articles
+    if any(lt[0] != shard for _e, lt, _p in todo):
+        raise ValueError(f"relate_plan {part}: a pair whose later article is in another shard")
     e_shard = np.array([e[0] for e, _l, _p in todo], np.int64)
     e_row = np.array([e[1] for e, _l, _p in todo], np.int64)
     plan = pa.table({"e_shard": pa.array(e_shard, pa.int32()), "e_row": pa.array(e_row, pa.int32()),
-                     "l_shard": pa.array([lt[0] for _e, lt, _p in todo], pa.int32()),
                      "l_row": pa.array([lt[1] for _e, lt, _p in todo], pa.int32()),
                      "relation": pa.array([p["relation"] if p else None for _e, _l, p in todo], pa.string()),
                      "score": pa.array([p["score"] if p else None for _e, _l, p in todo], pa.float64())})
@@ -64,19 +66,19 @@ def read_plan(out: str | Path, part: str) -> list[tuple[tuple[int, int], tuple[i
 
     from .stages import part_path
 
+    shard = int(part)
     t = pq.read_table(part_path(out, "relate_plan", part)).to_pydict()
-    return [((es, er), (ls, lr), None if rel is None else {"relation": rel, "score": sc})
-            for es, er, ls, lr, rel, sc in zip(t["e_shard"], t["e_row"], t["l_shard"], t["l_row"], t["relation"],
-                                               t["score"], strict=True)]
+    return [((es, er), (shard, lr), None if rel is None else {"relation": rel, "score": sc})
+            for es, er, lr, rel, sc in zip(t["e_shard"], t["e_row"], t["l_row"], t["relation"], t["score"],
+                                           strict=True)]
 
 
 def parcels_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     """Stage ``origin_parcels``: one bucket's requested articles, each holding shard read once, sent to
     the requesting shards (a slice of one Arrow stream each)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from .stages import part_path
+    from .stages import article_rows, part_path
 
     out, b, parts = job["out"], int(job["part"]), job["parts"]
     to_l, s_l, r_l = [], [], []
@@ -95,7 +97,7 @@ def parcels_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     for shard in np.unique(held >> 32).tolist():
         rows = (held[(held >> 32) == shard] & 0xFFFFFFFF).tolist()
         # every column: relate_pair compares raw texts, credits and headlines too
-        tables.append(pq.read_table(part_path(out, "articles", f"{shard:05d}")).take(pa.array(rows)))
+        tables.append(article_rows(out, f"{shard:05d}", rows))
     articles = pa.concat_tables(tables) if tables else None  # in the order of ``held``
     order = np.lexsort((key, to))  # by requesting shard, then place
     n_slices = max((int(p) for p in parts), default=-1) + 1

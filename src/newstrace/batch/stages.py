@@ -530,13 +530,18 @@ def _anchor_candidates(out: str | Path, shard: int, buckets: int, taken: dict[in
     return found
 
 
-def _articles_at(out: str | Path, part: str, rows: list[int] | None = None) -> list[Article]:
+def article_rows(out: str | Path, part: str, rows: list[int] | None = None):
+    """The articles/ rows of one shard (all, or those at ``rows``) as an Arrow table."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     t = pq.read_table(part_path(out, "articles", part))
-    if rows is not None:
-        t = t.take(rows)
-    return [article_from_row(r) for r in t.to_pylist()]
+    # an empty list of rows has no type of its own: say it is of row numbers
+    return t if rows is None else t.take(pa.array(rows, pa.int64()))
+
+
+def _articles_at(out: str | Path, part: str, rows: list[int] | None = None) -> list[Article]:
+    return [article_from_row(r) for r in article_rows(out, part, rows).to_pylist()]
 
 
 def _derived_verdicts(out: str | Path, shard: int) -> list[dict[str, Any]]:
@@ -600,8 +605,7 @@ def relate(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     arts: dict[tuple[int, int], Article] = {place: article_from_row(r) for place, r in sent.items()}
     del sent
     own = sorted({r for e, lt, _p in todo for s, r in (e, lt) if s == shard})
-    if own:
-        arts.update(((shard, r), a) for r, a in zip(own, _articles_at(out, part, own), strict=True))
+    arts.update(((shard, r), a) for r, a in zip(own, _articles_at(out, part, own), strict=True))
     out_rows = []
     found = 0
     for early, late, p in sorted(todo, key=lambda t: (t[1], t[0])):
