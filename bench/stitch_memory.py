@@ -53,6 +53,7 @@ def build(out: Path, n: int, seed: int = 1) -> list[int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from newstrace.batch.origins import write_rank_tables
     from newstrace.batch.stages import _save_npz, _schemas, part_path
     from newstrace.batch.stories import window_name
 
@@ -120,6 +121,10 @@ def build(out: Path, n: int, seed: int = 1) -> list[int]:
     dest = part_path(out, "verdicts", "00000")
     dest.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, dest, compression="zstd", row_group_size=1 << 20)  # as io.write_parquet
+    # the dedup stage's rank tables (stitch reads each rank's shard and row from them, memory-mapped)
+    ranks = np.full((shards, int(row.max()) + 1), -1, np.int64)
+    ranks[shard, row] = np.arange(n)
+    write_rank_tables(out, ranks, shard, row, np.arange(n))
     (out / "windows.json").write_text(json.dumps(windows))
     return windows
 

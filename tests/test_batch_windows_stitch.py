@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from newstrace.batch import stories as st
+from newstrace.batch.origins import write_rank_tables
 from newstrace.batch.stages import DIRS, _save_npz, _schemas, part_path
 
 
@@ -111,7 +112,7 @@ def test_stitch_job_equals_the_former_algorithm_on_the_stream(local5k, tmp_path)
     out, summary = local5k
     assert summary.windows >= 5
     copy = tmp_path / "out"
-    for kind in ("verdicts", "relations", "story_windows"):
+    for kind in ("verdicts", "ranks", "relations", "story_windows"):
         shutil.copytree(Path(out) / DIRS[kind], copy / DIRS[kind])
     windows = windows_of_folder(copy)
     assert len(windows) == summary.windows
@@ -130,7 +131,7 @@ def hex_id(i: int) -> str:
 
 def write_stitch_folder(out: Path, n: int, claims: dict[int, list[list[int]]], relations: list[tuple],
                         ids: list[str], shards: int = 2) -> None:
-    """The parts stitch reads: verdicts (in rank order, ``ids``), relations (origin id, derived id, kind,
+    """The parts stitch reads: verdicts (in rank order, ``ids``) and the rank tables, relations (origin id, derived id, kind,
     score) in ``shards`` parts, and each window's claims (story_windows npz)."""
     v = pa.table({"rank": np.arange(n), "id": ids, "shard": pa.array([r % shards for r in range(n)], pa.int32()),
                   "row": pa.array([r // shards for r in range(n)], pa.int32()), "duplicate_of": pa.nulls(n, pa.string()),
@@ -139,6 +140,11 @@ def write_stitch_folder(out: Path, n: int, claims: dict[int, list[list[int]]], r
                  schema=_schemas()["verdicts"])
     part_path(out, "verdicts", "00000").parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(v, part_path(out, "verdicts", "00000"), row_group_size=7)  # several row groups
+    # the dedup stage's rank tables, which stitch reads each rank's shard and row from
+    shard_of, row_of = np.arange(n) % shards, np.arange(n) // shards
+    table = np.full((shards, int(row_of.max()) + 1 if n else 1), -1, np.int64)
+    table[shard_of, row_of] = np.arange(n)
+    write_rank_tables(out, table, shard_of, row_of, np.arange(n))
     for s in range(shards):
         mine = relations[s::shards]
         t = pa.table({"origin": [r[0] for r in mine], "derived": [r[1] for r in mine], "kind": [r[2] for r in mine],

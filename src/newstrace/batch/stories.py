@@ -626,29 +626,14 @@ def _family_ranks(out, verdicts) -> tuple[np.ndarray, np.ndarray, int]:
     return rank[0, :j][keep], rank[1, :j][keep], n
 
 
-def _places(verdicts) -> tuple[np.ndarray, np.ndarray]:
-    """The shard and row of each rank (the verdicts' int32 columns, read a row group at a time)."""
-    import pyarrow.parquet as pq
-
-    f = pq.ParquetFile(verdicts)
-    shard, row = np.empty(f.metadata.num_rows, np.int32), np.empty(f.metadata.num_rows, np.int32)
-    base = 0
-    for i in range(f.num_row_groups):
-        t = f.read_row_group(i, columns=["shard", "row"], use_threads=False)
-        shard[base:base + t.num_rows] = t.column("shard").to_numpy()
-        row[base:base + t.num_rows] = t.column("row").to_numpy()
-        base += t.num_rows
-    return shard, row
-
-
 def stitch_job(job: dict) -> tuple[list, dict]:
     """Stage ``stitch``: every article's final story (window, number), written per window.
 
-    Holds one int32 story code per article of the corpus (:func:`story_codes`) and, to write them out,
-    the shard and row of each (int32): 12 B per article, plus the ends of the families' relations and
+    Holds one int32 story code per article of the corpus (:func:`story_codes`), and reads the shard
+    and row of each from the memory-mapped rank tables to write them out: 4 B per article, plus the ends of the families' relations and
     one window at a time. Writes what :func:`stitch` over every claim gives, sorted by (window, story
     number, rank), the arrays as they always were (int64)."""
-    from .stages import _save_npz, part_path
+    from .stages import _rank_tables, _save_npz, part_path
 
     out, windows = job["out"], [int(w) for w in job["windows"]]
     verdicts = part_path(out, "verdicts", "00000")
@@ -673,7 +658,8 @@ def stitch_job(job: dict) -> tuple[list, dict]:
 
     code = story_codes(n, claims(), first, total, heads)
     del heads
-    shard, row = _places(verdicts)
+    # each rank's shard and row: the dedup stage's rank tables, memory-mapped (shared on a node)
+    _rank_at, shard, row, _root = _rank_tables(out)
     outputs, stories = [], 0
     for w in windows:
         # a window's articles by (story number, rank), as one sort of every article by (window, number,
