@@ -115,7 +115,7 @@ def parcels_job(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
             blob += sink.getvalue().to_pybytes()
         bounds[t + 1] = len(blob)
     dest = part_path(out, "origin_parcels", f"{b:05d}", "bin")
-    size = sliced.save(dest, {"blob": (np.frombuffer(bytes(blob), np.uint8), bounds)})
+    size = sliced.save(dest, {"blob": (np.frombuffer(blob, np.uint8), bounds)})  # a view: no second copy
     return [dest], {"requests": int(len(key)), "articles": int(len(held)), "bytes": size, "read_bytes": read}
 
 
