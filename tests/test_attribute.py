@@ -7,7 +7,8 @@ import pytest
 
 from newstrace.attribute import attribute_texts, quote_spans
 from newstrace.attribute.extract import lemma
-from newstrace.attribute.speakers import SpeakerIndex, fold, strip_title
+from newstrace.attribute.speakers import SpeakerIndex, fold, speaker_table, strip_title
+from newstrace.model import Quote
 
 
 def one(text: str) -> list[tuple[str, list[str], str | None, str | None]]:
@@ -95,6 +96,19 @@ def test_one_person_one_entry_whatever_the_spelling():
     # a different person with a different first name is not merged
     index2 = SpeakerIndex().build([("Anna Polyak", "person"), ("Mykhailo Podolyak", "person")])
     assert index2.canonical("Anna Polyak") == "Anna Polyak"
+
+
+def test_an_organisation_in_another_word_order_is_not_a_misspelling():
+    def q(speaker: str, mention: str, kind: str) -> Quote:
+        return Quote("a", (0, 1), "indirect", "x", speaker=speaker, mention=mention, speaker_kind=kind)
+
+    staff = "general staff of the Ukrainian Armed Forces"
+    table = {p.name: p for p in speaker_table([
+        q(staff, staff, "organisation"), q(staff, "Ukrainian armed forces' general staff", "organisation"),
+        q(staff, "general staff of the Ukranian Navy", "organisation"),
+        q("Mykhailo Podolyak", "Mykhailo Polyak", "person"), q("Mykhailo Podolyak", "Podolyak", "person")])}
+    assert list(table[staff].flagged) == ["general staff of the Ukranian Navy"]
+    assert list(table["Mykhailo Podolyak"].flagged) == ["Mykhailo Polyak"]
 
 
 def test_name_helpers():

@@ -245,7 +245,9 @@ class SpeakerIndex:
 
 def speaker_table(quotes: Iterable[Quote]) -> list[Person]:
     """One entry per canonical speaker of the quotes, with the spellings its quotes use; a spelling
-    whose surname does not fold to the canonical one is flagged as a probable misspelling."""
+    whose surname does not fold to the canonical one is flagged as a probable misspelling (for an
+    organisation: whose content words differ; "the general staff of the armed forces" and "the armed
+    forces' general staff" are one name in two word orders, not a misspelling)."""
     people: dict[str, Person] = {}
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
     for q in quotes:
@@ -255,8 +257,11 @@ def speaker_table(quotes: Iterable[Quote]) -> list[Person]:
         mention = q.mention or q.speaker
         p.variants[mention] += 1
         kinds[q.speaker][q.speaker_kind or "person"] += 1
-        canon_key, key = fold(q.speaker.split()[-1]), fold(mention.split()[-1]) if mention.split() else ""
-        if key and key != canon_key:
+        if (q.speaker_kind or "person") == "organisation":
+            differs = org_key(mention) != org_key(q.speaker)
+        else:
+            differs = bool(mention.split()) and fold(mention.split()[-1]) != fold(q.speaker.split()[-1])
+        if differs:
             p.flagged[mention] = f"probable misspelling of {q.speaker}"
     for name, p in people.items():
         p.kind = kinds[name].most_common(1)[0][0]
