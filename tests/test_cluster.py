@@ -162,6 +162,12 @@ def test_stories_and_story_commands(tmp_path):
     assert [s["first"] for s in jan] == ["2024-01-08"]
     one = json.loads(runner.invoke(main, ["--db", db, "story", jan[0]["id"], "--json"]).stdout)
     assert one["outlets"] == ["a.example", "b.example"] and len(one["storyline"]["timeline"]) == 2
+    # the storyline's id, as `stories` prints it, shows the storyline with each of its stories
+    line = json.loads(runner.invoke(main, ["--db", db, "story", quake[0]["storyline"], "--json"]).stdout)
+    assert [s["first"] for s in line["stories"]] == ["2024-01-08", "2024-05-17"]
+    assert [t["story"] for t in line["timeline"]] == [s["id"] for s in line["stories"]]
+    shown = runner.invoke(main, ["--db", db, "story", quake[0]["storyline"]]).stdout
+    assert all(s["headline"] in shown for s in quake)
     assert runner.invoke(main, ["--db", db, "story", "nope"]).exit_code != 0
 
 

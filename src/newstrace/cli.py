@@ -237,10 +237,22 @@ def stories_cmd(c: Ctx, since: str | None, until: str | None, as_json: bool) -> 
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def story_cmd(c: Ctx, story_id: str, as_json: bool) -> None:
-    """One story: summary, articles with their reuse relations, quotes, discrepancies, storyline."""
+    """One story: summary, articles with their reuse relations, quotes, discrepancies, storyline.
+    Given a storyline's id (as `report` and `stories` print it), the storyline: its timeline, then each
+    of its stories."""
     with c.store(readonly=True) as store:
         data = report_data(store)
     match = [s for s in data["stories"] if s["id"] == story_id or s["id"].startswith(story_id)]
+    if not match:
+        lines = [x for x in data["storylines"] if x["id"] == story_id or x["id"].startswith(story_id)]
+        if len(lines) == 1:
+            line = lines[0]
+            stories = [s for s in data["stories"] if s["storyline"] == line["id"]]
+            if as_json:
+                _json({**line, "stories": stories})
+            else:
+                render_report({**data, "stories": stories, "storylines": [line]}, c.out)
+            return
     if len(match) != 1:
         raise click.ClickException(f"[E107] {'no story' if not match else 'more than one story'} {story_id!r}")
     story = match[0]
