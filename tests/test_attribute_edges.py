@@ -191,3 +191,10 @@ def test_a_headline_that_cleaning_takes_out_is_read_like_any_sentence_in_batch()
     rows = [(text[slice(*x["content"])], text[slice(*x["source"])] if x["source"] else None) for x in lines]
     assert ("residents to conserve water during the drought", "Mayor") in rows
     assert ("The city's reservoirs are at a third of their capacity", "officials") in rows
+
+
+def test_a_second_statement_with_its_own_speaker_after_and_is_its_own():
+    rows = contents("Most voters said they were worried about the economy, and more than half said the mayor "
+                    "would handle it best.")
+    assert rows == [("they were worried about the economy", "Most voters"),
+                    ("the mayor would handle it best", "more than half")]

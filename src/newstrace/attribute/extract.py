@@ -962,6 +962,12 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
                         and (v.tag_ != r.head.tag_ or (r.head.i != cue.i and not _is_cue(r.head)))
                         and _content_tokens(v, p)):
                     return before(t.i), v
+                # "… said A, and most said B": a second clause the parse hangs on the same reporting verb,
+                # with a verb of saying and a speaker of its own, is another statement (a verb reports one
+                # clause)
+                if (v is not None and r.dep_ == "ccomp" and r.head.i == cue.i and _speech(v)
+                        and any(c.dep_ in _SUBJ for c in v.children) and _content_tokens(v, p)):
+                    return before(t.i), v
     return toks, None
 
 
@@ -1031,8 +1037,8 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             elif not toks or subj is None or p.in_quote[subj.i]:
                 continue
             toks, second = _cut(toks, v, p)
-            if second is not None and subj is not None:
-                subject_of[second.i] = subj
+            if second is not None and subj is not None and not any(c.dep_ in _SUBJ for c in second.children):
+                subject_of[second.i] = subj  # a second verb with no subject of its own shares the first's
             att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
             if subj is not None:
                 _fill_source(att, subj, p)
