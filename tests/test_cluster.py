@@ -47,6 +47,28 @@ def test_same_kind_of_event_elsewhere_or_later_is_another_story():
     assert frozenset({a.id, b.id}) in together and frozenset({c.id}) in together
 
 
+def test_the_story_span_is_a_setting(tmp_path):
+    """Reports of one quake 12 days apart: two stories within the default 7 days, one within 14 (the
+    batch command's --story-days)."""
+    from click.testing import CliRunner
+
+    from newstrace.cli import main
+
+    a = art(QUAKE.format(m="6.1", place="Izmir", day="Monday", n=12, gov="Ali Demir"), "2024-01-08")
+    # told in other words: a copy would be in its origin's story whatever the dates
+    b = art("Izmir is still counting the dead of Monday's magnitude 6.1 earthquake: 14 people were killed and "
+            "hundreds of homes destroyed. Governor Ali Demir kept the state of emergency as rescue teams cleared "
+            "the rubble of the collapsed buildings in Izmir.", "2024-01-20", "other.example")
+    assert len(cluster([a, b])) == 2 and len(cluster([a, b], window=14)) == 1
+    rows = [{"id": x.ext_id, "title": None, "text": x.raw, "date": x.date, "source": x.source} for x in (a, b)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for days, n in (("7", 2), ("14", 1)):
+        out = tmp_path / f"out{days}.jsonl"
+        assert CliRunner().invoke(main, ["-q", "cluster", str(src), "-o", str(out), "--story-days", days]).exit_code == 0
+        assert len({json.loads(line)["story"] for line in out.read_text().splitlines()}) == n
+
+
 def test_reuse_relation_joins_origin_story():
     a = art(QUAKE.format(m="6.1", place="Izmir", day="Monday", n=12, gov="Ali Demir"), "2024-01-08")
     other = art("The central bank raised interest rates by half a point on Thursday, its third rise this year, "

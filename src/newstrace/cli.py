@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from . import __version__
+from .cluster import WINDOW_DAYS
 from .errors import NewstraceError, Skip
 from .pipeline import IngestSummary, analyse, ingest
 from .read import DEFAULT_MAX_BYTES, read_paths
@@ -346,12 +347,15 @@ def dedup_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
 @click.option("-o", "--output", default="-", show_default=True, help="Where to write the JSONL assignments.")
 @click.option("--workers", "-j", type=int, default=1, show_default=True,
               help="Processes that clean and describe the articles before clustering.")
+@click.option("--story-days", type=click.IntRange(min=0), default=WINDOW_DAYS, show_default=True,
+              help="The longest stretch of time one story may span, in days.")
 @click.pass_obj
-def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
+def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int, story_days: int) -> None:
     """Batch story clustering: writes {"id", "story"} for every input article. Needs no store.
 
     Input fields: id, title, text, date (may be null), source (may be null). An article that copies,
-    excerpts or edits an earlier one (the one-pass dedup) is put in that one's story.
+    excerpts or edits an earlier one (the one-pass dedup) is put in that one's story. A story spans at
+    most --story-days; longer-running matters are storylines (the store's `report`), not stories.
     """
     from itertools import islice
 
@@ -370,7 +374,7 @@ def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
 
     families = [Relation(d.duplicate_of, d.id, d.relation or "copy", d.score)
                 for d in dedup_rows({"id": a.id, "text": a.text} for a in arts) if d.duplicate_of]
-    stories = cluster(arts, families)
+    stories = cluster(arts, families, window=story_days)
     story_of = {aid: s.id for s in stories for aid in s.articles}
     with _open_out(output) as out:
         for a in arts:

@@ -521,12 +521,14 @@ def publication_index(dates: Iterable[str | None]) -> list[int]:
     return [i for _, i in sorted(keys)]
 
 
-def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> list[Story]:
-    """Stories over ``articles``; a reuse relation puts the derived one in its origin's story."""
+def cluster(articles: Sequence[Article], relations: Sequence[Relation] = (), window: int = WINDOW_DAYS) -> list[Story]:
+    """Stories over ``articles``; a reuse relation puts the derived one in its origin's story. A story
+    spans at most ``window`` days (neighbours are sought within it too)."""
     ordered = publication_order(articles)
     vecs = vectors(ordered)
     days = [_day(a.date) for a in ordered]
-    groups, stories = link(ordered, vecs, edge_weights(neighbours(vecs, days)), days, relations)
+    groups, stories = link(ordered, vecs, edge_weights(neighbours(vecs, days, window=window)), days, relations,
+                           window)
     # story centroids: the sum of their members' rows
     owner = np.zeros(len(ordered), dtype=np.int64)
     for k, idx in enumerate(groups):
@@ -540,14 +542,15 @@ def cluster(articles: Sequence[Article], relations: Sequence[Relation] = ()) -> 
 
 
 def link(ordered: Sequence[Article], vecs: Vectors, edges: dict[tuple[int, int], float],
-         days: Sequence[date | None], relations: Sequence[Relation]) -> tuple[list[list[int]], list[Story]]:
+         days: Sequence[date | None], relations: Sequence[Relation],
+         window: int = WINDOW_DAYS) -> tuple[list[list[int]], list[Story]]:
     """Average link over the neighbour graph of ``ordered`` (reuse families first): the groups, as
     sorted lists of indexes, and the story summarising each."""
     index = {a.id: i for i, a in enumerate(ordered)}
     families = [[index[r.origin], index[r.derived]] for r in relations
                 if binds(r) and r.origin in index and r.derived in index]
     names = [set(vecs.names([i])) for i in range(len(ordered))]
-    groups = groups_of(average_link(len(ordered), edges, days, families, names))
+    groups = groups_of(average_link(len(ordered), edges, days, families, names, window=window))
     derived_ids = {r.derived for r in relations}
     origin_ids = {r.origin for r in relations}
     stories = []
