@@ -191,3 +191,17 @@ def test_a_headline_that_cleaning_takes_out_is_read_like_any_sentence_in_batch()
     rows = [(text[slice(*x["content"])], text[slice(*x["source"])] if x["source"] else None) for x in lines]
     assert ("residents to conserve water during the drought", "Mayor") in rows
     assert ("The city's reservoirs are at a third of their capacity", "officials") in rows
+
+
+def test_batch_content_of_a_quotation_split_by_a_long_frame_is_its_main_stretch():
+    from newstrace.attribute.batch import quote_rows
+
+    text = ("“We won the cup,” said Ana Ruiz, who has coached the village team since a group of parents founded "
+            "the club in the spring of 1998 and who still drives the minibus to every away game. “Again.”")
+    [line] = [x for _n, ls in quote_rows([{"id": "r", "text": text}], "t.jsonl") for x in ls]
+    assert [text[slice(*p)] for p in line["pieces"]] == ["“We won the cup,”", "“Again.”"]
+    # the whole span would be mostly frame: the first quotation stands for the statement
+    assert text[slice(*line["content"])] == "“We won the cup,”"
+    short = "“We won the cup,” Ana Ruiz said. “We will win it again next year, with the same players.”"
+    [line] = [x for _n, ls in quote_rows([{"id": "s", "text": short}], "t.jsonl") for x in ls]
+    assert short[slice(*line["content"])] == short  # a short frame: the whole span
