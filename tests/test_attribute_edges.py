@@ -205,3 +205,11 @@ def test_batch_content_of_a_quotation_split_by_a_long_frame_is_its_main_stretch(
     short = "“We won the cup,” Ana Ruiz said. “We will win it again next year, with the same players.”"
     [line] = [x for _n, ls in quote_rows([{"id": "s", "text": short}], "t.jsonl") for x in ls]
     assert short[slice(*line["content"])] == short  # a short frame: the whole span
+
+
+def test_a_quotation_ending_in_a_quoted_phrase_keeps_its_comma_and_its_frame():
+    # the comma before the inner closing mark (,’”) is the quotation's own: the frame follows it
+    text = ("“You told us you would ‘fix every road in the county by the spring,’” Ms. Lane said. "
+            "“Not one of them has been fixed.”")
+    assert contents(text) == [("“You told us you would ‘fix every road in the county by the spring,’” | "
+                               "“Not one of them has been fixed.”", "Ms. Lane")]

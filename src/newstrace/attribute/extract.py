@@ -580,8 +580,8 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
             continue
         start = qs + 1 if body[0] in _QUOTE_CHARS else qs
         end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
-        while end > start and text[end - 1] in ",.?!;:—–-":
-            end -= 1
+        while end > start and (text[end - 1] in ",.?!;:—–-" or (text[end - 1] in "’'" and text[end - 2] in ",.?!")):
+            end -= 1  # the closing punctuation stays, also inside the mark of a quotation quoted last (…,’”)
         out.append(text[at:start])
         p_qs, p_start = qs + shift, start + shift
         out.append(_STAND_IN)
@@ -629,6 +629,8 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             break
         after.append(t)
     inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
+    if inner[-1:] in "’'" and inner[-2:-1] in ",.?!":
+        inner = inner[:-1]  # a quotation ending in one it quotes (“You say you ‘accept it,’” X said): its comma counts
     if 1 < len(after) <= 6 and after[0].text in _DASHES and all(
             t.text[:1].isupper() or t.is_punct or t.is_space for t in after[1:]) and any(
             pos(t) == "PROPN" for t in after[1:]):
