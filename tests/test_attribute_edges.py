@@ -213,3 +213,9 @@ def test_a_quotation_ending_in_a_quoted_phrase_keeps_its_comma_and_its_frame():
             "“Not one of them has been fixed.”")
     assert contents(text) == [("“You told us you would ‘fix every road in the county by the spring,’” | "
                                "“Not one of them has been fixed.”", "Ms. Lane")]
+
+
+def test_a_title_quoted_at_the_end_of_the_frame_does_not_end_the_statement():
+    # the title's marks hold the frame's full stop: the next quotation is still the mayor's
+    text = "“The plan is sound and the money is there,” the mayor said on the show “City Talk.” “We start in May.”"
+    assert contents(text)[0] == ("“The plan is sound and the money is there,” | “We start in May.”", "the mayor")

@@ -704,7 +704,8 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
             # a following quotation with no cue of its own continues the statement when only the
             # frame stands between them: “…,” X said. “…” / “…,” X said, “…”; a quoted fragment
             # inside the frame sentence (“…,” X said after hinting that “…” could come. “…”) is passed over
-            gap = p.text[p.quotes[last][1]:p.quotes[r][0]]
+            # a title quoted at the end of the frame may hold its full stop (… on “Fox and Friends.” “…”)
+            gap = p.text[p.quotes[last][1]:p.quotes[r][0]].rstrip().rstrip(_QUOTE_CHARS)
             ends = sum(1 for t in p.doc[p.qtok[last][1]:p.qtok[r][0]] if t.text in ".!?:" and not p.in_quote[t.i])
             if gap.strip() and not _CONTINUES.search(gap) and ends == 0 and last == q and cue.idx < p.quotes[r][0]:
                 r += 1
