@@ -219,3 +219,11 @@ def test_a_title_quoted_at_the_end_of_the_frame_does_not_end_the_statement():
     # the title's marks hold the frame's full stop: the next quotation is still the mayor's
     text = "“The plan is sound and the money is there,” the mayor said on the show “City Talk.” “We start in May.”"
     assert contents(text)[0] == ("“The plan is sound and the money is there,” | “We start in May.”", "the mayor")
+
+
+def test_a_quoted_fragment_with_a_frame_of_its_own_does_not_continue_the_statement_before():
+    text = ("“The budget is balanced,” the treasurer said. “We cut every office by a tenth” to pay for the "
+            "new school, she said.")
+    rows = contents(text)
+    assert rows[0] == ("“The budget is balanced,”", "the treasurer")
+    assert rows[1] == ("“We cut every office by a tenth” to pay for the new school", "she")

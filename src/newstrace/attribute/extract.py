@@ -687,6 +687,16 @@ _ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at
 _CONTINUES = re.compile(r"(?:[.,:]|,\s*(?:and|but)(?:\s+\w+)?)\s*$")
 
 
+def _own_frame(p: _Par, q: int) -> bool:
+    """Whether a verb of saying stands outside quotation marks after quotation q in its sentence."""
+    for t in p.doc[p.qtok[q][1]:]:
+        if t.text in ".!?" and not p.in_quote[t.i]:
+            return False
+        if not p.in_quote[t.i] and _speech(t) and t.tag_ != "VBG":
+            return True
+    return False
+
+
 def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
     q = 0
     while q < len(p.qtok):
@@ -714,6 +724,8 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 break  # more than the frame's own sentence between them
             if not (p.quotes[last][1] <= cue.idx < p.quotes[r][0]) and gap.strip():
                 break  # text other than the frame between two quotations: a new clause
+            if p.text[p.quotes[r][1]:].lstrip(" \t")[:1].islower() and _own_frame(p, r):
+                break  # a quoted fragment of a sentence with a frame of its own: “…” to drive up the price, she said
             pieces.append((p.at(p.quotes[r][0]), p.at(p.quotes[r][1])))
             last = r
             r += 1
