@@ -227,3 +227,11 @@ def test_a_quoted_fragment_with_a_frame_of_its_own_does_not_continue_the_stateme
     rows = contents(text)
     assert rows[0] == ("“The budget is balanced,”", "the treasurer")
     assert rows[1] == ("“We cut every office by a tenth” to pay for the new school", "she")
+
+
+def test_the_clause_a_verb_reports_begins_before_the_quotation_that_ends_it():
+    text = "The mayor said on Monday that if the river kept rising, “we will close the bridge by nightfall.”"
+    assert contents(text) == [("that if the river kept rising, “we will close the bridge by nightfall.”", "The mayor")]
+    # nothing between the verb and the quotation: the quotation alone
+    text = "The mayor said, “We will close the bridge by nightfall if the river keeps rising.”"
+    assert contents(text) == [("“We will close the bridge by nightfall if the river keeps rising.”", "The mayor")]

@@ -669,7 +669,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         if closes and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
             for t in reversed(before):
                 if _speech(t):
-                    return t, None
+                    # "X said Friday that if she won, “…”": the clause the verb reports begins before the
+                    # quotation; the content starts with it
+                    clause = next((c for c in t.rights if c.dep_ == "ccomp" and c.left_edge.i < qs
+                                   and c.left_edge.i > t.i), None)
+                    return t, (clause.left_edge.idx if clause is not None else None)
         if tail.endswith(":") and 1 < len(before) <= 7 and all(
                 pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") for t in before):
             # "Pew Research: “…”": the colon is the cue, or a verb of saying the tagger took for a noun
