@@ -235,3 +235,9 @@ def test_the_clause_a_verb_reports_begins_before_the_quotation_that_ends_it():
     # nothing between the verb and the quotation: the quotation alone
     text = "The mayor said, “We will close the bridge by nightfall if the river keeps rising.”"
     assert contents(text) == [("“We will close the bridge by nightfall if the river keeps rising.”", "The mayor")]
+
+
+def test_a_quoted_term_that_modifies_a_noun_is_no_ones_words():
+    # the marks set off a term ("miracle" pills), not what the subject said of the object
+    assert contents("The company advertised “miracle” diet pills to teenagers across the state.") == []
+    assert contents("The senator branded the company a “snake oil outfit” on Tuesday.")[0][1] == "The senator"

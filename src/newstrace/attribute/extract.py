@@ -796,7 +796,17 @@ def _quoted_object(v: Token, p: _Par) -> list[Token] | None:
     right = [c for c in v.rights if c.i >= obj[0].i and (
         c.dep_ in ("dobj", "dative", "oprd") or (c.dep_ == "prep" and c.lower_ in ("as", "to", "for", "of")))]
     toks = [t for c in right for t in c.subtree]
-    return toks if any(p.in_quote[t.i] for t in toks) else None
+    quoted = [t for t in toks if p.in_quote[t.i] and not t.is_punct]
+    if not quoted or all(_modifies_after(t, p) for t in quoted if not p.in_quote[t.head.i]):
+        return None
+    return toks
+
+
+def _modifies_after(t: Token, p: _Par) -> bool:
+    """Whether t, the head of a quoted fragment, modifies a noun after the quotation: the marks set off
+    a term ("promoting “magic” weight loss pills", "the ''carried interest'' loophole"), not words
+    someone said about the object."""
+    return t.dep_ in ("compound", "amod", "nmod", "nummod") and t.head.i > t.i and not p.in_quote[t.head.i]
 
 
 def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
