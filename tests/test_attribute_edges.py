@@ -241,3 +241,8 @@ def test_a_quoted_term_that_modifies_a_noun_is_no_ones_words():
     # the marks set off a term ("miracle" pills), not what the subject said of the object
     assert contents("The company advertised “miracle” diet pills to teenagers across the state.") == []
     assert contents("The senator branded the company a “snake oil outfit” on Tuesday.")[0][1] == "The senator"
+
+
+def test_a_no_break_space_between_a_quotation_and_its_signing_dash():
+    text = "“We came here with nothing, and this town gave us a start and a home.”\xa0― Lena Ortiz\xa0"
+    assert contents(text) == [(text[:text.index("\xa0")], "Lena Ortiz")]

@@ -627,7 +627,8 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     for t in doc[qe:nxt]:
         if t.text in ".!?;":
             break
-        after.append(t)
+        if not t.is_space:  # a no-break space is a token of its own (“…”\xa0― Ada Rojas)
+            after.append(t)
     inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
     if inner[-1:] in "’'" and inner[-2:-1] in ",.?!":
         inner = inner[:-1]  # a quotation ending in one it quotes (“You say you ‘accept it,’” X said): its comma counts
