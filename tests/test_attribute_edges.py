@@ -246,3 +246,11 @@ def test_a_quoted_term_that_modifies_a_noun_is_no_ones_words():
 def test_a_no_break_space_between_a_quotation_and_its_signing_dash():
     text = "“We came here with nothing, and this town gave us a start and a home.”\xa0― Lena Ortiz\xa0"
     assert contents(text) == [(text[:text.index("\xa0")], "Lena Ortiz")]
+
+
+def test_verbs_of_manner_of_speaking_frame_a_quotation():
+    # Levin's manner-of-speaking and say verbs: “…,” she whispered / “…?” the farmer demanded
+    assert contents("“Get out of my office before I call the guards,” she whispered.") == [
+        ("“Get out of my office before I call the guards,”", "she")]
+    assert contents("“Where is the money we were promised last year?” the farmer demanded.") == [
+        ("“Where is the money we were promised last year?”", "the farmer")]

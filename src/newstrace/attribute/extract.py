@@ -62,7 +62,15 @@ _SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply
 argue note post tweet write continue admit acknowledge suggest report confirm deny predict promise pledge urge
 stress emphasize emphasise assert contend maintain complain concede recall observe remark testify allege
 charge caution joke quip boast brag mention comment conclude wonder counter retort lament reiterate repeat
-chant shout yell exclaim read""".split())
+chant shout yell exclaim read""".split()) | frozenset(
+    # Levin's (1993) manner-of-speaking verbs (37.3), the say verbs (37.7) and inquire verbs (37.1.2)
+    # the lists above lack: they frame a quotation (“Get out,” she whispered; “…?” Vitter demanded), and
+    # as frames they are unambiguous; they are not cues of indirect speech (not in CUE_LEMMAS: a
+    # sentence with one and no quotation mark is not parsed for them)
+    """babble bark bawl bellow blurt chatter croak croon drawl groan growl grumble grunt hiss holler howl
+    jabber lisp moan mumble murmur mutter purr rasp roar scream screech shriek sing snap snarl splutter
+    squeal stammer stutter wail whimper whine whisper articulate confess confide divulge hint proclaim
+    recount demand inquire enquire""".split())
 # Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
 # "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
 # is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
@@ -181,7 +189,10 @@ _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write
               "felt": "feel", "knew": "know", "known": "know", "found": "find", "shown": "show",
               "according": "accord", "tweeted": "tweet", "understood": "understand", "learnt": "learn", "denied": "deny", "denies": "deny",
               "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
-              "worried": "worry", "worries": "worry", "criticised": "criticise"}
+              "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing"}
+
+
+_LEMMAS = CUE_LEMMAS | _SPEECH  # the verbs whose forms lemma() knows
 
 
 @lru_cache(maxsize=4096)
@@ -191,15 +202,15 @@ def lemma(word: str) -> str:
     w = word.lower()
     if w in _IRREGULAR:
         return _IRREGULAR[w]
-    if w in CUE_LEMMAS:
+    if w in _LEMMAS:
         return w
     for suffix, adds in (("ing", ("", "e")), ("ed", ("", "e")), ("es", ("", "e")), ("s", ("",)), ("d", ("",))):
         if w.endswith(suffix) and len(w) > len(suffix) + 2:
             stem = w[:-len(suffix)]
             for cand in (*(stem + a for a in adds), stem[:-1] if stem[-1:] == stem[-2:-1] else ""):
-                if cand in CUE_LEMMAS:  # also a doubled consonant: "admitted" -> admit
+                if cand in _LEMMAS:  # also a doubled consonant: "admitted" -> admit
                     return cand
-            if w.endswith(("ies", "ied")) and w[:-3] + "y" in CUE_LEMMAS:
+            if w.endswith(("ies", "ied")) and w[:-3] + "y" in _LEMMAS:
                 return w[:-3] + "y"
     return w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
 
