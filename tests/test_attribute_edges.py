@@ -254,3 +254,10 @@ def test_verbs_of_manner_of_speaking_frame_a_quotation():
         ("“Get out of my office before I call the guards,”", "she")]
     assert contents("“Where is the money we were promised last year?” the farmer demanded.") == [
         ("“Where is the money we were promised last year?”", "the farmer")]
+
+
+def test_a_verb_joined_to_the_reporting_verb_with_the_form_of_a_verb_in_its_complement_is_reported():
+    # the parse joins "let" to "said"; it is a bare infinitive like "speak", so a conjunct of the content
+    text = ("The former senator and current candidate said she wanted to speak “directly to young voters” and "
+            "let them know that “we hear you.”")
+    assert contents(text) == [(text[text.index("she wanted"):], "The former senator and current candidate")]

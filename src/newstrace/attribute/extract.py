@@ -826,10 +826,12 @@ def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
     complement's form, not the reporting verb's, and no subject of their own ("vowed to triple the
     program, grow the corps and create a reserve": "grow" is a bare infinitive like "triple", not a
     past like "vowed"). Coordinated verbs agree in form."""
-    if comp.tag_ == v.tag_:
-        return []
-    return [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and c.tag_ == comp.tag_
-            and not any(x.dep_ in _SUBJ for x in c.children)]
+    # or the form of a verb inside it ("said she wanted to speak to X and let them know …": "let" is a
+    # bare infinitive like "speak", not a past like "said"), unless it is a reporting verb: then it is
+    # a second statement ("is telling X that … and says …")
+    inner = {x.tag_ for x in comp.subtree if x.tag_.startswith("VB")} - {v.tag_}
+    return [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and not any(x.dep_ in _SUBJ for x in c.children)
+            and ((c.tag_ == comp.tag_ != v.tag_) or (c.tag_ in inner and not _is_cue(c)))]
 
 
 def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
