@@ -261,3 +261,10 @@ def test_a_verb_joined_to_the_reporting_verb_with_the_form_of_a_verb_in_its_comp
     text = ("The former senator and current candidate said she wanted to speak “directly to young voters” and "
             "let them know that “we hear you.”")
     assert contents(text) == [(text[text.index("she wanted"):], "The former senator and current candidate")]
+
+
+def test_a_noun_object_keeps_the_conjunct_the_parse_joins_to_the_reporting_verb():
+    rows = contents("Democrats called the vote and the demand for his testimony a political ploy aimed at "
+                    "embarrassing the governor.")
+    assert rows == [("the vote and the demand for his testimony a political ploy aimed at embarrassing the governor",
+                     "Democrats")]

@@ -886,7 +886,8 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     if toks and any(p.in_quote[t.i] for t in toks) and (
             lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
         return toks  # a quoted fragment: "called it a “minor incident” during a visit" (the adjunct is cut later)
-    toks = [t for c in _complements(v) for t in c.subtree]
+    objs = _complements(v)
+    toks = [t for c in objs + (_stray_conjuncts(v, objs[-1]) if objs else []) for t in c.subtree]
     if not toks:
         return None
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
