@@ -198,3 +198,80 @@ def test_a_second_statement_with_its_own_speaker_after_and_is_its_own():
                     "would handle it best.")
     assert rows == [("they were worried about the economy", "Most voters"),
                     ("the mayor would handle it best", "more than half")]
+
+
+def test_batch_content_of_a_quotation_split_by_a_long_frame_is_its_main_stretch():
+    from newstrace.attribute.batch import quote_rows
+
+    text = ("“We won the cup,” said Ana Ruiz, who has coached the village team since a group of parents founded "
+            "the club in the spring of 1998 and who still drives the minibus to every away game. “Again.”")
+    [line] = [x for _n, ls in quote_rows([{"id": "r", "text": text}], "t.jsonl") for x in ls]
+    assert [text[slice(*p)] for p in line["pieces"]] == ["“We won the cup,”", "“Again.”"]
+    # the whole span would be mostly frame: the first quotation stands for the statement
+    assert text[slice(*line["content"])] == "“We won the cup,”"
+    short = "“We won the cup,” Ana Ruiz said. “We will win it again next year, with the same players.”"
+    [line] = [x for _n, ls in quote_rows([{"id": "s", "text": short}], "t.jsonl") for x in ls]
+    assert short[slice(*line["content"])] == short  # a short frame: the whole span
+
+
+def test_a_quotation_ending_in_a_quoted_phrase_keeps_its_comma_and_its_frame():
+    # the comma before the inner closing mark (,’”) is the quotation's own: the frame follows it
+    text = ("“You told us you would ‘fix every road in the county by the spring,’” Ms. Lane said. "
+            "“Not one of them has been fixed.”")
+    assert contents(text) == [("“You told us you would ‘fix every road in the county by the spring,’” | "
+                               "“Not one of them has been fixed.”", "Ms. Lane")]
+
+
+def test_a_title_quoted_at_the_end_of_the_frame_does_not_end_the_statement():
+    # the title's marks hold the frame's full stop: the next quotation is still the mayor's
+    text = "“The plan is sound and the money is there,” the mayor said on the show “City Talk.” “We start in May.”"
+    assert contents(text)[0] == ("“The plan is sound and the money is there,” | “We start in May.”", "the mayor")
+
+
+def test_a_quoted_fragment_with_a_frame_of_its_own_does_not_continue_the_statement_before():
+    text = ("“The budget is balanced,” the treasurer said. “We cut every office by a tenth” to pay for the "
+            "new school, she said.")
+    rows = contents(text)
+    assert rows[0] == ("“The budget is balanced,”", "the treasurer")
+    assert rows[1] == ("“We cut every office by a tenth” to pay for the new school", "she")
+
+
+def test_the_clause_a_verb_reports_begins_before_the_quotation_that_ends_it():
+    text = "The mayor said on Monday that if the river kept rising, “we will close the bridge by nightfall.”"
+    assert contents(text) == [("that if the river kept rising, “we will close the bridge by nightfall.”", "The mayor")]
+    # nothing between the verb and the quotation: the quotation alone
+    text = "The mayor said, “We will close the bridge by nightfall if the river keeps rising.”"
+    assert contents(text) == [("“We will close the bridge by nightfall if the river keeps rising.”", "The mayor")]
+
+
+def test_a_quoted_term_that_modifies_a_noun_is_no_ones_words():
+    # the marks set off a term ("miracle" pills), not what the subject said of the object
+    assert contents("The company advertised “miracle” diet pills to teenagers across the state.") == []
+    assert contents("The senator branded the company a “snake oil outfit” on Tuesday.")[0][1] == "The senator"
+
+
+def test_a_no_break_space_between_a_quotation_and_its_signing_dash():
+    text = "“We came here with nothing, and this town gave us a start and a home.”\xa0― Lena Ortiz\xa0"
+    assert contents(text) == [(text[:text.index("\xa0")], "Lena Ortiz")]
+
+
+def test_verbs_of_manner_of_speaking_frame_a_quotation():
+    # Levin's manner-of-speaking and say verbs: “…,” she whispered / “…?” the farmer demanded
+    assert contents("“Get out of my office before I call the guards,” she whispered.") == [
+        ("“Get out of my office before I call the guards,”", "she")]
+    assert contents("“Where is the money we were promised last year?” the farmer demanded.") == [
+        ("“Where is the money we were promised last year?”", "the farmer")]
+
+
+def test_a_verb_joined_to_the_reporting_verb_with_the_form_of_a_verb_in_its_complement_is_reported():
+    # the parse joins "let" to "said"; it is a bare infinitive like "speak", so a conjunct of the content
+    text = ("The former senator and current candidate said she wanted to speak “directly to young voters” and "
+            "let them know that “we hear you.”")
+    assert contents(text) == [(text[text.index("she wanted"):], "The former senator and current candidate")]
+
+
+def test_a_noun_object_keeps_the_conjunct_the_parse_joins_to_the_reporting_verb():
+    rows = contents("Democrats called the vote and the demand for his testimony a political ploy aimed at "
+                    "embarrassing the governor.")
+    assert rows == [("the vote and the demand for his testimony a political ploy aimed at embarrassing the governor",
+                     "Democrats")]

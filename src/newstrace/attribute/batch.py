@@ -30,6 +30,26 @@ def pieces(text: str, q: Quote) -> list[tuple[int, int]]:
     return out
 
 
+def main_stretch(pieces: list[tuple[int, int]]) -> tuple[int, int]:
+    """The one span that stands for an attribution split by its frame (“…,” she said of the vote,
+    after a long pause. “…”): the run of consecutive pieces whose words make the largest share of
+    the pieces' words and the frame between them, so that a long frame does not make the span
+    mostly frame. With a short frame (“…,” she said. “…”) that is the whole span."""
+    if len(pieces) == 1:
+        return pieces[0]
+    total = sum(e - s for s, e in pieces)
+    best, choice = -1.0, pieces[0]
+    for i in range(len(pieces)):
+        words = 0
+        for j in range(i, len(pieces)):
+            words += pieces[j][1] - pieces[j][0]
+            frame = pieces[j][1] - pieces[i][0] - words
+            share = words / (total + frame)
+            if share > best:
+                best, choice = share, (pieces[i][0], pieces[j][1])
+    return choice
+
+
 def quote_chunk(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:
     """Batch lines for a chunk of rows (rows with no text give none)."""
     from ..clean import clean, to_raw
@@ -60,9 +80,10 @@ def quote_chunk(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]
         for q in by_article.get(a.id, []):
             if q.content == (0, 0):
                 continue  # from the headline: no offsets into the clean text (see _headline_lines)
-            out.append({"doc_id": row["id"], "content": span(a, q.content), "source": span(a, q.source),
+            split = pieces(a.text, q)
+            out.append({"doc_id": row["id"], "content": span(a, main_stretch(split)), "source": span(a, q.source),
                         "cue": span(a, q.cue), "speaker": q.speaker, "kind": q.kind,
-                        "pieces": [span(a, p) for p in pieces(a.text, q)]})
+                        "pieces": [span(a, p) for p in split]})
     return out
 
 
@@ -78,7 +99,7 @@ def _headline_lines(doc_id: Any, a: Article, quotes: list[Quote], parsed: Iterat
         if r.reason != "headline" or a.raw[r.start:r.end] != r.text:
             continue
         for att in next(parsed).attributions:
-            (cs, ce), (ss, se) = att.span, att.source or (0, 0)
+            (cs, ce), (ss, se) = main_stretch(att.content), att.source or (0, 0)
             src = [r.start + ss, r.start + se] if att.source else None
             out.append({"doc_id": doc_id, "content": [r.start + cs, r.start + ce], "source": src,
                         "cue": [r.start + att.cue[0], r.start + att.cue[1]] if att.cue else None,

@@ -62,7 +62,15 @@ _SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply
 argue note post tweet write continue admit acknowledge suggest report confirm deny predict promise pledge urge
 stress emphasize emphasise assert contend maintain complain concede recall observe remark testify allege
 charge caution joke quip boast brag mention comment conclude wonder counter retort lament reiterate repeat
-chant shout yell exclaim read""".split())
+chant shout yell exclaim read""".split()) | frozenset(
+    # Levin's (1993) manner-of-speaking verbs (37.3), the say verbs (37.7) and inquire verbs (37.1.2)
+    # the lists above lack: they frame a quotation (“Get out,” she whispered; “…?” Vitter demanded), and
+    # as frames they are unambiguous; they are not cues of indirect speech (not in CUE_LEMMAS: a
+    # sentence with one and no quotation mark is not parsed for them)
+    """babble bark bawl bellow blurt chatter croak croon drawl groan growl grumble grunt hiss holler howl
+    jabber lisp moan mumble murmur mutter purr rasp roar scream screech shriek sing snap snarl splutter
+    squeal stammer stutter wail whimper whine whisper articulate confess confide divulge hint proclaim
+    recount demand inquire enquire""".split())
 # Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
 # "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
 # is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
@@ -181,7 +189,10 @@ _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write
               "felt": "feel", "knew": "know", "known": "know", "found": "find", "shown": "show",
               "according": "accord", "tweeted": "tweet", "understood": "understand", "learnt": "learn", "denied": "deny", "denies": "deny",
               "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
-              "worried": "worry", "worries": "worry", "criticised": "criticise"}
+              "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing"}
+
+
+_LEMMAS = CUE_LEMMAS | _SPEECH  # the verbs whose forms lemma() knows
 
 
 @lru_cache(maxsize=4096)
@@ -191,15 +202,15 @@ def lemma(word: str) -> str:
     w = word.lower()
     if w in _IRREGULAR:
         return _IRREGULAR[w]
-    if w in CUE_LEMMAS:
+    if w in _LEMMAS:
         return w
     for suffix, adds in (("ing", ("", "e")), ("ed", ("", "e")), ("es", ("", "e")), ("s", ("",)), ("d", ("",))):
         if w.endswith(suffix) and len(w) > len(suffix) + 2:
             stem = w[:-len(suffix)]
             for cand in (*(stem + a for a in adds), stem[:-1] if stem[-1:] == stem[-2:-1] else ""):
-                if cand in CUE_LEMMAS:  # also a doubled consonant: "admitted" -> admit
+                if cand in _LEMMAS:  # also a doubled consonant: "admitted" -> admit
                     return cand
-            if w.endswith(("ies", "ied")) and w[:-3] + "y" in CUE_LEMMAS:
+            if w.endswith(("ies", "ied")) and w[:-3] + "y" in _LEMMAS:
                 return w[:-3] + "y"
     return w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
 
@@ -580,8 +591,8 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
             continue
         start = qs + 1 if body[0] in _QUOTE_CHARS else qs
         end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
-        while end > start and text[end - 1] in ",.?!;:—–-":
-            end -= 1
+        while end > start and (text[end - 1] in ",.?!;:—–-" or (text[end - 1] in "’'" and text[end - 2] in ",.?!")):
+            end -= 1  # the closing punctuation stays, also inside the mark of a quotation quoted last (…,’”)
         out.append(text[at:start])
         p_qs, p_start = qs + shift, start + shift
         out.append(_STAND_IN)
@@ -627,8 +638,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     for t in doc[qe:nxt]:
         if t.text in ".!?;":
             break
-        after.append(t)
+        if not t.is_space:  # a no-break space is a token of its own (“…”\xa0― Ada Rojas)
+            after.append(t)
     inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
+    if inner[-1:] in "’'" and inner[-2:-1] in ",.?!":
+        inner = inner[:-1]  # a quotation ending in one it quotes (“You say you ‘accept it,’” X said): its comma counts
     if 1 < len(after) <= 6 and after[0].text in _DASHES and all(
             t.text[:1].isupper() or t.is_punct or t.is_space for t in after[1:]) and any(
             pos(t) == "PROPN" for t in after[1:]):
@@ -667,7 +681,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         if closes and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
             for t in reversed(before):
                 if _speech(t):
-                    return t, None
+                    # "X said Friday that if she won, “…”": the clause the verb reports begins before the
+                    # quotation; the content starts with it
+                    clause = next((c for c in t.rights if c.dep_ == "ccomp" and c.left_edge.i < qs
+                                   and c.left_edge.i > t.i), None)
+                    return t, (clause.left_edge.idx if clause is not None else None)
         if tail.endswith(":") and 1 < len(before) <= 7 and all(
                 pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") for t in before):
             # "Pew Research: “…”": the colon is the cue, or a verb of saying the tagger took for a noun
@@ -683,6 +701,16 @@ _ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at
 # what may stand between the frame and the next quotation of the same statement: “…,” X said. “…” /
 # “…,” X said, “…” / “…,” he said, but “…” / “…,” Jordan said, and still “…”
 _CONTINUES = re.compile(r"(?:[.,:]|,\s*(?:and|but)(?:\s+\w+)?)\s*$")
+
+
+def _own_frame(p: _Par, q: int) -> bool:
+    """Whether a verb of saying stands outside quotation marks after quotation q in its sentence."""
+    for t in p.doc[p.qtok[q][1]:]:
+        if t.text in ".!?" and not p.in_quote[t.i]:
+            return False
+        if not p.in_quote[t.i] and _speech(t) and t.tag_ != "VBG":
+            return True
+    return False
 
 
 def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
@@ -702,7 +730,8 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
             # a following quotation with no cue of its own continues the statement when only the
             # frame stands between them: “…,” X said. “…” / “…,” X said, “…”; a quoted fragment
             # inside the frame sentence (“…,” X said after hinting that “…” could come. “…”) is passed over
-            gap = p.text[p.quotes[last][1]:p.quotes[r][0]]
+            # a title quoted at the end of the frame may hold its full stop (… on “Fox and Friends.” “…”)
+            gap = p.text[p.quotes[last][1]:p.quotes[r][0]].rstrip().rstrip(_QUOTE_CHARS)
             ends = sum(1 for t in p.doc[p.qtok[last][1]:p.qtok[r][0]] if t.text in ".!?:" and not p.in_quote[t.i])
             if gap.strip() and not _CONTINUES.search(gap) and ends == 0 and last == q and cue.idx < p.quotes[r][0]:
                 r += 1
@@ -711,6 +740,8 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 break  # more than the frame's own sentence between them
             if not (p.quotes[last][1] <= cue.idx < p.quotes[r][0]) and gap.strip():
                 break  # text other than the frame between two quotations: a new clause
+            if p.text[p.quotes[r][1]:].lstrip(" \t")[:1].islower() and _own_frame(p, r):
+                break  # a quoted fragment of a sentence with a frame of its own: “…” to drive up the price, she said
             pieces.append((p.at(p.quotes[r][0]), p.at(p.quotes[r][1])))
             last = r
             r += 1
@@ -777,7 +808,17 @@ def _quoted_object(v: Token, p: _Par) -> list[Token] | None:
     right = [c for c in v.rights if c.i >= obj[0].i and (
         c.dep_ in ("dobj", "dative", "oprd") or (c.dep_ == "prep" and c.lower_ in ("as", "to", "for", "of")))]
     toks = [t for c in right for t in c.subtree]
-    return toks if any(p.in_quote[t.i] for t in toks) else None
+    quoted = [t for t in toks if p.in_quote[t.i] and not t.is_punct]
+    if not quoted or all(_modifies_after(t, p) for t in quoted if not p.in_quote[t.head.i]):
+        return None
+    return toks
+
+
+def _modifies_after(t: Token, p: _Par) -> bool:
+    """Whether t, the head of a quoted fragment, modifies a noun after the quotation: the marks set off
+    a term ("promoting “magic” weight loss pills", "the ''carried interest'' loophole"), not words
+    someone said about the object."""
+    return t.dep_ in ("compound", "amod", "nmod", "nummod") and t.head.i > t.i and not p.in_quote[t.head.i]
 
 
 def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
@@ -785,10 +826,12 @@ def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
     complement's form, not the reporting verb's, and no subject of their own ("vowed to triple the
     program, grow the corps and create a reserve": "grow" is a bare infinitive like "triple", not a
     past like "vowed"). Coordinated verbs agree in form."""
-    if comp.tag_ == v.tag_:
-        return []
-    return [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and c.tag_ == comp.tag_
-            and not any(x.dep_ in _SUBJ for x in c.children)]
+    # or the form of a verb inside it ("said she wanted to speak to X and let them know …": "let" is a
+    # bare infinitive like "speak", not a past like "said"), unless it is a reporting verb: then it is
+    # a second statement ("is telling X that … and says …")
+    inner = {x.tag_ for x in comp.subtree if x.tag_.startswith("VB")} - {v.tag_}
+    return [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and not any(x.dep_ in _SUBJ for x in c.children)
+            and ((c.tag_ == comp.tag_ != v.tag_) or (c.tag_ in inner and not _is_cue(c)))]
 
 
 def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
@@ -843,7 +886,8 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     if toks and any(p.in_quote[t.i] for t in toks) and (
             lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
         return toks  # a quoted fragment: "called it a “minor incident” during a visit" (the adjunct is cut later)
-    toks = [t for c in _complements(v) for t in c.subtree]
+    objs = _complements(v)
+    toks = [t for c in objs + (_stray_conjuncts(v, objs[-1]) if objs else []) for t in c.subtree]
     if not toks:
         return None
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
