@@ -275,3 +275,18 @@ def test_a_noun_object_keeps_the_conjunct_the_parse_joins_to_the_reporting_verb(
                     "embarrassing the governor.")
     assert rows == [("the vote and the demand for his testimony a political ploy aimed at embarrassing the governor",
                      "Democrats")]
+
+
+def test_a_quoted_clause_joined_to_the_frame_continues_the_statement():
+    text = ("Moss said he had offers for the boat, but “the offers were from people I would never sell to.”")
+    assert contents(text) == [("he had offers for the boat, but “the offers were from people I would never sell to.”",
+                               "Moss")]
+    # without quotation marks the clause after "but" may be the reporter's: it is left out
+    assert contents("Moss said he had offers for the boat, but the offers were low.") == \
+        [("he had offers for the boat", "Moss")]
+
+
+def test_a_name_the_parse_hangs_on_the_noun_before_is_the_subject_of_the_verb_after_it():
+    rows = contents("Speaking to supporters of front-runner Hillary Clinton, former president Bill Clinton said his "
+                    "wife was uniquely qualified to be president.")
+    assert rows == [("his wife was uniquely qualified to be president", "former president Bill Clinton")]

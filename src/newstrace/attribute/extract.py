@@ -305,6 +305,13 @@ def _subject(v: Token) -> Token | None:
         return _subject(v.head.head)  # "she began by saying …", "after saying …": the gerund's subject is the verb's
     if v.dep_ == "acl" and pos(v.head) in ("NOUN", "PROPN", "PRON"):
         return v.head  # "“…,” the adviser, Mykhailo Podolyak, tweeted": parsed as a clause on the noun
+    before = v.doc[v.i - 1] if v.i > v.sent.start else None
+    if (before is not None and v.dep_ == "ROOT" and v.tag_ in ("VBD", "VBZ", "VBP") and _speech(v)
+            and pos(before) == "PROPN" and before.dep_ == "appos" and before.head.i < before.i):
+        # "Speaking to supporters of Hillary Clinton, former president Bill Clinton said …": the name
+        # right before a finite verb of saying that has no subject is its subject, whatever the parse
+        # hung it on (an apposition to the noun before)
+        return before
     return None
 
 
@@ -834,6 +841,20 @@ def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
             and ((c.tag_ == comp.tag_ != v.tag_) or (c.tag_ in inner and not _is_cue(c)))]
 
 
+def _quoted_conjuncts(v: Token, comp: Token, p: _Par) -> list[Token]:
+    """Clauses the parse joins to the reporting verb after its complement that stand in quotation marks
+    ("said he had offers, but “the offers were …”"): the marks make them the speaker's words, so they
+    continue what the verb reports, whatever the attachment."""
+    out = []
+    for c in v.rights:
+        if c.dep_ != "conj" or c.i < comp.i or _is_cue(c):
+            continue
+        words = [t for t in c.subtree if not (t.is_punct or t.is_space)]
+        if words and all(p.in_quote[t.i] for t in words):
+            out.append(c)
+    return out
+
+
 def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     """Tokens of what a reporting verb reports: its clausal complement (with the object before an
     infinitive: "urged Obama to retaliate"), or its right-hand objects ("called for a moratorium",
@@ -852,6 +873,7 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
             comp = [c for c in _complements(v) if c.i < comp[0].i] + comp
     if comp:
         comp += _stray_conjuncts(v, comp[-1])
+        comp += _quoted_conjuncts(v, comp[-1], p)
         # the mark "that" belongs to the content, as PolNeAR annotates it
         return [t for c in comp for t in c.subtree]
     if _speech(v):
