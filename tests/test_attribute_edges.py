@@ -290,3 +290,11 @@ def test_a_name_the_parse_hangs_on_the_noun_before_is_the_subject_of_the_verb_af
     rows = contents("Speaking to supporters of front-runner Hillary Clinton, former president Bill Clinton said his "
                     "wife was uniquely qualified to be president.")
     assert rows == [("his wife was uniquely qualified to be president", "former president Bill Clinton")]
+
+
+def test_a_contrast_in_quotation_marks_is_the_speakers():
+    assert contents("Grant said the mayor was “a total lightweight” while the treasurer is “a liar.”") == \
+        [("the mayor was “a total lightweight” while the treasurer is “a liar.”", "Grant")]
+    # a contrast with a speaker of its own stays the reporter's
+    assert contents("Grant said the strike will go on until the deal is signed while the union says “never.”")[0] \
+        == ("the strike will go on until the deal is signed", "Grant")

@@ -989,6 +989,12 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
     def before(i: int) -> list[Token]:
         return [x for x in toks if x.i < i]
 
+    def quoted_rest(i: int) -> bool:
+        # what follows holds a quotation and no verb of saying of its own: the marks make it the same
+        # speaker's words ("was “a lightweight” while Cruz is “a basket case”"), not the reporter's
+        rest = [x for x in toks if x.i > i]
+        return any(p.in_quote[x.i] for x in rest) and not any(_is_cue(x) for x in rest)
+
     for t in doc[first:last + 1]:
         if t.i == last:
             continue
@@ -1000,7 +1006,7 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
         if t.i > first and _dash_aside(t, first, last, p):
             return before(t.i), None
         if (t.dep_ == "mark" and t.lower_ in _CONCESSIVE and t.head.left_edge.i == t.i and t.head.i in inside
-                and t.head.right_edge.i >= last and t.i > first):
+                and t.head.right_edge.i >= last and t.i > first and not quoted_rest(t.i)):
             # "… it will fight until its aims are achieved while Kyiv says …": the contrast is the reporter's
             return before(t.i), None
         nxt = comma_next or doc[t.i + 1]
