@@ -268,3 +268,8 @@ def test_a_noun_object_keeps_the_conjunct_the_parse_joins_to_the_reporting_verb(
                     "embarrassing the governor.")
     assert rows == [("the vote and the demand for his testimony a political ploy aimed at embarrassing the governor",
                      "Democrats")]
+
+
+def test_a_verb_of_saying_inside_the_clause_of_another_gives_way_to_the_outer_report():
+    text = "The coach said she recalled thinking, “This team will never win a game on the road.”"
+    assert contents(text) == [(text[text.index("she recalled"):], "The coach")]

@@ -681,6 +681,9 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         if closes and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
             for t in reversed(before):
                 if _speech(t):
+                    while (t.dep_ == "ccomp" and _speech(t.head) and t.head.i < t.i
+                           and before[0].i <= t.head.i and t.head.tag_ != "VBG"):
+                        t = t.head  # "Lynch said she recalled thinking, “…”": the outer report holds the inner
                     # "X said Friday that if she won, “…”": the clause the verb reports begins before the
                     # quotation; the content starts with it
                     clause = next((c for c in t.rights if c.dep_ == "ccomp" and c.left_edge.i < qs
