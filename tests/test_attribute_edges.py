@@ -273,3 +273,10 @@ def test_a_noun_object_keeps_the_conjunct_the_parse_joins_to_the_reporting_verb(
 def test_a_verb_of_saying_inside_the_clause_of_another_gives_way_to_the_outer_report():
     text = "The coach said she recalled thinking, “This team will never win a game on the road.”"
     assert contents(text) == [(text[text.index("she recalled"):], "The coach")]
+
+
+def test_a_finite_reporting_verb_the_parse_leaves_without_a_subject_takes_the_noun_phrase_before_it():
+    # the parse joins the names to "war" before the comma; "call" is finite, so its subject stands before it
+    text = ("When terror attacks are revealed as part of the second front of the radical Islamic terror war, "
+            "Obama and Clinton call them “lone wolves” and describe their acts as crimes.")
+    assert contents(text)[0] == ("them “lone wolves”", "Obama and Clinton")

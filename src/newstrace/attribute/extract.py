@@ -1012,6 +1012,21 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
     return toks, None
 
 
+def _lost_subject(v: Token, p: _Par) -> Token | None:
+    """The subject of a finite verb the parse gave none, when a noun phrase stands right before it: the
+    parse hung it elsewhere ("…, Obama and Clinton call them “lone wolves”" with the names joined to
+    the noun before the comma). A finite verb has a subject, and in a statement it comes first."""
+    if v.dep_ != "ROOT" or v.tag_ not in ("VBD", "VBZ", "VBP") or v.i == 0:
+        return None
+    t = v.doc[v.i - 1]
+    if p.in_quote[t.i] or pos(t) not in ("PROPN", "NOUN", "PRON") or t.dep_ in _SUBJ:
+        return None
+    while (t.dep_ in ("conj", "compound", "flat") and t.head.i < t.i and pos(t.head) in ("PROPN", "NOUN", "PRON")
+           and not any(x.text in ",;:" for x in v.doc[t.head.i:t.i])):
+        t = t.head  # "Obama and Clinton": the first conjunct heads the pair (not "the war, Obama")
+    return t
+
+
 def _agentless_passive(v: Token) -> bool:
     """Whether a reporting verb is passive with no "by" agent ("the veto is expected to come", "Asked
     about the bomb, Clinton said"): nobody in the text is given as holding the view, so the attribution
@@ -1069,7 +1084,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             if v.tag_ == "VBN" and v.dep_ in ("acl", "amod"):
                 continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
             toks = _content_tokens(v, p)
-            subj = subject_of.get(v.i) or _subject(v)
+            subj = subject_of.get(v.i) or _subject(v) or _lost_subject(v, p)
             agent = next((a for c in v.children if c.dep_ == "agent" for a in c.children if a.dep_ == "pobj"), None)
             if agent is not None and any(c.dep_ == "auxpass" for c in v.children):
                 subj = agent  # "is expected by engineers to …": the agent holds the view, not the subject
