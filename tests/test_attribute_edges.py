@@ -280,3 +280,9 @@ def test_a_finite_reporting_verb_the_parse_leaves_without_a_subject_takes_the_no
     text = ("When terror attacks are revealed as part of the second front of the radical Islamic terror war, "
             "Obama and Clinton call them “lone wolves” and describe their acts as crimes.")
     assert contents(text)[0] == ("them “lone wolves”", "Obama and Clinton")
+
+
+def test_a_quoted_object_keeps_the_conjunct_the_parse_joins_to_its_verb():
+    # "make" is a bare infinitive like "cross-sell" inside the object, not a participle like "mocking"
+    rows = contents("She spoke for an hour, mocking the firm’s drive to “cross-sell” or make clients open more accounts.")
+    assert rows == [("the firm’s drive to “cross-sell” or make clients open more accounts", "She")]

@@ -810,7 +810,7 @@ def _quoted_object(v: Token, p: _Par) -> list[Token] | None:
         return None
     right = [c for c in v.rights if c.i >= obj[0].i and (
         c.dep_ in ("dobj", "dative", "oprd") or (c.dep_ == "prep" and c.lower_ in ("as", "to", "for", "of")))]
-    toks = [t for c in right for t in c.subtree]
+    toks = [t for c in right + _stray_conjuncts(v, right[-1]) for t in c.subtree]
     quoted = [t for t in toks if p.in_quote[t.i] and not t.is_punct]
     if not quoted or all(_modifies_after(t, p) for t in quoted if not p.in_quote[t.head.i]):
         return None
