@@ -286,3 +286,10 @@ def test_a_quoted_object_keeps_the_conjunct_the_parse_joins_to_its_verb():
     # "make" is a bare infinitive like "cross-sell" inside the object, not a participle like "mocking"
     rows = contents("She spoke for an hour, mocking the firm’s drive to “cross-sell” or make clients open more accounts.")
     assert rows == [("the firm’s drive to “cross-sell” or make clients open more accounts", "She")]
+
+
+def test_an_inverted_frame_after_a_quotation_gives_the_noun_after_the_verb_as_source():
+    # the parse takes "a reporter" for the object of "asked"; the search past the quotation before the
+    # verb still looks after it
+    assert contents("“Will you rebuild the bridge before the winter comes?” asked a reporter.") == [
+        ("“Will you rebuild the bridge before the winter comes?”", "a reporter")]

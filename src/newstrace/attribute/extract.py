@@ -311,14 +311,19 @@ def _subject(v: Token) -> Token | None:
 def _frame_subject(p: _Par, cue: Token) -> Token | None:
     """When the parse gives the cue no subject: the noun phrase next to it outside the quotations."""
     doc = p.doc
-    for i in (*range(cue.i - 1, max(cue.i - 8, -1), -1), *range(cue.i + 1, min(cue.i + 6, len(doc)))):
-        t = doc[i]
-        if p.in_quote[t.i]:
-            break
-        if pos(t) in ("PROPN", "NOUN", "PRON") and t.dep_ not in ("pobj", "dobj", "npadvmod"):
-            while t.dep_ in ("compound", "flat") and t.head.i not in (t.i, cue.i):
-                t = t.head
-            return t
+    # right after a quotation the frame is inverted ("“…?” asked a reporter"): the noun after the verb,
+    # which the parse may take for its object, is who speaks
+    inverted = cue.i > 0 and p.in_quote[cue.i - 1]
+    for side in (range(cue.i - 1, max(cue.i - 8, -1), -1), range(cue.i + 1, min(cue.i + 6, len(doc)))):
+        for i in side:  # each side up to a quotation
+            t = doc[i]
+            if p.in_quote[t.i]:
+                break
+            if pos(t) in ("PROPN", "NOUN", "PRON") and (
+                    t.dep_ not in ("pobj", "dobj", "npadvmod") or (inverted and t.dep_ == "dobj" and i > cue.i)):
+                while t.dep_ in ("compound", "flat") and t.head.i not in (t.i, cue.i):
+                    t = t.head
+                return t
     return None
 
 
