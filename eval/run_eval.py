@@ -222,8 +222,9 @@ def eval_polnear(shared: Path) -> tuple[str, str] | None:
             "| split | subset | tool | gold | predicted | content exact F1 | overlap P | overlap R | overlap F1 "
             "| source acc. | joint F1 | docs/s |",
             "|:--|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|", *rows, "",
-            "newstrace's `content` is the span from the first to the last piece of an attribution (the issue's "
-            "batch format); its `pieces` field holds the quotations a frame splits (“…,” she said. “…”), and the "
+            "newstrace's `content` is one span (the issue's batch format): for an attribution its frame splits "
+            "(“…,” she said. “…”) the run of pieces whose words outweigh the frame between them, which is the "
+            "whole span unless a long frame would make it mostly frame; its `pieces` field holds the pieces, and the "
             "'newstrace, pieces' rows score the same run with `content` replaced by `pieces` (the scorer accepts "
             "a list of pieces; PolNeAR annotates them so). textacy finds direct quotations only, so its all-attributions figures "
             "measure coverage more than accuracy; it also bails out of articles with an odd number of "

@@ -298,3 +298,28 @@ def test_a_contrast_in_quotation_marks_is_the_speakers():
     # a contrast with a speaker of its own stays the reporter's
     assert contents("Grant said the strike will go on until the deal is signed while the union says “never.”")[0] \
         == ("the strike will go on until the deal is signed", "Grant")
+
+
+def test_a_verb_of_saying_inside_the_clause_of_another_gives_way_to_the_outer_report():
+    text = "The coach said she recalled thinking, “This team will never win a game on the road.”"
+    assert contents(text) == [(text[text.index("she recalled"):], "The coach")]
+
+
+def test_a_finite_reporting_verb_the_parse_leaves_without_a_subject_takes_the_noun_phrase_before_it():
+    # the parse joins the names to "war" before the comma; "call" is finite, so its subject stands before it
+    text = ("When terror attacks are revealed as part of the second front of the radical Islamic terror war, "
+            "Obama and Clinton call them “lone wolves” and describe their acts as crimes.")
+    assert contents(text)[0] == ("them “lone wolves”", "Obama and Clinton")
+
+
+def test_a_quoted_object_keeps_the_conjunct_the_parse_joins_to_its_verb():
+    # "make" is a bare infinitive like "cross-sell" inside the object, not a participle like "mocking"
+    rows = contents("She spoke for an hour, mocking the firm’s drive to “cross-sell” or make clients open more accounts.")
+    assert rows == [("the firm’s drive to “cross-sell” or make clients open more accounts", "She")]
+
+
+def test_an_inverted_frame_after_a_quotation_gives_the_noun_after_the_verb_as_source():
+    # the parse takes "a reporter" for the object of "asked"; the search past the quotation before the
+    # verb still looks after it
+    assert contents("“Will you rebuild the bridge before the winter comes?” asked a reporter.") == [
+        ("“Will you rebuild the bridge before the winter comes?”", "a reporter")]

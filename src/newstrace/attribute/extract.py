@@ -305,27 +305,25 @@ def _subject(v: Token) -> Token | None:
         return _subject(v.head.head)  # "she began by saying …", "after saying …": the gerund's subject is the verb's
     if v.dep_ == "acl" and pos(v.head) in ("NOUN", "PROPN", "PRON"):
         return v.head  # "“…,” the adviser, Mykhailo Podolyak, tweeted": parsed as a clause on the noun
-    before = v.doc[v.i - 1] if v.i > v.sent.start else None
-    if (before is not None and v.dep_ == "ROOT" and v.tag_ in ("VBD", "VBZ", "VBP") and _speech(v)
-            and pos(before) == "PROPN" and before.dep_ == "appos" and before.head.i < before.i):
-        # "Speaking to supporters of Hillary Clinton, former president Bill Clinton said …": the name
-        # right before a finite verb of saying that has no subject is its subject, whatever the parse
-        # hung it on (an apposition to the noun before)
-        return before
     return None
 
 
 def _frame_subject(p: _Par, cue: Token) -> Token | None:
     """When the parse gives the cue no subject: the noun phrase next to it outside the quotations."""
     doc = p.doc
-    for i in (*range(cue.i - 1, max(cue.i - 8, -1), -1), *range(cue.i + 1, min(cue.i + 6, len(doc)))):
-        t = doc[i]
-        if p.in_quote[t.i]:
-            break
-        if pos(t) in ("PROPN", "NOUN", "PRON") and t.dep_ not in ("pobj", "dobj", "npadvmod"):
-            while t.dep_ in ("compound", "flat") and t.head.i not in (t.i, cue.i):
-                t = t.head
-            return t
+    # right after a quotation the frame is inverted ("“…?” asked a reporter"): the noun after the verb,
+    # which the parse may take for its object, is who speaks
+    inverted = cue.i > 0 and p.in_quote[cue.i - 1]
+    for side in (range(cue.i - 1, max(cue.i - 8, -1), -1), range(cue.i + 1, min(cue.i + 6, len(doc)))):
+        for i in side:  # each side up to a quotation
+            t = doc[i]
+            if p.in_quote[t.i]:
+                break
+            if pos(t) in ("PROPN", "NOUN", "PRON") and (
+                    t.dep_ not in ("pobj", "dobj", "npadvmod") or (inverted and t.dep_ == "dobj" and i > cue.i)):
+                while t.dep_ in ("compound", "flat") and t.head.i not in (t.i, cue.i):
+                    t = t.head
+                return t
     return None
 
 
@@ -688,6 +686,9 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         if closes and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
             for t in reversed(before):
                 if _speech(t):
+                    while (t.dep_ == "ccomp" and _speech(t.head) and t.head.i < t.i
+                           and before[0].i <= t.head.i and t.head.tag_ != "VBG"):
+                        t = t.head  # "Lynch said she recalled thinking, “…”": the outer report holds the inner
                     # "X said Friday that if she won, “…”": the clause the verb reports begins before the
                     # quotation; the content starts with it
                     clause = next((c for c in t.rights if c.dep_ == "ccomp" and c.left_edge.i < qs
@@ -814,7 +815,7 @@ def _quoted_object(v: Token, p: _Par) -> list[Token] | None:
         return None
     right = [c for c in v.rights if c.i >= obj[0].i and (
         c.dep_ in ("dobj", "dative", "oprd") or (c.dep_ == "prep" and c.lower_ in ("as", "to", "for", "of")))]
-    toks = [t for c in right for t in c.subtree]
+    toks = [t for c in right + _stray_conjuncts(v, right[-1]) for t in c.subtree]
     quoted = [t for t in toks if p.in_quote[t.i] and not t.is_punct]
     if not quoted or all(_modifies_after(t, p) for t in quoted if not p.in_quote[t.head.i]):
         return None
@@ -1043,6 +1044,21 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
     return toks, None
 
 
+def _lost_subject(v: Token, p: _Par) -> Token | None:
+    """The subject of a finite verb the parse gave none, when a noun phrase stands right before it: the
+    parse hung it elsewhere ("…, Obama and Clinton call them “lone wolves”" with the names joined to
+    the noun before the comma). A finite verb has a subject, and in a statement it comes first."""
+    if v.dep_ != "ROOT" or v.tag_ not in ("VBD", "VBZ", "VBP") or v.i == 0:
+        return None
+    t = v.doc[v.i - 1]
+    if p.in_quote[t.i] or pos(t) not in ("PROPN", "NOUN", "PRON") or t.dep_ in _SUBJ:
+        return None
+    while (t.dep_ in ("conj", "compound", "flat") and t.head.i < t.i and pos(t.head) in ("PROPN", "NOUN", "PRON")
+           and not any(x.text in ",;:" for x in v.doc[t.head.i:t.i])):
+        t = t.head  # "Obama and Clinton": the first conjunct heads the pair (not "the war, Obama")
+    return t
+
+
 def _agentless_passive(v: Token) -> bool:
     """Whether a reporting verb is passive with no "by" agent ("the veto is expected to come", "Asked
     about the bomb, Clinton said"): nobody in the text is given as holding the view, so the attribution
@@ -1100,7 +1116,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             if v.tag_ == "VBN" and v.dep_ in ("acl", "amod"):
                 continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
             toks = _content_tokens(v, p)
-            subj = subject_of.get(v.i) or _subject(v)
+            subj = subject_of.get(v.i) or _subject(v) or _lost_subject(v, p)
             agent = next((a for c in v.children if c.dep_ == "agent" for a in c.children if a.dep_ == "pobj"), None)
             if agent is not None and any(c.dep_ == "auxpass" for c in v.children):
                 subj = agent  # "is expected by engineers to …": the agent holds the view, not the subject
