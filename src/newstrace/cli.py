@@ -421,7 +421,9 @@ def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None,
 
     With IN.jsonl (batch mode, no store): one line per attribution, {"doc_id", "content", "source",
     "cue", "speaker", "kind", "pieces"}, offsets being Python string offsets into the input "text"
-    ("pieces": the quotations of a statement split by its frame). Without it: the quotes in the store.
+    ("pieces": the quotations of a statement split by its frame; "content" is then the run of them whose
+    words outweigh the frame between them, the whole span unless a long frame comes between). Without it:
+    the quotes in the store.
     """
     from .attribute.batch import quote_rows
 
