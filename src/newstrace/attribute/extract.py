@@ -231,6 +231,9 @@ def quote_spans(text: str) -> list[tuple[int, int, bool]]:
             ch = '"'
         elif ch == _CLOSE and open_at is None and (i == 0 or text[i - 1] in " \t(") and text[end:end + 1].isalnum():
             ch = _OPEN  # a closing mark used to open ("”Fear. I am truly afraid …”"): it stands before a word
+        elif (ch == _OPEN and open_at is not None and i > open_at + 1 and text[i - 1] in ",.?!"
+              and (end == len(text) or text[end] in " \t")):
+            ch = _CLOSE  # an opening mark used to close (“…here,“ said X): after the punctuation, before a space
         if ch == _OPEN or (ch == '"' and open_at is None):
             if i and text[i - 1] == "=":  # markup (datetime="…"), not a quotation
                 continue
@@ -596,7 +599,7 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
             continue
         start = qs + 1 if body[0] in _QUOTE_CHARS else qs
         end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
-        while end > start and (text[end - 1] in ",.?!;:—–-" or (text[end - 1] in "’'" and text[end - 2] in ",.?!")):
+        while end > start and (text[end - 1] in ",.?!;:—–-…" or (text[end - 1] in "’'" and text[end - 2] in ",.?!")):
             end -= 1  # the closing punctuation stays, also inside the mark of a quotation quoted last (…,’”)
         out.append(text[at:start])
         p_qs, p_start = qs + shift, start + shift
@@ -645,7 +648,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             break
         if not t.is_space:  # a no-break space is a token of its own (“…”\xa0― Ada Rojas)
             after.append(t)
-    inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
+    inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"“")
     if inner[-1:] in "’'" and inner[-2:-1] in ",.?!":
         inner = inner[:-1]  # a quotation ending in one it quotes (“You say you ‘accept it,’” X said): its comma counts
     if 1 < len(after) <= 6 and after[0].text in _DASHES and all(
@@ -655,12 +658,18 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         return after[0], None
     if after:
         first = after[0].text
-        ends = inner.endswith((",", "—", "-", "?", "!")) or (inner[-1:].isalnum() and first == ",")
+        # a quotation that trails off (“… like a bridge over troubled…” he said) ends as one cut off by a dash
+        ends = inner.endswith((",", "—", "-", "?", "!", "…", "...")) or (inner[-1:].isalnum() and first == ",")
         if ends:
             # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
-            for t in after[:25 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
-                if _speech(t) and t.tag_ != "VBG" and any(
+            inverted = next((t for t in after if not t.is_punct), None)
+            for t in after[:25 if inner.endswith((",", "—", "-", "…", "...")) or first[:1].islower() else 5]:
+                # a verb right after the quotation (“…,” said X) is inverted: the quotation is its
+                # complement, whatever clause the parse hangs on it (said Ben Carson, asked about …); a
+                # clause opened by an adverbial subordinator (he said as some booed) is no report
+                if _speech(t) and t.tag_ != "VBG" and t is not inverted and any(
                         c.dep_ == "ccomp" and c.i > t.i and not p.in_quote[c.i]
+                        and c.left_edge.lower_ not in _ADVERBIAL
                         and not any(x.is_punct for x in t.doc[t.i + 1:c.left_edge.i]) for c in t.children):
                     # "On the “Morning Hour,” Bell said the budget would pass": a verb of saying with a
                     # clause of its own right after it reports that clause; the quotation before is a
@@ -928,6 +937,8 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
 
 
 _CONCESSIVE = frozenset("while although though whereas".split())
+# subordinators that open an adverbial clause (time, cause, manner), never a reported one
+_ADVERBIAL = _CONCESSIVE | frozenset("as when because since until after before once".split())
 _RELATIVE = frozenset("which who whom whose".split())
 
 

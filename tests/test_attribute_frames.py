@@ -1,0 +1,39 @@
+"""Attribution: the frame of a direct quotation, on small sentences written for the purpose (one
+test per rule of ``extract._frame_cue`` and ``extract.quote_spans`` added for PolNeAR train errors)."""
+
+from __future__ import annotations
+
+from newstrace.attribute import attribute_texts, quote_spans
+
+
+def rows(text: str) -> list[tuple[str, str, str | None]]:
+    """(kind, content, source text) of every attribution in text, the pieces joined by " | "."""
+    parsed, _index = attribute_texts([text])
+    return [(a.kind, " | ".join(text[s:e] for s, e in a.content), text[a.source[0]:a.source[1]] if a.source else None)
+            for a in parsed[0].attributions]
+
+
+def test_an_opening_mark_after_the_closing_comma_closes_the_quotation():
+    text = "“The budget will not pass this spring, whatever the council does now,“ said Ann Lowe, a trustee."
+    assert quote_spans(text) == [(0, text.index(" said"), True)]
+    assert rows(text) == [("direct", text[:text.index(" said")], "Ann Lowe, a trustee")]
+
+
+def test_the_verb_right_after_a_quotation_frames_it_whatever_clause_follows():
+    # the parse makes "Ann Cole, asked about her claim" a clause that "said" reports
+    text = '"I am not going to call it a mistake, so forget about it," said retired surgeon Ann Cole, asked about her claim.'
+    quote = text[:text.index(" said")]
+    assert ("direct", quote, "retired surgeon Ann Cole") in rows(text)
+
+
+def test_a_clause_opened_by_as_after_the_frame_is_no_report():
+    text = 'The crowd grew louder. "She did not pay back the loans," she said as some wearing red shirts booed.'
+    quote = text[text.index('"'):text.index(" she said")]
+    assert ("direct", quote, "she") in rows(text)
+
+
+def test_a_quotation_that_trails_off_is_framed_by_the_verb_after_it():
+    text = ("“We are like a bridge,” Ms. Park said. “You were for the mayor and I was for the judge, so we are like a "
+            "bridge over troubled…” she said, not finishing the joke.")
+    second = text[text.index("“You"):text.index(" she said")]
+    assert ("direct", second, "she") in rows(text)
