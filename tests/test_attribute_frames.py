@@ -37,3 +37,25 @@ def test_a_quotation_that_trails_off_is_framed_by_the_verb_after_it():
             "bridge over troubled…” she said, not finishing the joke.")
     second = text[text.index("“You"):text.index(" she said")]
     assert ("direct", second, "she") in rows(text)
+
+
+def test_of_two_subjects_the_parse_gives_a_verb_the_nearest_speaks():
+    # the parse takes the town before the comma for a second subject of "went"
+    text = "Speaking at a town hall event in Salem, New Hampshire, Ortiz went after Baker, calling him “a total stiff.”"
+    assert rows(text) == [("mixed", "him “a total stiff.”", "Ortiz")]
+
+
+
+def test_a_title_in_quotation_marks_is_no_nearer_subject():
+    # a parse that gives "thanked" two subjects, the name and the quoted title of the show (as the
+    # small model does on some sentences): built by hand, so the rule is tested whatever the model
+    from spacy.tokens import Doc
+
+    from newstrace.attribute.extract import _subject, nlp
+
+    words = ["Gomez", ",", "star", "of", "“", "Harbor", ",", "”", "thanked", "Lee", "."]
+    heads = [8, 0, 0, 2, 5, 8, 5, 5, 8, 8, 8]
+    deps = ["nsubj", "punct", "appos", "prep", "punct", "nsubj", "punct", "punct", "ROOT", "dobj", "punct"]
+    tags = ["NNP", ",", "NN", "IN", "``", "NNP", ",", "''", "VBD", "NNP", "."]
+    doc = Doc(nlp().vocab, words=words, heads=heads, deps=deps, tags=tags)
+    assert _subject(doc[8]).text == "Gomez"

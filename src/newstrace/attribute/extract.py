@@ -297,11 +297,17 @@ def _speech(t: Token) -> bool:
 
 
 def _subject(v: Token) -> Token | None:
-    for c in v.children:
-        if c.dep_ in _SUBJ:
-            if c.tag_ in ("WP", "WDT") and v.dep_ == "relcl":
-                return v.head  # "Victor Cha, who said ..."
-            return c
+    # a verb has one subject: of two the parse gives it ("in Salem, New Hampshire, Trump went …"), the
+    # one nearest the verb is it, the other a place or aside set off by commas; a title in quotation
+    # marks (“Scandal,”) is none
+    subjects = [c for c in v.children if c.dep_ in _SUBJ]
+    if len(subjects) > 1:
+        subjects = [c for c in subjects if "``" not in (c.left_edge.tag_, c.doc[c.left_edge.i - 1].tag_)] or subjects
+        subjects.sort(key=lambda c: abs(c.i - v.i))
+    if subjects:
+        if subjects[0].tag_ in ("WP", "WDT") and v.dep_ == "relcl":
+            return v.head  # "Victor Cha, who said ..."
+        return subjects[0]
     if v.dep_ in ("conj", "xcomp", "advcl") and v.head.i != v.i:
         return _subject(v.head)
     if v.dep_ == "pcomp" and v.tag_ == "VBG" and v.head.head.i != v.head.i and pos(v.head.head) == "VERB":
