@@ -59,3 +59,10 @@ def test_a_title_in_quotation_marks_is_no_nearer_subject():
     tags = ["NNP", ",", "NN", "IN", "``", "NNP", ",", "''", "VBD", "NNP", "."]
     doc = Doc(nlp().vocab, words=words, heads=heads, deps=deps, tags=tags)
     assert _subject(doc[8]).text == "Gomez"
+
+
+def test_a_sentence_of_only_a_speaker_and_a_verb_frames_the_quotation_before():
+    text = ("The files were deleted in March. “If anyone has the missing records, I hope they send them to the "
+            "committee.” Ms. Ortiz said.")
+    quote = text[text.index("“"):text.index(" Ms.")]
+    assert rows(text) == [("direct", quote, "Ms. Ortiz")]

@@ -662,6 +662,13 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             pos(t) == "PROPN" for t in after[1:]):
         # "“…” ― Martha Aguilar": a quotation signed with a dash and a name (vox pops, epigraphs)
         return after[0], None
+    if inner.endswith(".") and 2 <= len(after) <= 4 and (after[-1].i + 1 == len(doc) or doc[after[-1].i + 1].text in ".!?"):
+        # "“… missing.” Trump said.": a sentence of only a speaker and a verb of saying says nothing of
+        # its own; it frames the quotation before, whose full stop stands for the comma
+        verbs = [t for t in after if _speech(t) and t.tag_ in ("VBD", "VBZ", "VBP")]
+        if len(verbs) == 1 and verbs[0] in (after[0], after[-1]) and all(
+                pos(t) in ("PROPN", "PRON", "NOUN", "DET") for t in after if t is not verbs[0]):
+            return verbs[0], None
     if after:
         first = after[0].text
         # a quotation that trails off (“… like a bridge over troubled…” he said) ends as one cut off by a dash
