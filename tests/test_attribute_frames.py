@@ -66,3 +66,18 @@ def test_a_sentence_of_only_a_speaker_and_a_verb_frames_the_quotation_before():
             "committee.” Ms. Ortiz said.")
     quote = text[text.index("“"):text.index(" Ms.")]
     assert rows(text) == [("direct", quote, "Ms. Ortiz")]
+
+
+def test_a_label_after_a_dash_frames_the_quotation_after_its_colon():
+    text = ("TURNOUT WAS NOT THE PROBLEM, TIMING WAS - Ann Lowe and Tom Ruiz: “Although the surveys missed the "
+            "result on Tuesday night, they were not wrong about the voters.”")
+    quote = text[text.index("“"):]
+    got = rows(text)
+    assert len(got) == 1 and got[0][:2] == ("direct", quote) and "Tom Ruiz" in got[0][2]
+
+
+def test_a_label_after_a_dash_names_someone():
+    # a noun phrase with no name after the dash is the reporter's description, not who speaks
+    text = ("The senator closed the convention with a short speech - a plain appeal: “We must stand together as "
+            "Americans and as Republicans this year.”")
+    assert all(src != "a plain appeal" for _kind, _content, src in rows(text))

@@ -716,11 +716,17 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                     clause = next((c for c in t.rights if c.dep_ == "ccomp" and c.left_edge.i < qs
                                    and c.left_edge.i > t.i), None)
                     return t, (clause.left_edge.idx if clause is not None else None)
-        if tail.endswith(":") and 1 < len(before) <= 7 and all(
-                pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") for t in before):
+        # a label after a dash is the label (“HEADING - Mark Blumenthal and Jon Cohen: “…”), names
+        # joined by "and" one label
+        dash = [k for k, t in enumerate(before) if t.text in _DASHES or t.text in ("-", "--")]
+        label = before[dash[-1] + 1:] if dash and dash[-1] < len(before) - 2 else before
+        if label is not before and not any(pos(t) == "PROPN" for t in label):
+            label = before  # a label after a dash names its speaker
+        if tail.endswith(":") and 1 < len(label) <= 7 and all(
+                pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") or t.lower_ == "and" for t in label):
             # "Pew Research: “…”": the colon is the cue, or a verb of saying the tagger took for a noun
             # ("Mykhailo Polyak tweets: “…”")
-            said = before[-2] if len(before) > 2 and lemma(before[-2].text) in _SPEECH else before[-1]
+            said = label[-2] if len(label) > 2 and lemma(label[-2].text) in _SPEECH else label[-1]
             return said, None
     return None
 
