@@ -81,3 +81,9 @@ def test_a_label_after_a_dash_names_someone():
     text = ("The senator closed the convention with a short speech - a plain appeal: “We must stand together as "
             "Americans and as Republicans this year.”")
     assert all(src != "a plain appeal" for _kind, _content, src in rows(text))
+
+
+def test_a_gerund_right_after_say_begins_the_clause_reported():
+    text = "The governor said legalizing it could put thousands of people to work in the northern counties."
+    assert rows(text) == [("indirect", "legalizing it could put thousands of people to work in the northern counties",
+                           "The governor")]

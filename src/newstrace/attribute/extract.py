@@ -896,6 +896,10 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         # object and its predicate: "he called her “weak”"), and a clause the parse also hangs on it
         # from before the subject is a fronted adverbial ("While he acknowledged X, Ham noted Y": Y)
         comp = [c for c in comp if c.i > v.i]
+    if not comp and lemma(v.text) == "say":
+        # "say" takes a clause, not a gerund: one right after it begins the clause reported, as its
+        # subject ("have said cutting that output must be a key part …"), whatever the parse
+        comp = [c for c in v.children if c.dep_ == "xcomp" and c.tag_ == "VBG" and c.i == v.i + 1]
     if not comp:
         comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
         if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
