@@ -87,3 +87,10 @@ def test_a_gerund_right_after_say_begins_the_clause_reported():
     text = "The governor said legalizing it could put thousands of people to work in the northern counties."
     assert rows(text) == [("indirect", "legalizing it could put thousands of people to work in the northern counties",
                            "The governor")]
+
+
+def test_a_name_read_as_an_adverb_after_an_inverted_verb_is_the_speaker():
+    text = ("“Having access to the county file and two people who understand it is valuable,” said Skelly, "
+            "explaining he worked more closely with the clerk.")
+    quote = text[:text.index(" said")]
+    assert ("direct", quote, "Skelly") in rows(text)

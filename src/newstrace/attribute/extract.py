@@ -317,6 +317,13 @@ def _subject(v: Token) -> Token | None:
     return None
 
 
+def _misread_name(t: Token) -> bool:
+    """A capitalised word the tagger took for an adverb ("“…,” said Skelly"): mid-sentence, after the
+    verb of an inverted frame, it is the speaker's name (names in -ly read as adverbs to the small
+    model). A capitalised adjective there is a nationality or party ("said a German user"): not one."""
+    return t.tag_ == "RB" and t.text[:1].isupper() and t.text[1:].islower() and len(t.text) > 2
+
+
 def _frame_subject(p: _Par, cue: Token) -> Token | None:
     """When the parse gives the cue no subject: the noun phrase next to it outside the quotations."""
     doc = p.doc
@@ -328,7 +335,7 @@ def _frame_subject(p: _Par, cue: Token) -> Token | None:
             t = doc[i]
             if p.in_quote[t.i]:
                 break
-            if pos(t) in ("PROPN", "NOUN", "PRON") and (
+            if (pos(t) in ("PROPN", "NOUN", "PRON") or (inverted and i > cue.i and _misread_name(t))) and (
                     t.dep_ not in ("pobj", "dobj", "npadvmod") or (inverted and t.dep_ == "dobj" and i > cue.i)):
                 while t.dep_ in ("compound", "flat") and t.head.i not in (t.i, cue.i):
                     t = t.head
