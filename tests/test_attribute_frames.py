@@ -94,3 +94,10 @@ def test_a_name_read_as_an_adverb_after_an_inverted_verb_is_the_speaker():
             "explaining he worked more closely with the clerk.")
     quote = text[:text.index(" said")]
     assert ("direct", quote, "Skelly") in rows(text)
+
+
+def test_refer_to_is_a_phrasal_verb_whose_object_is_the_content():
+    text = "On Monday, Mayor Diaz referred to the judge as “a careful and fair arbiter.”"
+    assert rows(text)[0] == ("mixed", "the judge as “a careful and fair arbiter.”", "Mayor Diaz")
+    text = "“We will not let this stand,” Ms. Hale said, referring to the new zoning rules."
+    assert ("indirect", "the new zoning rules", "Ms. Hale") in rows(text)

@@ -822,11 +822,13 @@ def _complements(v: Token) -> list[Token]:
     for c in v.rights:
         if c.dep_ in ("dobj", "dative", "oprd"):
             out.append(c)
-        elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)):
-            # right after the verb the preposition is part of the cue ("called for", "called on"), as
-            # PolNeAR marks it: the content is its object
+        elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)
+                                   or (c.lower_ == "to" and c.i == v.i + 1 and lemma(v.text) == "refer")):
+            # right after the verb the preposition is part of the cue ("called for", "called on", and
+            # "referred to X (as Y)", a phrasal verb), as PolNeAR marks it: the content is its object
             out.extend(c.children if c.i == v.i + 1 else [c])
-        elif c.dep_ == "prep" and c.lower_ == "as" and any(o.dep_ == "dobj" and o.i < c.i for o in v.children):
+        elif c.dep_ == "prep" and c.lower_ == "as" and (any(o.dep_ == "dobj" and o.i < c.i for o in v.children)
+                                                         or (out and lemma(v.text) == "refer")):
             out.append(c)  # the object's predicate is part of what is said: "described her opponent as a fraud"
     return out
 
