@@ -101,3 +101,8 @@ def test_refer_to_is_a_phrasal_verb_whose_object_is_the_content():
     assert rows(text)[0] == ("mixed", "the judge as “a careful and fair arbiter.”", "Mayor Diaz")
     text = "“We will not let this stand,” Ms. Hale said, referring to the new zoning rules."
     assert ("indirect", "the new zoning rules", "Ms. Hale") in rows(text)
+
+
+def test_declining_to_do_something_is_reported_like_refusing():
+    text = "A spokeswoman for the county declined to comment on the audit."
+    assert rows(text) == [("indirect", "to comment on the audit", "A spokeswoman for the county")]
