@@ -106,3 +106,8 @@ def test_refer_to_is_a_phrasal_verb_whose_object_is_the_content():
 def test_declining_to_do_something_is_reported_like_refusing():
     text = "A spokeswoman for the county declined to comment on the audit."
     assert rows(text) == [("indirect", "to comment on the audit", "A spokeswoman for the county")]
+
+
+def test_seeking_to_do_something_is_an_intention_like_planning_it():
+    text = "The Republican candidates would also seek to limit the federal role in school funding."
+    assert rows(text) == [("indirect", "to limit the federal role in school funding", "The Republican candidates")]

@@ -812,7 +812,7 @@ _ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read conti
 _CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split()) | _COGNITION
 _NO_NOUN_OBJECT = _ADDRESSEE | _CLAUSE_ONLY
 _XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect hope agree urge ask tell warn call "
-                   "demand propose refuse decline".split())
+                   "demand propose refuse decline seek".split())
 
 
 def _complements(v: Token) -> list[Token]:
