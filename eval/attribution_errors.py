@@ -3,6 +3,7 @@ split, matches it to the gold the way ../shared/eval/polnear.py does (character 
 one, greedy), and prints the misses and false hits by category, with examples.
 
     python eval/attribution_errors.py --split dev [--shared ../shared] [--show 8] [--category NAME]
+    python eval/attribution_errors.py --dir /tmp/pn/trainA --pred train.q.jsonl   # any folder of text/ + attributions/
 
 Categories of a missed gold attribution: ``boundary`` (a prediction overlaps it, but under the
 Jaccard bar: span too long or too short), ``cue:<lemma>`` for the rest (nothing found), grouped by
@@ -77,6 +78,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="dev")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--dir", help="a split folder (text/, attributions/) to use instead of --split, e.g. half of train")
     ap.add_argument("--show", type=int, default=6, help="examples per category")
     ap.add_argument("--top", type=int, default=25, help="categories shown")
     ap.add_argument("--category", help="show only this category, with more examples")
@@ -86,14 +88,14 @@ def main() -> None:
     args = ap.parse_args()
     shared = Path(args.shared)
     sc = _scorer(shared)
-    split_dir = shared / "data/polnear" / args.split
+    split_dir = Path(args.dir) if args.dir else shared / "data/polnear" / args.split
     texts, gold = sc.gold_for(str(split_dir))
     cues = _cues(split_dir)
     if args.pred:
         with open(args.pred, encoding="utf-8") as f:
             lines = [json.loads(x) for x in f]
     else:
-        tmp = ROOT / "eval/out" / f"errors_{args.split}.articles.jsonl"
+        tmp = ROOT / "eval/out" / f"errors_{split_dir.name}.articles.jsonl"
         tmp.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8") as f:
             for doc, text in texts.items():

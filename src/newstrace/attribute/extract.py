@@ -231,6 +231,9 @@ def quote_spans(text: str) -> list[tuple[int, int, bool]]:
             ch = '"'
         elif ch == _CLOSE and open_at is None and (i == 0 or text[i - 1] in " \t(") and text[end:end + 1].isalnum():
             ch = _OPEN  # a closing mark used to open ("”Fear. I am truly afraid …”"): it stands before a word
+        elif (ch == _OPEN and open_at is not None and i > open_at + 1 and text[i - 1] in ",.?!"
+              and (end == len(text) or text[end] in " \t")):
+            ch = _CLOSE  # an opening mark used to close (“…here,“ said X): after the punctuation, before a space
         if ch == _OPEN or (ch == '"' and open_at is None):
             if i and text[i - 1] == "=":  # markup (datetime="…"), not a quotation
                 continue
@@ -294,11 +297,17 @@ def _speech(t: Token) -> bool:
 
 
 def _subject(v: Token) -> Token | None:
-    for c in v.children:
-        if c.dep_ in _SUBJ:
-            if c.tag_ in ("WP", "WDT") and v.dep_ == "relcl":
-                return v.head  # "Victor Cha, who said ..."
-            return c
+    # a verb has one subject: of two the parse gives it ("in Salem, New Hampshire, Trump went …"), the
+    # one nearest the verb is it, the other a place or aside set off by commas; a title in quotation
+    # marks (“Scandal,”) is none
+    subjects = [c for c in v.children if c.dep_ in _SUBJ]
+    if len(subjects) > 1:
+        subjects = [c for c in subjects if "``" not in (c.left_edge.tag_, c.doc[c.left_edge.i - 1].tag_)] or subjects
+        subjects.sort(key=lambda c: abs(c.i - v.i))
+    if subjects:
+        if subjects[0].tag_ in ("WP", "WDT") and v.dep_ == "relcl":
+            return v.head  # "Victor Cha, who said ..."
+        return subjects[0]
     if v.dep_ in ("conj", "xcomp", "advcl") and v.head.i != v.i:
         return _subject(v.head)
     if v.dep_ == "pcomp" and v.tag_ == "VBG" and v.head.head.i != v.head.i and pos(v.head.head) == "VERB":
@@ -306,6 +315,13 @@ def _subject(v: Token) -> Token | None:
     if v.dep_ == "acl" and pos(v.head) in ("NOUN", "PROPN", "PRON"):
         return v.head  # "“…,” the adviser, Mykhailo Podolyak, tweeted": parsed as a clause on the noun
     return None
+
+
+def _misread_name(t: Token) -> bool:
+    """A capitalised word the tagger took for an adverb ("“…,” said Skelly"): mid-sentence, after the
+    verb of an inverted frame, it is the speaker's name (names in -ly read as adverbs to the small
+    model). A capitalised adjective there is a nationality or party ("said a German user"): not one."""
+    return t.tag_ == "RB" and t.text[:1].isupper() and t.text[1:].islower() and len(t.text) > 2
 
 
 def _frame_subject(p: _Par, cue: Token) -> Token | None:
@@ -319,7 +335,7 @@ def _frame_subject(p: _Par, cue: Token) -> Token | None:
             t = doc[i]
             if p.in_quote[t.i]:
                 break
-            if pos(t) in ("PROPN", "NOUN", "PRON") and (
+            if (pos(t) in ("PROPN", "NOUN", "PRON") or (inverted and i > cue.i and _misread_name(t))) and (
                     t.dep_ not in ("pobj", "dobj", "npadvmod") or (inverted and t.dep_ == "dobj" and i > cue.i)):
                 while t.dep_ in ("compound", "flat") and t.head.i not in (t.i, cue.i):
                     t = t.head
@@ -596,7 +612,7 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
             continue
         start = qs + 1 if body[0] in _QUOTE_CHARS else qs
         end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
-        while end > start and (text[end - 1] in ",.?!;:—–-" or (text[end - 1] in "’'" and text[end - 2] in ",.?!")):
+        while end > start and (text[end - 1] in ",.?!;:—–-…" or (text[end - 1] in "’'" and text[end - 2] in ",.?!")):
             end -= 1  # the closing punctuation stays, also inside the mark of a quotation quoted last (…,’”)
         out.append(text[at:start])
         p_qs, p_start = qs + shift, start + shift
@@ -645,7 +661,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             break
         if not t.is_space:  # a no-break space is a token of its own (“…”\xa0― Ada Rojas)
             after.append(t)
-    inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"")
+    inner = p.text[doc[qs].idx:doc[qe - 1].idx + 1].rstrip("”\"“")
     if inner[-1:] in "’'" and inner[-2:-1] in ",.?!":
         inner = inner[:-1]  # a quotation ending in one it quotes (“You say you ‘accept it,’” X said): its comma counts
     if 1 < len(after) <= 6 and after[0].text in _DASHES and all(
@@ -653,14 +669,27 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             pos(t) == "PROPN" for t in after[1:]):
         # "“…” ― Martha Aguilar": a quotation signed with a dash and a name (vox pops, epigraphs)
         return after[0], None
+    if inner.endswith(".") and 2 <= len(after) <= 4 and (after[-1].i + 1 == len(doc) or doc[after[-1].i + 1].text in ".!?"):
+        # "“… missing.” Trump said.": a sentence of only a speaker and a verb of saying says nothing of
+        # its own; it frames the quotation before, whose full stop stands for the comma
+        verbs = [t for t in after if _speech(t) and t.tag_ in ("VBD", "VBZ", "VBP")]
+        if len(verbs) == 1 and verbs[0] in (after[0], after[-1]) and all(
+                pos(t) in ("PROPN", "PRON", "NOUN", "DET") for t in after if t is not verbs[0]):
+            return verbs[0], None
     if after:
         first = after[0].text
-        ends = inner.endswith((",", "—", "-", "?", "!")) or (inner[-1:].isalnum() and first == ",")
+        # a quotation that trails off (“… like a bridge over troubled…” he said) ends as one cut off by a dash
+        ends = inner.endswith((",", "—", "-", "?", "!", "…", "...")) or (inner[-1:].isalnum() and first == ",")
         if ends:
             # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
-            for t in after[:25 if inner.endswith((",", "—", "-")) or first[:1].islower() else 5]:
-                if _speech(t) and t.tag_ != "VBG" and any(
+            inverted = next((t for t in after if not t.is_punct), None)
+            for t in after[:25 if inner.endswith((",", "—", "-", "…", "...")) or first[:1].islower() else 5]:
+                # a verb right after the quotation (“…,” said X) is inverted: the quotation is its
+                # complement, whatever clause the parse hangs on it (said Ben Carson, asked about …); a
+                # clause opened by an adverbial subordinator (he said as some booed) is no report
+                if _speech(t) and t.tag_ != "VBG" and t is not inverted and any(
                         c.dep_ == "ccomp" and c.i > t.i and not p.in_quote[c.i]
+                        and c.left_edge.lower_ not in _ADVERBIAL
                         and not any(x.is_punct for x in t.doc[t.i + 1:c.left_edge.i]) for c in t.children):
                     # "On the “Morning Hour,” Bell said the budget would pass": a verb of saying with a
                     # clause of its own right after it reports that clause; the quotation before is a
@@ -694,11 +723,17 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                     clause = next((c for c in t.rights if c.dep_ == "ccomp" and c.left_edge.i < qs
                                    and c.left_edge.i > t.i), None)
                     return t, (clause.left_edge.idx if clause is not None else None)
-        if tail.endswith(":") and 1 < len(before) <= 7 and all(
-                pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") for t in before):
+        # a label after a dash is the label (“HEADING - Mark Blumenthal and Jon Cohen: “…”), names
+        # joined by "and" one label
+        dash = [k for k, t in enumerate(before) if t.text in _DASHES or t.text in ("-", "--")]
+        label = before[dash[-1] + 1:] if dash and dash[-1] < len(before) - 2 else before
+        if label is not before and not any(pos(t) == "PROPN" for t in label):
+            label = before  # a label after a dash names its speaker
+        if tail.endswith(":") and 1 < len(label) <= 7 and all(
+                pos(t) in ("PROPN", "NOUN", "DET", "PUNCT", "ADJ", "PART") or t.lower_ == "and" for t in label):
             # "Pew Research: “…”": the colon is the cue, or a verb of saying the tagger took for a noun
             # ("Mykhailo Polyak tweets: “…”")
-            said = before[-2] if len(before) > 2 and lemma(before[-2].text) in _SPEECH else before[-1]
+            said = label[-2] if len(label) > 2 and lemma(label[-2].text) in _SPEECH else label[-1]
             return said, None
     return None
 
@@ -777,7 +812,7 @@ _ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read conti
 _CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split()) | _COGNITION
 _NO_NOUN_OBJECT = _ADDRESSEE | _CLAUSE_ONLY
 _XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect hope agree urge ask tell warn call "
-                   "demand propose refuse".split())
+                   "demand propose refuse decline seek".split())
 
 
 def _complements(v: Token) -> list[Token]:
@@ -787,11 +822,13 @@ def _complements(v: Token) -> list[Token]:
     for c in v.rights:
         if c.dep_ in ("dobj", "dative", "oprd"):
             out.append(c)
-        elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)):
-            # right after the verb the preposition is part of the cue ("called for", "called on"), as
-            # PolNeAR marks it: the content is its object
+        elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)
+                                   or (c.lower_ == "to" and c.i == v.i + 1 and lemma(v.text) == "refer")):
+            # right after the verb the preposition is part of the cue ("called for", "called on", and
+            # "referred to X (as Y)", a phrasal verb), as PolNeAR marks it: the content is its object
             out.extend(c.children if c.i == v.i + 1 else [c])
-        elif c.dep_ == "prep" and c.lower_ == "as" and any(o.dep_ == "dobj" and o.i < c.i for o in v.children):
+        elif c.dep_ == "prep" and c.lower_ == "as" and (any(o.dep_ == "dobj" and o.i < c.i for o in v.children)
+                                                         or (out and lemma(v.text) == "refer")):
             out.append(c)  # the object's predicate is part of what is said: "described her opponent as a fraud"
     return out
 
@@ -868,6 +905,10 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         # object and its predicate: "he called her “weak”"), and a clause the parse also hangs on it
         # from before the subject is a fronted adverbial ("While he acknowledged X, Ham noted Y": Y)
         comp = [c for c in comp if c.i > v.i]
+    if not comp and lemma(v.text) == "say":
+        # "say" takes a clause, not a gerund: one right after it begins the clause reported, as its
+        # subject ("have said cutting that output must be a key part …"), whatever the parse
+        comp = [c for c in v.children if c.dep_ == "xcomp" and c.tag_ == "VBG" and c.i == v.i + 1]
     if not comp:
         comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
         if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
@@ -928,6 +969,8 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
 
 
 _CONCESSIVE = frozenset("while although though whereas".split())
+# subordinators that open an adverbial clause (time, cause, manner), never a reported one
+_ADVERBIAL = _CONCESSIVE | frozenset("as when because since until after before once".split())
 _RELATIVE = frozenset("which who whom whose".split())
 
 
