@@ -98,6 +98,35 @@ def test_one_person_one_entry_whatever_the_spelling():
     assert index2.canonical("Anna Polyak") == "Anna Polyak"
 
 
+def test_one_family_many_people_and_a_misspelt_surname_alone():
+    """Two first names with one surname are two people (Bill and Hillary Clinton); a descriptor before a
+    name and a near spelling of the first name are not another person; a junior is; a misspelt surname
+    written alone follows its full name to the person it misspells."""
+    index = SpeakerIndex().build([("Hillary Clinton", "person")] * 3 + [
+        ("Bill Clinton", "person"), ("Democrat Hillary Clinton", "person"), ("Hilary Clinton", "person"),
+        ("Donald Trump", "person"), ("Donald Trump", "person"), ("Donald Trump Jr.", "person"),
+        ("Hillary Cliton", "person"), ("Cliton", "organisation"), ("Clinton", "person")])
+    assert index.canonical("Bill Clinton") == "Bill Clinton"
+    assert {index.canonical(n) for n in ("Democrat Hillary Clinton", "Hilary Clinton", "Hillary Cliton",
+                                          "Cliton", "Clinton")} == {"Hillary Clinton"}
+    assert "Cliton" in index.people["Hillary Clinton"].flagged
+    assert index.canonical("Donald Trump Jr.") == "Donald Trump Jr"
+    assert index.canonical("Donald J. Trump") == "Donald Trump"
+
+
+def test_a_surname_alone_is_the_person_the_article_names_in_full():
+    """Across a batch Hillary is the Clinton most named; in an article about Bill, "Clinton said" is Bill."""
+    texts = ["Hillary Clinton spoke in Ohio. Clinton said the plan would help families.",
+             "Hillary Clinton spoke in Iowa. Clinton said taxes would fall.",
+             "Bill Clinton visited the plant on Monday. Clinton said the jobs would stay."]
+    from newstrace.attribute import attribute_batch
+    from newstrace.model import Article
+
+    arts = [Article(raw=t, ext_id=str(i), origin=str(i), id=str(i), text=t) for i, t in enumerate(texts)]
+    speakers = {(q.article, q.speaker) for q in attribute_batch(arts)}
+    assert speakers == {("0", "Hillary Clinton"), ("1", "Hillary Clinton"), ("2", "Bill Clinton")}
+
+
 def test_an_organisation_in_another_word_order_is_not_a_misspelling():
     def q(speaker: str, mention: str, kind: str) -> Quote:
         return Quote("a", (0, 1), "indirect", "x", speaker=speaker, mention=mention, speaker_kind=kind)

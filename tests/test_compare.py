@@ -41,3 +41,62 @@ def test_helpers():
     assert statement_similarity("Putin needed to return to reality and acknowledge Russia did not want talks",
                                 "Putin had to face reality and admit Russia was not interested in talks") > 0.5
     assert statement_similarity("the dam would hold", "the vote was lost") == 0.0
+
+
+def story_of(*arts: Article) -> tuple[list[Story], dict[str, Article]]:
+    return [Story("s", [a.id for a in arts])], {a.id: a for a in arts}
+
+
+def test_a_changed_figure_is_found_where_the_same_figure_also_stays():
+    """"27 leaders … 27 plans" with one 27 changed: the figures of the two passages are the same set
+    after the change ({27} and {27, 29}), but 27 stands where 29 now does."""
+    from newstrace.model import Passage, Relation
+
+    ta = "The summit of 27 leaders ended with seemingly 27 different plans for Europe."
+    tb = "The summit of 29 leaders ended with seemingly 27 different plans for Europe."
+    stories, arts = story_of(art("a", ta), art("b", tb))
+    rel = Relation("a", "b", "copy", 0.98, [Passage(0, len(ta), 0, len(tb), 0.97)])
+    out = compare(stories, arts, [rel], ())
+    assert [(d.kind, d.a_text, d.b_text) for d in out] == [("number_changed", "27", "29")]
+    # a figure dropped with its words is an edit, not a change
+    tc = "The summit of 27 leaders ended with seemingly different plans for Europe."
+    rel = Relation("a", "c", "edited", 0.95, [Passage(0, len(ta), 0, len(tc), 0.95)])
+    stories, arts = story_of(art("a", ta), art("c", tc))
+    assert compare(stories, arts, [rel], ()) == []
+
+
+def test_a_misspelt_name_inside_a_quotation_is_a_name_variant_not_a_rewording():
+    qa = [Quote("a", (0, 60), "direct", "“The Clinton camp chased after the wrong story all week,”",
+                speaker="Jason Miller")]
+    qb = [Quote("b", (0, 60), "direct", "“The Cliton camp chased after the wrong story all week,”",
+                speaker="Jason Miller")]
+    stories, arts = story_of(art("a", "x"), art("b", "y"))
+    assert compare(stories, arts, (), qa + qb) == []
+
+
+def test_one_speaker_spelt_two_ways_is_a_name_variant_not_a_change_of_speaker():
+    qa = [Quote("a", (0, 60), "indirect", "that the plan would cut taxes for working families", speaker="Clinton")]
+    qb = [Quote("b", (0, 60), "indirect", "that the plan would cut taxes for working families", speaker="Cliton")]
+    stories, arts = story_of(art("a", "x"), art("b", "y"))
+    assert [(d.kind, d.a_text, d.b_text) for d in compare(stories, arts, (), qa + qb)] == \
+        [("name_variant", "Clinton", "Cliton")]
+
+
+def test_name_variants_ignore_sentence_openers_and_possessives():
+    ta = "When Clinton spoke, Hillary Clinton’s aides listened. John F. Kennedy was quoted."
+    tb = "When Cliton spoke, Hillary Clinton listened. John F. Kenedy was quoted."
+    stories, arts = story_of(art("a", ta), art("b", tb))
+    found = sorted((d.a_text, d.b_text) for d in compare(stories, arts, (), ()) if d.kind == "name_variant")
+    assert found == [("John Kennedy", "John Kenedy")]
+
+
+def test_the_same_statement_is_matched_before_a_short_one_that_holds_its_words():
+    """Both versions carry the headline quote and the long quote; the long one must be matched with its
+    own copy, not with the headline fragment whose words it holds (which another speaker said)."""
+    long_q = "“Maybe I can, by speaking directly to white people, say, look, this is not who we are,”"
+    qa = [Quote("a", (0, 0), "direct", "‘Directly To White People’", speaker="Hillary Clinton Speaks"),
+          Quote("a", (10, 90), "direct", long_q, speaker="Hillary Clinton")]
+    qb = [Quote("b", (0, 0), "direct", "‘Directly To White People’", speaker="Hillary Clinton Speaks"),
+          Quote("b", (10, 90), "direct", long_q, speaker="Hillary Clinton")]
+    stories, arts = story_of(art("a", "x"), art("b", "y"))
+    assert compare(stories, arts, (), qa + qb) == []

@@ -22,7 +22,13 @@ from .attribute.extract import quote_spans
 from .attribute.speakers import fold
 from .model import Article, Discrepancy, Quote, Relation, Story
 
-_FULL_NAME = re.compile(r"\b([A-Z][a-z’'-]{2,})\s+([A-Z][a-z’'-]{2,})\b")
+# a first name and a surname, with a middle initial or not ("John F. Kennedy")
+_FULL_NAME = re.compile(r"\b([A-Z][a-z’'-]{2,})\s+(?:[A-Z]\.\s+)?([A-Z][a-z’'-]{2,})\b")
+# capitalised words that open sentences before a surname and are no one's first name
+_NOT_FIRST = frozenset("""after although because before but during however if meanwhile since still though
+unlike until when while yet like now even only both either neither every many most some why how""".split())
+_POSSESSIVE = re.compile(r"[’']s?$")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _STOP = frozenset("""a an the of to in on at for and or but is are was were be been it its that this these those
 he she they we i you his her their our my your as by with from not no do does did has have had will would can
@@ -71,6 +77,25 @@ def _reworded(fa: str, fb: str) -> float | None:
     return sm.ratio()
 
 
+def _overlap(a: str, b: str) -> float:
+    """Shared content stems over all of both (Jaccard): breaks ties of :func:`statement_similarity`, which a
+    short statement wins against every longer one that holds its words."""
+    ka, kb = _keys(a), _keys(b)
+    return len(ka & kb) / len(ka | kb) if ka | kb else 0.0
+
+
+def _respelt_only(fa: str, fb: str) -> bool:
+    """Whether two quotations differ only in the spelling of names ("Clinton" / "Cliton"): a misspelt
+    name, which ``name_variant`` reports, not a rewording."""
+    wa, wb = re.findall(r"[\w'’]+", fa), re.findall(r"[\w'’]+", fb)
+    ops = [op for op in SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes() if op[0] != "equal"]
+    return bool(ops) and all(
+        tag == "replace" and i2 - i1 == j2 - j1 and all(
+            x[:1].isupper() and y[:1].isupper() and SequenceMatcher(None, x, y).ratio() >= 0.7
+            for x, y in zip(wa[i1:i2], wb[j1:j2], strict=True))
+        for tag, i1, i2, j1, j2 in ops)
+
+
 def _inside(q: Quote, start: int, end: int) -> bool:
     return q.content[0] < end and start < q.content[1]
 
@@ -92,14 +117,15 @@ def _pairs(story: Story, quotes: dict[str, list[Quote]], relations: Iterable[Rel
             ins_a = [q for q in qa if _inside(q, p.a_start, p.a_end)]
             ins_b = [q for q in qb if _inside(q, p.b_start, p.b_end)]
             for x in ins_a:
-                best = max(ins_b, key=lambda y: statement_similarity(x.text, y.text), default=None)
+                best = max(ins_b, key=lambda y: (statement_similarity(x.text, y.text), _overlap(x.text, y.text)),
+                           default=None)
                 if best is not None and statement_similarity(x.text, best.text) >= 0.3 and new(x, best):
                     yield x, best
     arts = [a for a in story.articles if a in quotes]
     for i, a in enumerate(arts):
         for b in arts[i + 1:]:
             for x in quotes[a]:
-                best = max(quotes[b], key=lambda y: _same_statement(x, y), default=None)
+                best = max(quotes[b], key=lambda y: (_same_statement(x, y), _overlap(x.text, y.text)), default=None)
                 if best is not None and _same_statement(x, best) >= 0.6 and new(x, best):
                     yield x, best
 
@@ -110,7 +136,15 @@ def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
     out: list[Discrepancy] = []
     flagged: set[tuple[str, str, str, str]] = set()
     for x, y in _pairs(story, quotes, relations):
-        if x.speaker and y.speaker and x.speaker != y.speaker:
+        if x.speaker and y.speaker and x.speaker != y.speaker and _respelt_only(x.speaker, y.speaker):
+            # the same speaker spelt two ways ("Clinton" / "Cliton"): a name variant, not another speaker
+            key = ("name_variant", x.article, y.article, x.speaker)
+            if key not in flagged:
+                flagged.add(key)
+                out.append(Discrepancy(story.id, "name_variant", x.article, y.article, x.speaker, y.speaker,
+                                       f"probable misspelling of a speaker's name, similarity "
+                                       f"{SequenceMatcher(None, x.speaker, y.speaker).ratio():.2f}"))
+        elif x.speaker and y.speaker and x.speaker != y.speaker:
             key = ("speaker_changed", x.article, y.article, x.text)
             if key not in flagged:
                 flagged.add(key)
@@ -124,7 +158,8 @@ def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
                 continue
             ratio = _reworded(fa, best)
             short = min(len(_words(fa)), len(_words(best))) < 4
-            if ratio is None or ratio < 0.4 or (short and not (same_speaker and ratio >= 0.5)):
+            if ratio is None or ratio < 0.4 or (short and not (same_speaker and ratio >= 0.5)) or \
+                    _respelt_only(fa, best):
                 continue
             key = ("quote_reworded", x.article, y.article, fa)
             if key not in flagged:
@@ -136,28 +171,44 @@ def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
 
 
 def passage_discrepancies(story: str, rel: Relation, origin: Article, derived: Article) -> list[Discrepancy]:
-    """Numbers changed between two aligned versions of the same passages."""
+    """Numbers changed between two aligned versions of the same passages: a figure in place of another
+    where the words around them agree (a figure dropped or added with its sentence is an edit, not a
+    change; "27 leaders … 27 plans" with one 27 changed is)."""
     out: list[Discrepancy] = []
     for p in rel.passages:
         if p.similarity >= 1.0:
             continue
         a_text, b_text = origin.text[p.a_start:p.a_end], derived.text[p.b_start:p.b_end]
-        nums_a = {n.replace(",", "") for n in _NUMBER.findall(a_text)}
-        nums_b = {n.replace(",", "") for n in _NUMBER.findall(b_text)}
-        if nums_a and nums_b and nums_a != nums_b and not (nums_a <= nums_b or nums_b <= nums_a):
-            out.append(Discrepancy(story, "number_changed", origin.id, derived.id, ", ".join(sorted(nums_a - nums_b)),
-                                   ", ".join(sorted(nums_b - nums_a)), a_text[:120]))
+        if a_text == b_text:
+            continue
+        wa, wb = _TOKEN.findall(a_text), _TOKEN.findall(b_text)
+        old, new = [], []
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
+            if tag != "replace":
+                continue
+            na = [w.replace(",", "") for w in wa[i1:i2] if _NUMBER.fullmatch(w)]
+            nb = [w.replace(",", "") for w in wb[j1:j2] if _NUMBER.fullmatch(w)]
+            if na and nb and na != nb:
+                old += [n for n in na if n not in nb]
+                new += [n for n in nb if n not in na]
+        if old and new:
+            out.append(Discrepancy(story, "number_changed", origin.id, derived.id, ", ".join(dict.fromkeys(old)),
+                                   ", ".join(dict.fromkeys(new)), a_text[:120]))
     return out
 
 
 def name_variants(story: Story, articles: dict[str, Article]) -> list[Discrepancy]:
     """A person's name spelt differently in two articles of a story (same first name, near surname)."""
     out: list[Discrepancy] = []
-    names = {a: set(_FULL_NAME.findall(articles[a].text)) for a in story.articles if a in articles}
+    # a possessive is the name's ("Hillary Clinton’s" is Hillary Clinton)
+    names = {a: {(first, _POSSESSIVE.sub("", sur)) for first, sur in _FULL_NAME.findall(articles[a].text)}
+             for a in story.articles if a in articles}
     all_names = {n for ns in names.values() for n in ns}
     seen: set[tuple[str, ...]] = set()
     for a, ns in names.items():
         for first, sur in sorted(ns):
+            if first.lower() in _STOP or first.lower() in _NOT_FIRST:
+                continue  # "When Clinton …": a sentence's first word, not a first name
             for b, other in names.items():
                 if b == a:
                     continue

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from ..model import Article, Quote
 from .extract import Attribution, Parsed, extract_many, quote_spans
-from .speakers import SpeakerIndex, resolve_article, speaker_table, strip_title
+from .speakers import SpeakerIndex, full_name, resolve_article, speaker_table, strip_title
 
 __all__ = ["Attribution", "SpeakerIndex", "attribute", "attribute_batch", "attribute_texts",
            "headline_attributions", "quote_spans", "speaker_table"]
@@ -70,7 +70,8 @@ def _quotes(article: Article, p: Parsed, index: SpeakerIndex) -> list[Quote]:
     for a in p.attributions:
         start, end = a.span
         text = " … ".join(article.text[s:e] for s, e in a.content)
-        speaker = index.canonical(a.speaker)
+        # a surname alone is the person the article names in full (Bill, not Hillary, Clinton)
+        speaker = index.canonical((full_name(a.speaker, p.mentions, a.source[0]) if a.source else None) or a.speaker)
         kind = index.people[speaker].kind if speaker in index.people else (a.speaker_kind if speaker else None)
         out.append(Quote(article.id, (start, end), a.kind, text, a.cue, a.source, speaker, a.speaker, kind))
     return out

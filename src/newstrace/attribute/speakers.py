@@ -5,11 +5,13 @@ before it (else the closest person named before it); a description ("the Russian
 adviser", "an adviser to President X") takes the person in the article whose own description shares
 its words (titles before the name, appositions), nearest first; an organisation is its name.
 
-Across articles, one person is one entry: names are keyed by a transliteration-folded surname
-(Zelensky, Zelenskyy and Zelenskiy fold together), a surname alone or a name with a title joins the
-full name it folds to, and the most frequent full spelling is the canonical one. A name whose
-surname is a near match of a better attested one with the same first name ("Mykhailo Polyak" /
-"Mykhailo Podolyak") is linked to it and flagged as a probable misspelling.
+Across articles, one person is one entry: a person is a transliteration-folded surname (Zelensky,
+Zelenskyy and Zelenskiy fold together) with a first name, so Bill and Hillary Clinton are two people
+and "Democrat Hillary Clinton", "Hilary Clinton" and "Hillary Rodham Clinton" one; a name with a title
+joins the full name it folds to, a surname alone the person the article names in full (else the one
+most often named), and the most frequent full spelling is the canonical one. A name whose surname is a
+near match of a better attested one with the same first name ("Mykhailo Polyak" / "Mykhailo Podolyak")
+is linked to it and flagged as a probable misspelling, and so is that surname written alone.
 """
 
 from __future__ import annotations
@@ -111,6 +113,26 @@ _ORG_HEAD = re.compile(r"^(?:staff|ministry|government|kremlin|command|military|
                        r"party|embassy|white house|spokes\w*)$")
 
 
+def full_name(name: str | None, mentions: list[Mention], at: int) -> str | None:
+    """The article's full name for a surname said alone ("Clinton" in an article about Bill Clinton): the
+    closest full-name mention of that surname before ``at``, else the first after; None when ``name``
+    is not a surname alone or the article never names the person in full."""
+    parts = name_parts(name or "")
+    if len(parts) != 1:
+        return None
+    key = fold(parts[0])
+    best = None
+    for m in sorted(mentions, key=lambda m: m.start):
+        words = name_parts(m.name)
+        if m.label == "PERSON" and len(words) >= 2 and fold(words[-1]) == key:
+            if m.start >= at and best is not None:
+                break
+            best = strip_title(m.name)
+            if m.start >= at:
+                break
+    return best
+
+
 def _text_name(att: Attribution) -> str:
     return att.mention or att.head
 
@@ -161,44 +183,113 @@ class Person:
     flagged: dict[str, str]  # variant -> why it was linked (a probable misspelling)
 
 
+_SUFFIX = re.compile(r",?\s+(?:Jr|Sr|II|III|IV)\.?$")
+
+
+# Words news writes before a name that are not part of it ("Democrat Hillary Clinton", "Rival Hillary
+# Clinton" at the start of a sentence): a person's first word is the first name only without them.
+_DESCRIPTORS = frozenset("""democrat democratic republican gop independent libertarian rival former late
+candidate nominee presumptive incumbent challenger vice deputy acting chief justice judge speaker rev reverend
+sheriff mayor governor congressman congresswoman ambassador adm gen col lt sgt capt officer detective coach
+father sister brother mother saint st ex""".split())
+
+
+def name_parts(name: str) -> list[str]:
+    """The words of a person's name without titles, descriptors, possessive and generational suffix
+    ("Democrat Hillary Clinton's" -> ["Hillary", "Clinton"], "Donald Trump Jr." -> ["Donald", "Trump"]):
+    the first is the first name, the last the surname."""
+    words = _SUFFIX.sub("", strip_title(name)).split()
+    while len(words) > 2 and words[0].lower().strip(".") in _DESCRIPTORS:
+        words = words[1:]
+    return words
+
+
+def _suffix(name: str) -> str:
+    m = _SUFFIX.search(strip_title(name))
+    return m.group(0).strip(" ,.").lower() if m else ""
+
+
+def same_first(a: str, b: str) -> bool:
+    """Whether two first names can be one person's: the same once folded, one the initial of the other
+    ("D." / "Donald"), or a near spelling ("Hillary" / "Hilary", "Mykhailo" / "Mikhail"). "Bill" and
+    "Hillary" Clinton are two people."""
+    fa, fb = fold(a), fold(b)
+    if fa == fb:
+        return True
+    if len(a.rstrip(".")) == 1 or len(b.rstrip(".")) == 1:
+        return fa[:1] == fb[:1]
+    return SequenceMatcher(None, fa, fb).ratio() >= 0.75
+
+
+@dataclass
+class _Person:
+    key: str  # folded surname
+    suffix: str  # "jr", "sr", "ii" ...: Donald Trump Jr. is not Donald Trump
+    firsts: set[str]
+    names: Counter[str]  # full spellings and their counts
+
+    def holds(self, first: str, suffix: str) -> bool:
+        return suffix == self.suffix and any(same_first(first, f) for f in self.firsts)
+
+
 class SpeakerIndex:
     """Canonical speakers across a set of articles (see the module docstring)."""
 
     def __init__(self) -> None:
         self.people: dict[str, Person] = {}
         self._map: dict[str, str] = {}
-        self._by_key: dict[str, str] = {}  # folded surname -> canonical full name
+        self._groups_of: dict[str, list[_Person]] = {}  # folded surname -> the people of that surname
+        self._canon: dict[int, str] = {}  # id of a person -> its canonical name
+        self._by_key: dict[str, str] = {}  # folded surname -> the canonical name of a surname alone
 
     def build(self, names: Iterable[tuple[str, str]], spread: Mapping[str, int] | None = None) -> SpeakerIndex:
         """names: (surface name, kind) pairs, one per mention; spread: how many articles write each name.
 
-        A person's canonical spelling is the one most articles write (then the commonest): one interview
-        full of "he said" should not outvote the spelling of every other outlet."""
+        A person is a folded surname with a first name (two first names that :func:`same_first` tells
+        apart are two people of one family). A person's canonical spelling is the one most articles write
+        (then the commonest): one interview full of "he said" should not outvote the spelling of every
+        other outlet. A surname alone is the person of that surname most often named."""
         spread = spread or {}
         counts: Counter[tuple[str, str]] = Counter((strip_title(n), k) for n, k in names if n and strip_title(n))
-        full: dict[str, Counter[str]] = defaultdict(Counter)  # folded surname -> full names
-        for (n, k), c in counts.items():
-            parts = n.split()
-            if k == "person" and len(parts) >= 2:
-                full[fold(parts[-1])][n] += c
-        # near-identical surnames with the same first name: a misspelling, linked to the commoner one
-        merged: dict[str, tuple[str, float]] = {}
-        keys = sorted(full, key=lambda k: -sum(full[k].values()))
-        by_first: dict[str, list[str]] = defaultdict(list)  # only names sharing a first name can be one
-        for k in keys:
-            for first in {n.split()[0] for n in full[k]}:
-                by_first[first].append(k)
-        rank = {k: i for i, k in enumerate(keys)}
-        for k in keys:
-            peers = {k2 for first in {n.split()[0] for n in full[k]} for k2 in by_first[first] if rank[k2] < rank[k]}
-            for k2 in sorted(peers, key=rank.__getitem__):
-                if k2 in merged or abs(len(k) - len(k2)) > max(len(k), len(k2)) * 0.5:
+        groups: dict[str, list[_Person]] = defaultdict(list)
+        for (n, k), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            parts = name_parts(n)
+            if k != "person" or len(parts) < 2:
+                continue
+            key, suffix = fold(parts[-1]), _suffix(n)
+            g = next((g for g in groups[key] if g.holds(parts[0], suffix)), None)
+            if g is None:
+                g = _Person(key, suffix, set(), Counter())
+                groups[key].append(g)
+            g.firsts.add(parts[0])
+            g.names[n] += c
+        people = [g for key in groups for g in groups[key]]
+        total = {id(g): sum(g.names.values()) for g in people}
+        # near-identical surnames with the same first name: a misspelling, linked to the commoner person
+        ranked = sorted(people, key=lambda g: (-total[id(g)], min(g.names)))
+        rank = {id(g): i for i, g in enumerate(ranked)}
+        merged: dict[int, tuple[_Person, float]] = {}
+        for g in ranked:
+            for g2 in ranked[:rank[id(g)]]:
+                k, k2 = g.key, g2.key
+                if id(g2) in merged or k == k2 or abs(len(k) - len(k2)) > max(len(k), len(k2)) * 0.5:
+                    continue
+                if g.suffix != g2.suffix or not any(same_first(f, f2) for f in g.firsts for f2 in g2.firsts):
                     continue
                 r = SequenceMatcher(None, k, k2).ratio()
                 if r >= 0.7 and min(len(k), len(k2)) >= 4:
-                    merged[k] = (k2, r)
+                    merged[id(g)] = (g2, r)
                     break
-        canon_of_key = {k: max(full[k].items(), key=lambda nc: (spread.get(nc[0], 0), nc[1]))[0] for k in full}
+        canon = {id(g): max(g.names.items(), key=lambda nc: (spread.get(nc[0], 0), nc[1]))[0] for g in people}
+
+        def target(g: _Person) -> _Person:
+            return merged[id(g)][0] if id(g) in merged else g
+
+        # a surname alone: the person of that surname most often named
+        bare = {key: max(gs, key=lambda g: (total[id(g)], -rank[id(g)])) for key, gs in groups.items()}
+        self._groups_of = groups
+        self._by_key = {key: canon[id(target(g))] for key, g in bare.items()}
+        self._canon = {id(g): canon[id(target(g))] for g in people}
         # an organisation is its content words, in any order: "Ukrainian armed forces' general staff" and
         # "general staff of the Ukrainian Armed Forces" are one; the most frequent wording names it
         orgs: dict[frozenset[str], Counter[str]] = defaultdict(Counter)
@@ -206,41 +297,47 @@ class SpeakerIndex:
             if k != "person":
                 orgs[org_key(n)][n] += c
         org_canon = {key: names.most_common(1)[0][0] for key, names in orgs.items()}
-        self._by_key = dict(canon_of_key)
         for (n, k), c in counts.items():
-            parts = n.split()
+            parts = name_parts(n)
             key = fold(parts[-1]) if parts else ""
-            flag = ""
-            if k == "person" and key in merged:
-                target, r = merged[key]
-                flag = f"probable misspelling of {canon_of_key[target]} (similarity {r:.2f})"
-                key = target
-            if len(parts) == 1 and key in canon_of_key:
+            if len(parts) == 1 and key in bare:
                 k = "person"  # "Zelenskyy" alone, or tagged as an organisation: the person of that surname
-            canon = canon_of_key.get(key, n) if k == "person" else org_canon.get(org_key(n), n)
-            p = self.people.setdefault(canon, Person(canon, k, Counter(), {}))
+            flag, name = "", n
+            if k == "person":
+                g = bare.get(key) if len(parts) == 1 else self._person(parts, _suffix(n))
+                if g is not None:
+                    name = canon[id(target(g))]
+                    if id(g) in merged:
+                        flag = f"probable misspelling of {name} (similarity {merged[id(g)][1]:.2f})"
+            else:
+                name = org_canon.get(org_key(n), n)
+            p = self.people.setdefault(name, Person(name, k, Counter(), {}))
             if k == "person":
                 p.kind = "person"
             p.variants[n] += c
             if flag:
                 p.flagged[n] = flag
-            self._map[n] = canon
+            self._map[n] = name
         return self
 
+    def _person(self, parts: list[str], suffix: str = "") -> _Person | None:
+        return next((g for g in self._groups_of.get(fold(parts[-1]), ()) if g.holds(parts[0], suffix)), None)
+
     def canonical(self, name: str | None) -> str | None:
-        """The canonical name for a surface name; an unseen spelling of a known surname ("Zelensky")
-        goes to that person, anything else unknown is itself."""
+        """The canonical name for a surface name; an unseen spelling of a known person ("Zelensky",
+        "Volodymyr Zelenskiy") goes to that person, anything else unknown is itself."""
         if not name:
             return None
         n = strip_title(name)
         if n in self._map:
             return self._map[n]
-        parts = n.split()
-        key = fold(parts[-1]) if parts else ""
-        canon = self._by_key.get(key)
-        if canon and (len(parts) == 1 or canon.split()[0] == parts[0]):
-            return canon
-        return n
+        parts = name_parts(n)
+        if not parts:
+            return n
+        if len(parts) == 1:
+            return self._by_key.get(fold(parts[0]), n)
+        g = self._person(parts, _suffix(n))
+        return self._canon[id(g)] if g is not None else n
 
 
 def speaker_table(quotes: Iterable[Quote]) -> list[Person]:
