@@ -100,3 +100,20 @@ def test_the_same_statement_is_matched_before_a_short_one_that_holds_its_words()
           Quote("b", (10, 90), "direct", long_q, speaker="Hillary Clinton")]
     stories, arts = story_of(art("a", "x"), art("b", "y"))
     assert compare(stories, arts, (), qa + qb) == []
+
+
+def test_two_readings_of_a_pronoun_are_not_two_speakers():
+    """"she said" in both versions gives the statement to no one by name: a spun sentence before it can
+    change whom the pronoun is read as, which is no change of speaker; a name in one version is."""
+    ta = "She said the plan would cut taxes for working families."
+    qa = [Quote("a", (9, 55), "indirect", "the plan would cut taxes for working families", source=(0, 3),
+                speaker="Hillary Clinton")]
+    qb = [Quote("b", (9, 55), "indirect", "the plan would cut taxes for working families", source=(0, 3),
+                speaker="Anna Keller")]
+    stories, arts = story_of(art("a", ta), art("b", ta))
+    assert compare(stories, arts, (), qa + qb) == []
+    tc = "Keller said the plan would cut taxes for working families."
+    qc = [Quote("c", (12, 58), "indirect", "the plan would cut taxes for working families", source=(0, 6),
+                speaker="Anna Keller")]
+    stories, arts = story_of(art("a", ta), art("c", tc))
+    assert [d.kind for d in compare(stories, arts, (), qa + qc)] == ["speaker_changed"]

@@ -27,6 +27,7 @@ _FULL_NAME = re.compile(r"\b([A-Z][a-z’'-]{2,})\s+(?:[A-Z]\.\s+)?([A-Z][a-z’
 # capitalised words that open sentences before a surname and are no one's first name
 _NOT_FIRST = frozenset("""after although because before but during however if meanwhile since still though
 unlike until when while yet like now even only both either neither every many most some why how""".split())
+_PRONOUNS = frozenset("he she they it we i you".split())
 _POSSESSIVE = re.compile(r"[’']s?$")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -130,9 +131,21 @@ def _pairs(story: Story, quotes: dict[str, list[Quote]], relations: Iterable[Rel
                     yield x, best
 
 
+def _named(q: Quote, articles: dict[str, Article] | None) -> bool:
+    """Whether a quote's source names its speaker (not a pronoun, whose speaker is inferred); True when
+    the article's text is not at hand."""
+    if articles is None or q.source is None or q.article not in articles:
+        return True
+    words = articles[q.article].text[q.source[0]:q.source[1]].lower().split()
+    return not (len(words) == 1 and words[0] in _PRONOUNS)
+
+
 def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
-                        relations: Sequence[Relation] = ()) -> list[Discrepancy]:
-    """Statements of one story given to another speaker, or reworded inside quotation marks."""
+                        relations: Sequence[Relation] = (),
+                        articles: dict[str, Article] | None = None) -> list[Discrepancy]:
+    """Statements of one story given to another speaker, or reworded inside quotation marks. A statement
+    whose source is a pronoun in both versions ("she said") is given to no one by name: two readings of
+    the pronoun are not two speakers."""
     out: list[Discrepancy] = []
     flagged: set[tuple[str, str, str, str]] = set()
     for x, y in _pairs(story, quotes, relations):
@@ -144,7 +157,7 @@ def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
                 out.append(Discrepancy(story.id, "name_variant", x.article, y.article, x.speaker, y.speaker,
                                        f"probable misspelling of a speaker's name, similarity "
                                        f"{SequenceMatcher(None, x.speaker, y.speaker).ratio():.2f}"))
-        elif x.speaker and y.speaker and x.speaker != y.speaker:
+        elif x.speaker and y.speaker and x.speaker != y.speaker and (_named(x, articles) or _named(y, articles)):
             key = ("speaker_changed", x.article, y.article, x.text)
             if key not in flagged:
                 flagged.add(key)
@@ -244,6 +257,6 @@ def compare(stories: Sequence[Story], articles: dict[str, Article],
         if len(story.articles) < 2:
             continue
         story_quotes = {a: by_article[a] for a in story.articles if by_article.get(a)}
-        out.extend(quote_discrepancies(story, story_quotes, rels_of.get(story.id, [])))
+        out.extend(quote_discrepancies(story, story_quotes, rels_of.get(story.id, []), articles))
         out.extend(name_variants(story, articles))
     return out
