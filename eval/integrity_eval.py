@@ -60,7 +60,6 @@ for _pair in _PAIRS:
     SYNONYMS.setdefault(_a, _b)
     SYNONYMS.setdefault(_b, _a)
 _WORD = re.compile(r"[A-Za-z]+")
-_QUOTED = re.compile(r"[“\"]([^“”\"]{20,}?)[”\"]")
 # any stretch in quotation marks, or from an opening mark to the end of its paragraph (a quotation that
 # runs on into the next paragraph)
 _ANY_QUOTED = re.compile(r"“[^”\n]*(?:”|$)|\"[^\"\n]*(?:\"|$)|‘[^’\n]*(?:’(?!\w)|$)|''.*?(?:''|$)", re.M)
@@ -132,18 +131,28 @@ class Case:
         return apply(self.text, self.edits + extra)
 
 
+def quotations(text: str) -> list[tuple[int, int]]:
+    """The inner spans of the quotations of ``text``: “…” pairs, and straight marks paired in order
+    within each paragraph (the first opens, the next closes)."""
+    out = [(m.start() + 1, m.end() - 1) for m in re.finditer(r"“[^“”\n]*”", text)]
+    for par in re.finditer(r"[^\n]+", text):
+        marks = [par.start() + i for i, c in enumerate(par.group(0)) if c == '"']
+        out += [(marks[i] + 1, marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
+    return sorted(out)
+
+
 def _reword(doc: str, text: str, attributions: list[dict]) -> Case | None:
+    spans = quotations(text)
     for att in attributions:
         a, b = min(s for s, _ in att["content"]), max(e for _, e in att["content"])
-        for m in _QUOTED.finditer(text, a, b):
-            if len(m.group(1).split()) < 6:
+        for qs, qe in spans:
+            if not (a <= qs and qe <= b) or len(text[qs:qe].split()) < 6:
                 continue
-            for w in _WORD.finditer(m.group(1)):
+            for w in _WORD.finditer(text, qs, qe):
                 alt = SYNONYMS.get(w.group(0).lower())
                 if alt:
-                    at = m.start(1) + w.start()
                     new = _cased(alt, w.group(0))
-                    return Case(doc, "quote_reworded", text, [(at, at + len(w.group(0)), new)], w.group(0), new)
+                    return Case(doc, "quote_reworded", text, [(w.start(), w.end(), new)], w.group(0), new)
     return None
 
 

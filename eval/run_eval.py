@@ -233,6 +233,44 @@ def eval_polnear(shared: Path) -> tuple[str, str] | None:
     return "attribution", "\n".join(body)
 
 
+def eval_integrity(shared: Path) -> tuple[str, str] | None:
+    """Quote integrity: discrepancies put into second versions of PolNeAR articles, found or not
+    (eval/integrity_eval.py runs the real CLI on each set of cases)."""
+    splits = [s for s in ("dev", "train") if (shared / "data/polnear" / s).exists()]
+    if not splits:
+        print("skip integrity: ../shared/data/polnear is absent", file=sys.stderr)
+        return None
+    cmd = [sys.executable, "eval/integrity_eval.py", "--shared", rel(shared), "--split", ",".join(splits),
+           "--json", rel(OUT / "integrity.cases.json")]
+    lines = [json.loads(line) for line in run(cmd).splitlines() if line.startswith("{")]
+    names = {"quote_reworded": "a word reworded inside quotation marks", "speaker_changed": "a statement given "
+             "to another person", "name_variant": "a speaker's surname misspelt", "number_changed": "a number changed"}
+    rows = []
+    for r in lines:
+        other = ", ".join(f"{k} {v}" for k, v in sorted(r["other_flags"].items())) or "none"
+        rows.append(f"| {r['setting']} | {names[r['kind']]} (`{r['kind']}`) | {r['cases']} | {r['found']} | "
+                    f"**{r['recall']:.3f}** | {sum(r['other_flags'].values())} ({other}) |")
+    body = ["## Quote integrity (accuracy)", "",
+            f"No public set marks the discrepancies between versions of a story, so they are put in: each PolNeAR "
+            f"article ({' and '.join(splits)}; read from ../shared, never copied) gets a second version from another "
+            "outlet with one known change at a place the gold annotation marks (a word of a quoted statement replaced "
+            "by a synonym, the way an article spinner rewords; the full-name source of a statement replaced by another "
+            "person the article quotes; a quoted person's surname misspelt, one inner letter dropped, wherever it occurs; "
+            "one number changed). The second version is an *edited copy* (only the change) or a *spun rewrite* (the "
+            "same synonyms also replace words all through the article outside quotation marks). Each set goes through "
+            "`newstrace ingest`, `analyse` and `report --json` into a fresh store. *Found*: the change flagged between "
+            "the two versions with the right kind and both sides (both words, speakers, spellings or numbers). *Other "
+            "flags*: every other discrepancy reported between the two versions, none of which is true (a changed word "
+            "or number inside quotation marks also flagged as a rewording, or the misspelling in another name, counts "
+            "as found, not as other). A case is an article where the change could be made, so the kinds have different "
+            "counts.", "",
+            "| second version | change | cases | found | share found | other flags |",
+            "|:--|:--|--:|--:|--:|:--|", *rows, "",
+            "Command: `python eval/integrity_eval.py --shared ../shared --split " + ",".join(splits) + "` "
+            "(per-case results in eval/out/integrity.cases.json)."]
+    return "integrity", "\n".join(body)
+
+
 def _as_pieces(src: Path, dst: Path) -> None:
     """The batch lines of src with content replaced by their pieces."""
     with open(src, encoding="utf-8") as f, open(dst, "w", encoding="utf-8") as out:
@@ -319,14 +357,16 @@ def write_section(name: str, body: str, command: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default="../shared", help="the shared folder (data and scorers)")
-    ap.add_argument("--only", choices=("clusters", "attribution", "incremental"), help="run one evaluation")
+    ap.add_argument("--only", choices=("clusters", "attribution", "integrity", "incremental"),
+                    help="run one evaluation")
     args = ap.parse_args()
     shared = (ROOT / args.shared).resolve() if not Path(args.shared).is_absolute() else Path(args.shared)
     if not (shared / "eval").exists():
         sys.exit(f"{shared}/eval is absent: nothing to score")
     OUT.mkdir(parents=True, exist_ok=True)
     command = f"make eval (eval/run_eval.py --shared {args.shared}{' --only ' + args.only if args.only else ''})"
-    evals = {"clusters": eval_clusters, "attribution": eval_polnear, "incremental": eval_incremental}
+    evals = {"clusters": eval_clusters, "attribution": eval_polnear, "integrity": eval_integrity,
+             "incremental": eval_incremental}
     for name, fn in evals.items():
         result = fn(shared) if args.only in (None, name) else None
         if result:

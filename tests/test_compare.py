@@ -80,6 +80,13 @@ def test_one_speaker_spelt_two_ways_is_a_name_variant_not_a_change_of_speaker():
     stories, arts = story_of(art("a", "x"), art("b", "y"))
     assert [(d.kind, d.a_text, d.b_text) for d in compare(stories, arts, (), qa + qb)] == \
         [("name_variant", "Clinton", "Cliton")]
+    # linked to one speaker by the speaker index, the two spellings are still a name variant
+    qa = [Quote("a", (0, 60), "indirect", "that the blast was an act of terror", speaker="Bill de Blasio",
+                mention="Mayor De Blasio")]
+    qb = [Quote("b", (0, 60), "indirect", "that the blast was an act of terror", speaker="Bill de Blasio",
+                mention="De Blaio")]
+    assert [(d.kind, d.a_text, d.b_text) for d in compare(stories, arts, (), qa + qb)] == \
+        [("name_variant", "De Blasio", "De Blaio")]
 
 
 def test_name_variants_ignore_sentence_openers_and_possessives():

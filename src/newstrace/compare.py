@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
 
 from .attribute.extract import quote_spans
-from .attribute.speakers import fold
+from .attribute.speakers import fold, name_parts
 from .model import Article, Discrepancy, Quote, Relation, Story
 
 # a first name and a surname, with a middle initial or not ("John F. Kennedy")
@@ -149,14 +149,18 @@ def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
     out: list[Discrepancy] = []
     flagged: set[tuple[str, str, str, str]] = set()
     for x, y in _pairs(story, quotes, relations):
-        if x.speaker and y.speaker and x.speaker != y.speaker and _respelt_only(x.speaker, y.speaker):
-            # the same speaker spelt two ways ("Clinton" / "Cliton"): a name variant, not another speaker
-            key = ("name_variant", x.article, y.article, x.speaker)
+        nx, ny = (" ".join(name_parts(q.mention or q.speaker or "")) for q in (x, y))
+        if nx and ny and nx != ny and _respelt_only(nx, ny):
+            # the speaker spelt two ways ("Clinton" / "Cliton", "De Blasio" / "De Blaio"), whether or not
+            # the speaker index linked the spellings: a name variant, not another speaker
+            key = ("name_variant", x.article, y.article, nx)
             if key not in flagged:
                 flagged.add(key)
-                out.append(Discrepancy(story.id, "name_variant", x.article, y.article, x.speaker, y.speaker,
-                                       f"probable misspelling of a speaker's name, similarity "
-                                       f"{SequenceMatcher(None, x.speaker, y.speaker).ratio():.2f}"))
+                kind = "transliteration variant" if fold(nx.split()[-1]) == fold(ny.split()[-1]) else \
+                    "probable misspelling"
+                out.append(Discrepancy(story.id, "name_variant", x.article, y.article, nx, ny,
+                                       f"{kind} of a speaker's name, similarity "
+                                       f"{SequenceMatcher(None, nx, ny).ratio():.2f}"))
         elif x.speaker and y.speaker and x.speaker != y.speaker and (_named(x, articles) or _named(y, articles)):
             key = ("speaker_changed", x.article, y.article, x.text)
             if key not in flagged:
@@ -257,6 +261,15 @@ def compare(stories: Sequence[Story], articles: dict[str, Article],
         if len(story.articles) < 2:
             continue
         story_quotes = {a: by_article[a] for a in story.articles if by_article.get(a)}
-        out.extend(quote_discrepancies(story, story_quotes, rels_of.get(story.id, []), articles))
-        out.extend(name_variants(story, articles))
+        found = name_variants(story, articles)
+        # a misspelt surname once per story, as the text scan reports it (a full name with its first name)
+        seen = {frozenset((d.a_text.split()[-1], d.b_text.split()[-1])) for d in found}
+        for d in quote_discrepancies(story, story_quotes, rels_of.get(story.id, []), articles):
+            if d.kind == "name_variant":
+                pair = frozenset((d.a_text.split()[-1], d.b_text.split()[-1]))
+                if pair in seen:
+                    continue
+                seen.add(pair)
+            out.append(d)
+        out.extend(found)
     return out
