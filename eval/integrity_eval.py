@@ -60,6 +60,7 @@ for _pair in _PAIRS:
     SYNONYMS.setdefault(_a, _b)
     SYNONYMS.setdefault(_b, _a)
 _WORD = re.compile(r"[A-Za-z]+")
+_TOKENS = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d]+")
 # any stretch in quotation marks, or from an opening mark to the end of its paragraph (a quotation that
 # runs on into the next paragraph)
 _ANY_QUOTED = re.compile(r"“[^”\n]*(?:”|$)|\"[^\"\n]*(?:\"|$)|‘[^’\n]*(?:’(?!\w)|$)|''.*?(?:''|$)", re.M)
@@ -264,7 +265,7 @@ def _explained(d: dict, case: Case) -> bool:
         old, new = case.old.split()[-1], case.new.split()[-1]
         return a.replace(old, new) == b or b.replace(old, new) == a
     if case.kind in ("number_changed", "quote_reworded") and d["kind"] == "quote_reworded":
-        return {case.old, case.new} <= set(re.findall(r"\w+", a) + re.findall(r"\w+", b))
+        return {case.old, case.new} <= set(_TOKENS.findall(a) + _TOKENS.findall(b))
     return False
 
 

@@ -124,3 +124,20 @@ def test_two_readings_of_a_pronoun_are_not_two_speakers():
                 speaker="Anna Keller")]
     stories, arts = story_of(art("a", ta), art("c", tc))
     assert [d.kind for d in compare(stories, arts, (), qa + qc)] == ["speaker_changed"]
+
+
+def test_a_figure_changed_between_two_aligned_passages_or_in_one_scored_as_identical():
+    """The alignment may leave a short sentence between two passages ("Oct." read as a sentence end),
+    or score a passage whose only change is a figure as identical: the figure is still found."""
+    from newstrace.model import Passage, Relation
+
+    head = "Chris Wallace will moderate the third and final debate Oct."
+    tail = " The campaign said little about the format."
+    ta, tb = head + " 19 in Las Vegas." + tail, head + " 20 in Las Vegas." + tail
+    gap = len(head), len(ta) - len(tail)
+    rel = Relation("a", "b", "copy", 0.99, [Passage(0, gap[0], 0, gap[0], 1.0),
+                                            Passage(gap[1], len(ta), gap[1], len(tb), 1.0)])
+    stories, arts = story_of(art("a", ta), art("b", tb))
+    assert [(d.a_text, d.b_text) for d in compare(stories, arts, [rel], ())] == [("19", "20")]
+    rel = Relation("a", "b", "copy", 0.99, [Passage(0, len(ta), 0, len(tb), 1.0)])
+    assert [(d.a_text, d.b_text) for d in compare(stories, arts, [rel], ())] == [("19", "20")]

@@ -29,6 +29,7 @@ _NOT_FIRST = frozenset("""after although because before but during however if me
 unlike until when while yet like now even only both either neither every many most some why how""".split())
 _PRONOUNS = frozenset("he she they it we i you".split())
 _POSSESSIVE = re.compile(r"[’']s?$")
+_GAP_CHARS = 300  # a stretch between two aligned passages compared as one: a sentence or two
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _STOP = frozenset("""a an the of to in on at for and or but is are was were be been it its that this these those
@@ -187,15 +188,28 @@ def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
     return out
 
 
+def _aligned_stretches(rel: Relation, origin: Article, derived: Article) -> Iterable[tuple[str, str]]:
+    """The texts of each aligned passage pair, and of each short stretch between two passages in both
+    versions (a sentence too short to align on its own: "Oct." read as a sentence end leaves "19 in Las
+    Vegas." between two passages)."""
+    ps = sorted(rel.passages, key=lambda p: (p.a_start, p.b_start))
+    for k, p in enumerate(ps):
+        yield origin.text[p.a_start:p.a_end], derived.text[p.b_start:p.b_end]
+        if k + 1 < len(ps):
+            q = ps[k + 1]
+            ga, gb = origin.text[p.a_end:q.a_start], derived.text[p.b_end:q.b_start]
+            if q.b_start >= p.b_end and ga.strip() and gb.strip() and max(len(ga), len(gb)) <= _GAP_CHARS:
+                yield ga, gb
+
+
 def passage_discrepancies(story: str, rel: Relation, origin: Article, derived: Article) -> list[Discrepancy]:
     """Numbers changed between two aligned versions of the same passages: a figure in place of another
     where the words around them agree (a figure dropped or added with its sentence is an edit, not a
     change; "27 leaders … 27 plans" with one 27 changed is)."""
     out: list[Discrepancy] = []
-    for p in rel.passages:
-        if p.similarity >= 1.0:
-            continue
-        a_text, b_text = origin.text[p.a_start:p.a_end], derived.text[p.b_start:p.b_end]
+    for a_text, b_text in _aligned_stretches(rel, origin, derived):
+        # not the passage's similarity: the alignment reads figures as one token kind, so a passage
+        # with only a figure changed can score 1.0
         if a_text == b_text:
             continue
         wa, wb = _TOKEN.findall(a_text), _TOKEN.findall(b_text)
@@ -210,7 +224,7 @@ def passage_discrepancies(story: str, rel: Relation, origin: Article, derived: A
                 new += [n for n in nb if n not in na]
         if old and new:
             out.append(Discrepancy(story, "number_changed", origin.id, derived.id, ", ".join(dict.fromkeys(old)),
-                                   ", ".join(dict.fromkeys(new)), a_text[:120]))
+                                   ", ".join(dict.fromkeys(new)), a_text.strip()[:120]))
     return out
 
 
