@@ -215,7 +215,10 @@ def _misspell(doc: str, text: str, attributions: list[dict]) -> Case | None:
 
 def _renumber(doc: str, text: str, attributions: list[dict], rng: random.Random) -> Case | None:
     body = text.find("\n")  # not the headline
-    found = [m for m in _NUMBER.finditer(text, max(body, 0)) if not 1900 <= int(m.group(0)) <= 2030]
+    # a figure of the prose: not a year, a time of day, or digits of a link or an id
+    found = [m for m in _NUMBER.finditer(text, max(body, 0)) if not 1900 <= int(m.group(0)) <= 2030
+             and len(m.group(0)) <= 7 and not re.search(r"[/:#=_]", text[max(0, m.start() - 1):m.end() + 1])
+             and not re.search(r"\S*(?:https?|www|\.com)\S*$", text[max(0, m.start() - 60):m.start()])]
     if not found:
         return None
     m = rng.choice(found)
