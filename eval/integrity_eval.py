@@ -253,6 +253,9 @@ def _found(kind: str, d: dict, case: Case) -> bool:
         return case.old.split()[-1] in d["note"] and case.new.split()[-1] in d["note"]
     if kind == "number_changed":
         return case.old in both and case.new in both
+    if kind == "name_variant":  # the two spellings of the surname, with the first name or without
+        return {w.split()[-1] for w in (d["a_text"], d["b_text"]) if w.split()} == \
+            {case.old.split()[-1], case.new.split()[-1]}
     return re.search(rf"\b{re.escape(case.old)}\b", both) is not None and \
         re.search(rf"\b{re.escape(case.new)}\b", both) is not None
 
@@ -308,7 +311,7 @@ def run_cases(cases: list[Case], meta: dict[str, dict[str, str]], gold: dict[str
     for c in cases:
         got = flags.get(c.doc, [])
         hit = any(_found(c.kind, d, c) for d in got)
-        out.append({"doc": c.doc, "kind": c.kind, "old": c.old, "new": c.new, "found": hit,
+        out.append({"doc": c.doc, "kind": c.kind, "old": c.old, "new": c.new, "found": hit, "flags": got,
                     "together": story.get(c.doc) == story.get(c.doc + "~v2"),
                     "other": [d for d in got if not _explained(d, c)]})
     return out

@@ -109,7 +109,7 @@ def test_the_same_statement_is_matched_before_a_short_one_that_holds_its_words()
     assert compare(stories, arts, (), qa + qb) == []
 
 
-def test_two_readings_of_a_pronoun_are_not_two_speakers():
+def test_two_readings_of_a_pronoun_or_a_description_are_not_two_speakers():
     """"she said" in both versions gives the statement to no one by name: a spun sentence before it can
     change whom the pronoun is read as, which is no change of speaker; a name in one version is."""
     ta = "She said the plan would cut taxes for working families."
@@ -119,6 +119,12 @@ def test_two_readings_of_a_pronoun_are_not_two_speakers():
                 speaker="Anna Keller")]
     stories, arts = story_of(art("a", ta), art("b", ta))
     assert compare(stories, arts, (), qa + qb) == []
+    # a description is read, not named, too
+    td = "The Republican candidate said the plan would cut taxes for working families."
+    qd = [Quote(x, (32, 78), "indirect", "the plan would cut taxes for working families", source=(0, 23),
+                speaker=who) for x, who in (("a", "Donald Trump"), ("b", "Tim Kaine"))]
+    stories, arts = story_of(art("a", td), art("b", td))
+    assert compare(stories, arts, (), qd) == []
     tc = "Keller said the plan would cut taxes for working families."
     qc = [Quote("c", (12, 58), "indirect", "the plan would cut taxes for working families", source=(0, 6),
                 speaker="Anna Keller")]

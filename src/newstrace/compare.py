@@ -27,7 +27,6 @@ _FULL_NAME = re.compile(r"\b([A-Z][a-z’'-]{2,})\s+(?:[A-Z]\.\s+)?([A-Z][a-z’
 # capitalised words that open sentences before a surname and are no one's first name
 _NOT_FIRST = frozenset("""after although because before but during however if meanwhile since still though
 unlike until when while yet like now even only both either neither every many most some why how""".split())
-_PRONOUNS = frozenset("he she they it we i you".split())
 _POSSESSIVE = re.compile(r"[’']s?$")
 _GAP_CHARS = 300  # a stretch between two aligned passages compared as one: a sentence or two
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
@@ -133,20 +132,22 @@ def _pairs(story: Story, quotes: dict[str, list[Quote]], relations: Iterable[Rel
 
 
 def _named(q: Quote, articles: dict[str, Article] | None) -> bool:
-    """Whether a quote's source names its speaker (not a pronoun, whose speaker is inferred); True when
-    the article's text is not at hand."""
+    """Whether a quote's source names its speaker ("Podolyak said"), rather than a pronoun or a
+    description whose speaker is inferred ("he said", "the Republican nominee said"); True when the
+    article's text is not at hand."""
     if articles is None or q.source is None or q.article not in articles:
         return True
-    words = articles[q.article].text[q.source[0]:q.source[1]].lower().split()
-    return not (len(words) == 1 and words[0] in _PRONOUNS)
+    said = {fold(w) for w in re.findall(r"[\w’'-]+", articles[q.article].text[q.source[0]:q.source[1]])}
+    names = {fold(w) for n in (q.speaker, q.mention) if n for w in n.split() if w[:1].isupper() and len(w) > 2}
+    return bool(said & names)
 
 
 def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
                         relations: Sequence[Relation] = (),
                         articles: dict[str, Article] | None = None) -> list[Discrepancy]:
     """Statements of one story given to another speaker, or reworded inside quotation marks. A statement
-    whose source is a pronoun in both versions ("she said") is given to no one by name: two readings of
-    the pronoun are not two speakers."""
+    whose source names no one in either version ("she said", "the Republican candidate said") is given to
+    no one by name: two readings of a pronoun or a description are not two speakers."""
     out: list[Discrepancy] = []
     flagged: set[tuple[str, str, str, str]] = set()
     for x, y in _pairs(story, quotes, relations):
