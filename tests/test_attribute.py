@@ -259,6 +259,11 @@ def test_headline_attributions(seed_quotes):
     assert headline_attributions("Putin ‘ready for talks’ as Russian missiles rain down on Ukraine") == \
         [("direct", "Putin", "‘ready for talks’")]
     assert headline_attributions("Russian missiles rain down on Ukraine") == []
+    # a title-case headline's verb is not part of the name
+    assert headline_attributions("Hillary Clinton Speaks ‘Directly To White People’ After Shooting") == \
+        [("direct", "Hillary Clinton", "‘Directly To White People’")]
+    assert headline_attributions("Trump Warns ‘Rigged’ Vote")[0][1] == "Trump"
+    assert headline_attributions("Bernie Sanders ‘Not Going Anywhere’")[0][1] == "Bernie Sanders"
     heads = [q for n, q in seed_quotes if n == "002" and q.content == (0, 0)]
     assert [(q.speaker, q.text) for q in heads] == [("Vladimir Putin", "‘ready for talks’")]
 

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from ..model import Article, Quote
-from .extract import Attribution, Parsed, extract_many, quote_spans
+from .extract import CUE_LEMMAS, Attribution, Parsed, extract_many, lemma, quote_spans
 from .speakers import SpeakerIndex, full_name, resolve_article, speaker_table, strip_title
 
 __all__ = ["Attribution", "SpeakerIndex", "attribute", "attribute_batch", "attribute_texts",
@@ -26,6 +26,20 @@ _HEAD_SAYS = re.compile(rf"^(?P<src>{_NAME})\s+(?P<cue>says|said|claims|warns|in
                         rf"(?:that\s+)?(?P<q>[^,;:]{{8,}})")
 
 
+# verbs of headlinese that open a quotation in a title-case headline ("Trump Slams ‘…’")
+_HEAD_VERBS = frozenset("slam blast rip hit speak talk attack mock knock lash unload fire push".split())
+
+
+def _head_source(src: str) -> str:
+    """The name of a title-case headline's source without the verb the capitals hide in it ("Hillary
+    Clinton Speaks ‘Directly To White People’": the verb is "Speaks", the source Hillary Clinton)."""
+    words = src.split()
+    last = words[-1].lower()
+    if len(words) >= 2 and last.endswith("s") and (lemma(last) in CUE_LEMMAS or last[:-1] in _HEAD_VERBS):
+        return " ".join(words[:-1])
+    return src
+
+
 def headline_attributions(headline: str | None) -> list[tuple[str, str, str]]:
     """(kind, speaker as written, what is said) of a headline: "Putin ‘ready for talks’",
     "Putin says Russia ready to negotiate, …"."""
@@ -33,7 +47,7 @@ def headline_attributions(headline: str | None) -> list[tuple[str, str, str]]:
         return []
     m = _HEAD_QUOTE.match(headline)
     if m:
-        return [("direct", m["src"], m["q"])]
+        return [("direct", _head_source(m["src"]), m["q"])]
     m = _HEAD_SAYS.match(headline)
     if m:
         return [("mixed" if any(c in m["q"] for c in "‘’“”\"") else "indirect", m["src"], m["q"].strip())]
