@@ -110,8 +110,23 @@ def test_one_family_many_people_and_a_misspelt_surname_alone():
     assert {index.canonical(n) for n in ("Democrat Hillary Clinton", "Hilary Clinton", "Hillary Cliton",
                                           "Cliton", "Clinton")} == {"Hillary Clinton"}
     assert "Cliton" in index.people["Hillary Clinton"].flagged
-    assert index.canonical("Donald Trump Jr.") == "Donald Trump Jr"
+    assert index.canonical("Donald Trump Jr.") == "Donald Trump Jr."
     assert index.canonical("Donald J. Trump") == "Donald Trump"
+
+
+def test_titles_inside_a_name_and_sentence_openers_are_not_the_name():
+    from newstrace.attribute.speakers import clean_name, org_key
+
+    assert clean_name("U.S. Air Force Gen. Norman Ham") == "Norman Ham"
+    assert clean_name("Pennsylvania Gov. Ed Rendell") == "Ed Rendell"
+    assert clean_name("What Mr. Obama") == "Obama"
+    assert clean_name("Donald Trump Jr.") == "Donald Trump Jr."
+    index = SpeakerIndex().build([("Pennsylvania Gov. Ed Rendell", "person"), ("Ed Rendell", "person"),
+                                  ("Barack Obama", "person"), ("What Mr. Obama", "person")])
+    assert index.canonical("Pennsylvania Gov. Ed Rendell") == "Ed Rendell"
+    assert index.canonical("What Mr. Obama") == "Barack Obama"
+    # an organisation's words are compared on longer stems: the Commission is not the Committee
+    assert org_key("Commission") != org_key("Committee")
 
 
 def test_a_surname_alone_is_the_person_the_article_names_in_full():

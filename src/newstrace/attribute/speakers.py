@@ -58,7 +58,8 @@ def fold(word: str) -> str:
 def org_key(name: str) -> frozenset[str]:
     """Content-word stems of an organisation's name, order and case ignored."""
     words = re.findall(r"[a-z]+", unicodedata.normalize("NFKD", name).lower())
-    return frozenset(w[:5] for w in words if w not in _STOP and w != "s")
+    # seven letters, not five: "commi" made the Commission and the Committee one body
+    return frozenset(re.sub(r"(?<=[a-z]{3})s$", "", w)[:7] for w in words if w not in _STOP and w != "s")
 
 
 def _score(desc: frozenset[str], other: frozenset[str]) -> int:
@@ -114,23 +115,23 @@ _ORG_HEAD = re.compile(r"^(?:staff|ministry|government|kremlin|command|military|
 
 
 def full_name(name: str | None, mentions: list[Mention], at: int) -> str | None:
-    """The article's full name for a surname said alone ("Clinton" in an article about Bill Clinton): the
-    closest full-name mention of that surname before ``at``, else the first after; None when ``name``
-    is not a surname alone or the article never names the person in full."""
+    """The article's full name for a surname said alone ("Clinton" in an article about Bill Clinton): of
+    the people of that surname the article names in full, the one it names most, the first named on a
+    tie (news names a person in full first, by surname after); None when ``name`` is not a surname alone
+    or the article never names the person in full. ``at`` is kept for callers that know the position."""
     parts = name_parts(name or "")
     if len(parts) != 1:
         return None
     key = fold(parts[0])
-    best = None
+    seen: dict[str, list] = {}  # folded first name -> [mentions, first position, the name]
     for m in sorted(mentions, key=lambda m: m.start):
         words = name_parts(m.name)
         if m.label == "PERSON" and len(words) >= 2 and fold(words[-1]) == key:
-            if m.start >= at and best is not None:
-                break
-            best = strip_title(m.name)
-            if m.start >= at:
-                break
-    return best
+            entry = seen.setdefault(fold(words[0]), [0, m.start, " ".join(words)])
+            entry[0] += 1
+    if not seen:
+        return None
+    return max(seen.values(), key=lambda e: (e[0], -e[1]))[2]
 
 
 def _text_name(att: Attribution) -> str:
@@ -194,14 +195,46 @@ sheriff mayor governor congressman congresswoman ambassador adm gen col lt sgt c
 father sister brother mother saint st ex""".split())
 
 
+# A title inside a run of capitalised words ends what comes before it: "U.S. Air Force Gen. Norman Ham",
+# "Pennsylvania Gov. Ed Rendell", "What Mr. Obama" (a sentence's first word) are Norman Ham, Ed Rendell
+# and Obama.
+_INNER_TITLE = frozenset("""mr mrs ms dr sen rep gov gen lt col adm capt sgt prof president senator secretary
+minister chancellor judge justice mayor governor chairman chairwoman director ambassador""".split())
+_OPENERS = frozenset("""what when while where why how who the a an and but as if after before since though
+although because then so yet or nor for with without about said says""".split())
+
+
 def name_parts(name: str) -> list[str]:
     """The words of a person's name without titles, descriptors, possessive and generational suffix
-    ("Democrat Hillary Clinton's" -> ["Hillary", "Clinton"], "Donald Trump Jr." -> ["Donald", "Trump"]):
-    the first is the first name, the last the surname."""
+    ("Democrat Hillary Clinton's" -> ["Hillary", "Clinton"], "Donald Trump Jr." -> ["Donald", "Trump"],
+    "Pennsylvania Gov. Ed Rendell" -> ["Ed", "Rendell"]): the first is the first name, the last the surname."""
     words = _SUFFIX.sub("", strip_title(name)).split()
+    cut = max((i for i, w in enumerate(words[:-1]) if w.lower().rstrip(".") in _INNER_TITLE), default=-1)
+    words = words[cut + 1:]
+    while len(words) > 1 and words[0].lower() in _OPENERS:
+        words = words[1:]
     while len(words) > 2 and words[0].lower().strip(".") in _DESCRIPTORS:
         words = words[1:]
     return words
+
+
+def clean_name(name: str) -> str:
+    """A person's name as the speaker table shows it: no title, descriptor or possessive, the
+    generational suffix kept ("Pennsylvania Gov. Ed Rendell" -> "Ed Rendell", "Donald Trump Jr.")."""
+    suffix = _suffix(name)
+    tail = {"jr": " Jr.", "sr": " Sr."}.get(suffix, f" {suffix.upper()}" if suffix else "")
+    return " ".join(name_parts(name)) + tail
+
+
+def _canonical_spelling(names: Counter[str], spread: Mapping[str, int]) -> str:
+    """The spelling of a person most articles write (then the commonest), without titles: one interview
+    full of "he said" should not outvote the spelling of every other outlet."""
+    articles: Counter[str] = Counter()
+    count: Counter[str] = Counter()
+    for n, c in names.items():
+        articles[clean_name(n)] += spread.get(n, 0)
+        count[clean_name(n)] += c
+    return max(count, key=lambda n: (articles[n], count[n], n))
 
 
 def _suffix(name: str) -> str:
@@ -280,7 +313,7 @@ class SpeakerIndex:
                 if r >= 0.7 and min(len(k), len(k2)) >= 4:
                     merged[id(g)] = (g2, r)
                     break
-        canon = {id(g): max(g.names.items(), key=lambda nc: (spread.get(nc[0], 0), nc[1]))[0] for g in people}
+        canon = {id(g): _canonical_spelling(g.names, spread) for g in people}
 
         def target(g: _Person) -> _Person:
             return merged[id(g)][0] if id(g) in merged else g
