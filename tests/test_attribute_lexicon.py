@@ -26,3 +26,20 @@ def test_criticizing_harshly_is_judging():
     # WordNet's hyponyms of "criticize" that news uses: "blast", "slam"
     assert rows("Ortiz blasted the governor's budget in a long speech.")[0][1:] == (
         "the governor's budget", "Ortiz")
+
+
+def test_a_verb_of_seeming_reports_its_subject_with_its_complement():
+    # an inference with no source named: the raised subject belongs to the content
+    assert rows("After the debate, Governor Baker seemed tired of the questions.") == [
+        ("indirect", "Governor Baker seemed tired of the questions", None)]
+    assert rows("The council appears to have lost its nerve.") == [
+        ("indirect", "The council appears to have lost its nerve", None)]
+
+
+def test_after_an_expletive_it_the_clause_alone_is_the_content():
+    assert rows("It appears that the vote will be delayed again.") == [
+        ("indirect", "that the vote will be delayed again", None)]
+
+
+def test_appear_with_no_complement_reports_nothing():
+    assert rows("The mayor appeared on a morning show in Boston.") == []

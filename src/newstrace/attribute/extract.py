@@ -64,6 +64,12 @@ blame praise dismiss read chant shout yell exclaim threaten demand propose recom
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
 """.split()) | _COGNITION | _JUDGMENT
+# Evidential verbs of seeming, which raise the subject of the clause they take ("Cruz seemed lost",
+# "Carson appears to be slipping", "it appears that …"): an inference about a state of affairs, the
+# reporter's or the source's, that PolNeAR annotates as an attribution (with no source unless one is
+# named: "seems to me"). Not cues of the other rules: their content is their subject with their
+# complement (_evidential), not a complement alone.
+_EVIDENTIAL = frozenset("seem appear".split())
 # Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
 # ("know", "believe") report a clause, never frame a quotation.
 _SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply respond declare announce explain
@@ -104,7 +110,8 @@ _NOUN_FORMS = frozenset("state states back backs attack attacks talk talks judge
 
 
 def _cue_forms() -> frozenset[str]:
-    return frozenset({f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())) - _NOUN_FORMS
+    return frozenset({f for lem in CUE_LEMMAS | _EVIDENTIAL for f in _forms(lem)}
+                     | set(_IRREGULAR_FORMS.split())) - _NOUN_FORMS
 
 
 # the lower-case words of a text, each whole: looked up in _CUE_FORMS (one regular expression of every
@@ -200,7 +207,7 @@ _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write
               "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing"}
 
 
-_LEMMAS = CUE_LEMMAS | _SPEECH  # the verbs whose forms lemma() knows
+_LEMMAS = CUE_LEMMAS | _SPEECH | _EVIDENTIAL  # the verbs whose forms lemma() knows
 
 
 @lru_cache(maxsize=4096)
@@ -1186,6 +1193,51 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
         _add_content(p, att, toks, taken, out)
     _nominal(p, taken, out)
     _that_clauses(p, taken, out)
+    _evidential(p, taken, out)
+
+
+@lru_cache(maxsize=1)
+def _evidential_ids() -> frozenset[int]:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(f) for lem in _EVIDENTIAL for f in _forms(lem))
+
+
+# what a verb of seeming takes: an infinitive ("seemed to imply"), a predicate ("seemed lost", "seems
+# likely"), a clause ("it appears that …") or "like" and a noun or clause ("seems like a fair idea")
+_SEEMING = ("xcomp", "ccomp", "acomp", "oprd", "attr")
+
+
+def _evidential(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+    """A verb of seeming (_EVIDENTIAL) with a complement: the content is its subject with the complement
+    ("Cruz seemed lost"), or the complement alone after an expletive "it" ("it appears that …"); the
+    source is who it seems to ("seems to me"), else none. "Appear" with no complement is another verb
+    ("appeared on Fox News")."""
+    forms = _evidential_ids()
+    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
+        if low not in forms or p.in_quote[i]:
+            continue
+        v = p.doc[i]
+        if not v.tag_.startswith("VB"):
+            continue
+        comp = [c for c in v.rights if c.dep_ in _SEEMING or (c.dep_ == "prep" and c.lower_ == "like")]
+        if not comp:
+            continue
+        subj = next((c for c in v.children if c.dep_ in ("nsubj", "expl")), None)
+        if subj is None or p.in_quote[subj.i]:
+            continue
+        end = max(c.right_edge.i for c in comp)
+        if subj.lower_ == "it" and (subj.dep_ == "expl" or any(c.dep_ == "ccomp" for c in comp)):
+            toks = [t for c in comp for t in c.subtree]
+        else:
+            toks = list(p.doc[subj.left_edge.i:end + 1])
+        toks, _second = _cut(toks, v, p)
+        att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
+        to = next((c for c in v.rights if c.dep_ == "prep" and c.lower_ == "to" and c.i < comp[0].i), None)
+        holder = next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
+        if holder is not None:
+            _fill_source(att, holder, p)
+        _add_content(p, att, toks, taken, out)
 
 
 @lru_cache(maxsize=1)
