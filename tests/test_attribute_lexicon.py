@@ -43,3 +43,11 @@ def test_after_an_expletive_it_the_clause_alone_is_the_content():
 
 def test_appear_with_no_complement_reports_nothing():
     assert rows("The mayor appeared on a morning show in Boston.") == []
+
+
+def test_a_pronoun_object_is_what_the_attitude_is_about():
+    # a pronoun stands for the noun phrase it refers to: endorsing "her" is endorsing the candidate
+    assert rows("Ann Lowe is running again, and the largest union endorsed her on Monday.") == [
+        ("indirect", "her", "the largest union")]
+    assert rows("Critics called it the enforcement of a party line.")[0][1:] == (
+        "it the enforcement of a party line", "Critics")

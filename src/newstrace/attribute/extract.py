@@ -972,7 +972,8 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     if not toks:
         return None
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
-    if lemma(v.text) not in _NO_NOUN_OBJECT and not passive and pos(toks[0]) != "PRON":
+    # a pronoun object stands for the noun phrase it refers to ("endorsed her", "called it a ploy")
+    if lemma(v.text) not in _NO_NOUN_OBJECT and not passive:
         return toks
     if lemma(v.text) in _ADDRESSEE and not passive and not any(c.dep_ in ("dobj", "dative") for c in v.children):
         # an addressee verb's object is who is told; what a preposition after it introduces is what is
