@@ -51,3 +51,13 @@ def test_a_pronoun_object_is_what_the_attitude_is_about():
         ("indirect", "her", "the largest union")]
     assert rows("Critics called it the enforcement of a party line.")[0][1:] == (
         "it the enforcement of a party line", "Critics")
+
+
+def test_what_a_verb_of_answering_answers_follows_its_to():
+    assert rows("The Lowe campaign did not immediately respond to a request for comment.") == [
+        ("indirect", "a request for comment", "The Lowe campaign")]
+
+
+def test_pointing_to_something_cites_it():
+    assert rows("Ms. Park pointed to her strong showing in the rural counties.") == [
+        ("indirect", "her strong showing in the rural counties", "Ms. Park")]

@@ -63,6 +63,7 @@ joke quip boast brag mention comment conclude wonder feel call describe accuse c
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
+point
 """.split()) | _COGNITION | _JUDGMENT
 # Evidential verbs of seeming, which raise the subject of the clause they take ("Cruz seemed lost",
 # "Carson appears to be slipping", "it appears that …"): an inference about a state of affairs, the
@@ -106,7 +107,8 @@ def _forms(lem: str) -> set[str]:
 # Bare and -s forms that are mostly nouns or adverbs in news ("the state", "United States", "came
 # back", "terror attacks", "peace talks"): only their -ed and -ing forms make a sentence worth parsing
 # (a sentence with "states" or "talks" as a verb is still parsed when it has another cue or a quote).
-_NOUN_FORMS = frozenset("state states back backs attack attacks talk talks judge judges notice notices guess guesses".split())
+_NOUN_FORMS = frozenset("""state states back backs attack attacks talk talks judge judges notice notices guess guesses
+point points""".split())
 
 
 def _cue_forms() -> frozenset[str]:
@@ -830,6 +832,17 @@ _XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect h
                    "demand propose refuse decline seek".split())
 
 
+# Verbs whose "to" phrase right after them is what they report: the phrasal verbs "refer to" and
+# "point to" (cite as evidence: "pointed to his showing in Miami"), and the verbs of answering,
+# whose "to" phrase is what is answered ("did not respond to a request for comment").
+_TO_OBJECT = frozenset("refer point respond reply".split())
+
+
+def _next_to(v: Token, c: Token) -> bool:
+    """Whether c follows v with nothing but adverbs between ("did not immediately respond to")."""
+    return c.i > v.i and all(x.tag_.startswith("RB") for x in v.doc[v.i + 1:c.i])
+
+
 def _complements(v: Token) -> list[Token]:
     """The right-hand complements of a verb that state what it reports: objects, predicates and the
     prepositional objects of _COMP_PREPS ("on" only right after the verb: "called on", "commented on")."""
@@ -838,10 +851,10 @@ def _complements(v: Token) -> list[Token]:
         if c.dep_ in ("dobj", "dative", "oprd"):
             out.append(c)
         elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)
-                                   or (c.lower_ == "to" and c.i == v.i + 1 and lemma(v.text) == "refer")):
+                                   or (c.lower_ == "to" and _next_to(v, c) and lemma(v.text) in _TO_OBJECT)):
             # right after the verb the preposition is part of the cue ("called for", "called on", and
             # "referred to X (as Y)", a phrasal verb), as PolNeAR marks it: the content is its object
-            out.extend(c.children if c.i == v.i + 1 else [c])
+            out.extend(c.children if c.i == v.i + 1 or c.lower_ == "to" else [c])
         elif c.dep_ == "prep" and c.lower_ == "as" and (any(o.dep_ == "dobj" and o.i < c.i for o in v.children)
                                                          or (out and lemma(v.text) == "refer")):
             out.append(c)  # the object's predicate is part of what is said: "described her opponent as a fraud"
@@ -979,8 +992,9 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         # an addressee verb's object is who is told; what a preposition after it introduces is what is
         # said: "warned against hackers", "asked about the debate"
         # (right after the verb the preposition is part of the cue, as in _complements)
-        about = [x for c in v.rights if c.dep_ == "prep" and c.lower_ in _COMP_PREPS
-                 for x in (c.children if c.i == v.i + 1 else [c])]
+        about = [x for c in v.rights if c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (
+                     c.lower_ == "to" and _next_to(v, c) and lemma(v.text) in _TO_OBJECT))
+                 for x in (c.children if c.i == v.i + 1 or c.lower_ == "to" else [c])]
         if about:
             return [t for c in about for t in c.subtree]
     return None
