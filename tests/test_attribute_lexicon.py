@@ -61,3 +61,17 @@ def test_what_a_verb_of_answering_answers_follows_its_to():
 def test_pointing_to_something_cites_it():
     assert rows("Ms. Park pointed to her strong showing in the rural counties.") == [
         ("indirect", "her strong showing in the rural counties", "Ms. Park")]
+
+
+def test_a_characterize_verb_with_an_as_predicate_reports_a_view():
+    # Levin's characterize verbs (29.2): the object and its predicate are the content
+    assert rows("Many older voters see Ann Lowe as a safe pair of hands.") == [
+        ("indirect", "Ann Lowe as a safe pair of hands", "Many older voters")]
+    assert rows("The new board is widely viewed as a rubber stamp for the mayor.") == [
+        ("indirect", "The new board is widely viewed as a rubber stamp for the mayor", None)]
+    assert rows("Many older voters saw the film on Sunday.") == []
+
+
+def test_portraying_someone_is_characterizing_them():
+    assert rows("The advertisement portrays the governor as a friend of big banks.") == [
+        ("indirect", "the governor as a friend of big banks", "The advertisement")]

@@ -63,7 +63,7 @@ joke quip boast brag mention comment conclude wonder feel call describe accuse c
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
-point
+point portray depict characterize characterise
 """.split()) | _COGNITION | _JUDGMENT
 # Evidential verbs of seeming, which raise the subject of the clause they take ("Cruz seemed lost",
 # "Carson appears to be slipping", "it appears that …"): an inference about a state of affairs, the
@@ -71,6 +71,12 @@ point
 # named: "seems to me"). Not cues of the other rules: their content is their subject with their
 # complement (_evidential), not a complement alone.
 _EVIDENTIAL = frozenset("seem appear".split())
+# Levin's (1993) characterize verbs (29.2) that are no cues by themselves ("saw the film", "cast a
+# ballot"): with an object and an "as" predicate they report how someone sees it ("sees Cruz as a
+# threat", "is viewed as a real-time news site"), the object (or passive subject) and the predicate
+# being the content (_characterize). "Know as" names the same way ("is known as the nerd prom").
+_CHARACTERIZE = frozenset("see view regard cast paint present treat frame identify interpret perceive define know"
+                          .split())
 # Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
 # ("know", "believe") report a clause, never frame a quotation.
 _SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply respond declare announce explain
@@ -116,6 +122,10 @@ def _cue_forms() -> frozenset[str]:
                      | set(_IRREGULAR_FORMS.split())) - _NOUN_FORMS
 
 
+def _characterize_forms() -> frozenset[str]:
+    return frozenset({f for lem in _CHARACTERIZE for f in _forms(lem)} | {"saw", "seen", "knew", "known"})
+
+
 # the lower-case words of a text, each whole: looked up in _CUE_FORMS (one regular expression of every
 # form, tried at every position, cost more than the rest of the filter and grew with each lemma)
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
@@ -129,6 +139,7 @@ _MARK = re.compile("[“”\"]|''")
 _QUOTE_CHARS = "\"“”"
 _SUBJ = ("nsubj", "nsubjpass", "csubj")
 _CUE_FORMS = _cue_forms()
+_CHARACTERIZE_FORMS = _characterize_forms()
 
 
 @dataclass
@@ -287,8 +298,11 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def candidate(par: str) -> bool:
     """Whether a paragraph can carry an attribution (cheap test before parsing)."""
-    return (any(c in par for c in _QUOTE_CHARS) or "''" in par or not _CUE_FORMS.isdisjoint(_LOWER_WORD.findall(par))
-            or _ACCORDING.search(par) is not None or _holds_that(par))
+    if any(c in par for c in _QUOTE_CHARS) or "''" in par:
+        return True
+    words = set(_LOWER_WORD.findall(par))
+    return (not _CUE_FORMS.isdisjoint(words) or _ACCORDING.search(par) is not None or _holds_that(par)
+            or ("as" in words and not _CHARACTERIZE_FORMS.isdisjoint(words)))
 
 
 def _holds_that(par: str) -> bool:
@@ -1209,6 +1223,44 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     _nominal(p, taken, out)
     _that_clauses(p, taken, out)
     _evidential(p, taken, out)
+    _characterize(p, taken, out)
+
+
+@lru_cache(maxsize=1)
+def _characterize_ids() -> frozenset[int]:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(f) for f in _CHARACTERIZE_FORMS)
+
+
+def _characterize(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+    """A characterize verb (_CHARACTERIZE) with an object and an "as" predicate: "Trump sees Cruz as a
+    threat" (content "Cruz as a threat", source Trump), "Twitter is seen as a news site" (the passive
+    subject with the predicate; the source the "by" agent, else none)."""
+    forms = _characterize_ids()
+    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
+        if low not in forms or p.in_quote[i]:
+            continue
+        v = p.doc[i]
+        as_ = next((c for c in v.rights if c.dep_ == "prep" and c.lower_ == "as"), None)
+        if not v.tag_.startswith("VB") or as_ is None:
+            continue
+        passive = next((c for c in v.children if c.dep_ == "nsubjpass"), None)
+        if passive is not None:
+            obj, holder = passive, next((a for c in v.children if c.dep_ == "agent" for a in c.children
+                                         if a.dep_ == "pobj"), None)
+        else:
+            obj = next((c for c in v.rights if c.dep_ == "dobj" and c.i < as_.i), None)
+            holder = _subject(v) or _lost_subject(v, p)
+            if obj is None or holder is None:
+                continue
+        if p.in_quote[obj.i] or (holder is not None and p.in_quote[holder.i]):
+            continue
+        toks, _second = _cut(list(obj.subtree) + list(as_.subtree), v, p)
+        att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
+        if holder is not None:
+            _fill_source(att, holder, p)
+        _add_content(p, att, toks, taken, out)
 
 
 @lru_cache(maxsize=1)
