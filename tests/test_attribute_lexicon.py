@@ -75,3 +75,19 @@ def test_a_characterize_verb_with_an_as_predicate_reports_a_view():
 def test_portraying_someone_is_characterizing_them():
     assert rows("The advertisement portrays the governor as a friend of big banks.") == [
         ("indirect", "the governor as a friend of big banks", "The advertisement")]
+
+
+def test_a_passive_report_with_no_clause_is_about_its_subject():
+    # no agent: nobody in the text holds the view; the subject with what follows the verb is the content
+    assert rows("In the end, Ann Lowe was declared the winner in all three districts.") == [
+        ("indirect", "Ann Lowe was declared the winner in all three districts", None)]
+    # no complement: the subject alone
+    assert rows("Not all of the letters to the council have been disclosed.") == [
+        ("indirect", "Not all of the letters to the council", None)]
+    # an agent holds the view
+    assert rows("The new rules were criticized by the farmers' union for their cost.") == [
+        ("indirect", "The new rules were criticized by the farmers' union for their cost", "the farmers' union")]
+
+
+def test_a_passive_in_a_clause_of_time_is_no_report():
+    assert rows("When the figures are announced on Friday, the board will meet.") == []

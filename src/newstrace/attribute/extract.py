@@ -1148,6 +1148,30 @@ def _lost_subject(v: Token, p: _Par) -> Token | None:
     return t
 
 
+# what follows a passive verb of saying or judging and belongs to what is said of its subject ("was
+# declared the winner", "was criticized for …", "is seen as …"), not the frame ("in 2010", "on Monday")
+_PASSIVE_COMPS = ("dobj", "dative", "oprd", "acomp", "attr", "xcomp")
+_PASSIVE_PREPS = frozenset("as for over about of with against".split())
+
+
+def _passive_content(v: Token, p: _Par) -> list[Token] | None:
+    """What a passive reporting verb with no clause of its own reports: its subject ("the e-mails have
+    not been released", "Assange was not charged"), and the complements after the verb when it has any
+    ("Clinton was declared the winner in Rhode Island", "companies have been criticized for …").
+    "Be supposed to" is a modal, not a report; a clause opened by an adverbial subordinator ("when
+    the attacks are revealed as …") is a circumstance the reporter sets, not a report."""
+    subj = next((c for c in v.children if c.dep_ == "nsubjpass"), None)
+    if (subj is None or subj.i > v.i or p.in_quote[subj.i] or subj.lower_ == "it" or v.lower_ == "supposed"
+            or not any(c.dep_ == "auxpass" for c in v.children)
+            or any(c.dep_ in ("mark", "advmod") and c.lower_ in _ADVERBIAL | {"if", "unless"} and c.i < v.i
+                   for c in v.children)):
+        return None
+    comps = [c for c in v.rights if c.dep_ in _PASSIVE_COMPS or (c.dep_ == "prep" and c.lower_ in _PASSIVE_PREPS)]
+    if not comps:
+        return list(subj.subtree)
+    return list(v.doc[subj.left_edge.i:max(c.right_edge.i for c in comps) + 1])
+
+
 def _agentless_passive(v: Token) -> bool:
     """Whether a reporting verb is passive with no "by" agent ("the veto is expected to come", "Asked
     about the bomb, Clinton said"): nobody in the text is given as holding the view, so the attribution
@@ -1163,6 +1187,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     doc = p.doc
     taken = [a.span for a in out]
     subject_of: dict[int, Token] = {}  # a second reporting verb cut from a content -> the first one's subject
+    passives: list[Token] = []  # passive reporting verbs with no clause (_passive_content)
     _names, verbs, according = _ids()
     arr = doc.to_array(["TAG", "LOWER"]).tolist()
     for i, (tag, low) in enumerate(arr):
@@ -1205,6 +1230,9 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             if v.tag_ == "VBN" and v.dep_ in ("acl", "amod"):
                 continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
             toks = _content_tokens(v, p)
+            if not toks and _passive_content(v, p) is not None:
+                passives.append(v)  # the weakest reading: it gives way to any other attribution
+                continue
             subj = subject_of.get(v.i) or _subject(v) or _lost_subject(v, p)
             agent = next((a for c in v.children if c.dep_ == "agent" for a in c.children if a.dep_ == "pobj"), None)
             if agent is not None and any(c.dep_ == "auxpass" for c in v.children):
@@ -1224,6 +1252,13 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     _that_clauses(p, taken, out)
     _evidential(p, taken, out)
     _characterize(p, taken, out)
+    for v in passives:
+        toks, _second = _cut(_passive_content(v, p) or [], v, p)
+        att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
+        agent = next((a for c in v.children if c.dep_ == "agent" for a in c.children if a.dep_ == "pobj"), None)
+        if agent is not None:
+            _fill_source(att, agent, p)  # "was criticized by the union": the agent holds the view
+        _add_content(p, att, toks, taken, out)
 
 
 @lru_cache(maxsize=1)
