@@ -91,3 +91,16 @@ def test_a_passive_report_with_no_clause_is_about_its_subject():
 
 def test_a_passive_in_a_clause_of_time_is_no_report():
     assert rows("When the figures are announced on Friday, the board will meet.") == []
+
+
+def test_a_dub_verb_reports_the_name_it_gives():
+    # Levin's dub verbs (29.3): the object and the name given are the content
+    assert rows("Mr. Baker has named Ann Lowe his running mate.") == [
+        ("indirect", "Ann Lowe his running mate", "Mr. Baker")]
+
+
+def test_what_a_talk_verb_is_about_is_the_content_and_its_other_prepositions_frame_it():
+    # Levin's talk verbs (37.5)
+    assert rows("The senator spoke about the closing of the steel mill.") == [
+        ("indirect", "the closing of the steel mill", "The senator")]
+    assert rows("The senator spoke on Tuesday for an hour.") == []

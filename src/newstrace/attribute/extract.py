@@ -63,7 +63,7 @@ joke quip boast brag mention comment conclude wonder feel call describe accuse c
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
-point portray depict characterize characterise
+point portray depict characterize characterise speak name dub label brand term christen nickname
 """.split()) | _COGNITION | _JUDGMENT
 # Evidential verbs of seeming, which raise the subject of the clause they take ("Cruz seemed lost",
 # "Carson appears to be slipping", "it appears that …"): an inference about a state of affairs, the
@@ -95,7 +95,7 @@ chant shout yell exclaim read""".split()) | frozenset(
 # Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
 # "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
 # is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
-_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown understood learnt"
+_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown understood learnt spoke spoken"
 
 
 def _forms(lem: str) -> set[str]:
@@ -217,7 +217,8 @@ _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write
               "felt": "feel", "knew": "know", "known": "know", "found": "find", "shown": "show",
               "according": "accord", "tweeted": "tweet", "understood": "understand", "learnt": "learn", "denied": "deny", "denies": "deny",
               "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
-              "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing"}
+              "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing",
+              "spoke": "speak", "spoken": "speak"}
 
 
 _LEMMAS = CUE_LEMMAS | _SPEECH | _EVIDENTIAL  # the verbs whose forms lemma() knows
@@ -857,13 +858,22 @@ def _next_to(v: Token, c: Token) -> bool:
     return c.i > v.i and all(x.tag_.startswith("RB") for x in v.doc[v.i + 1:c.i])
 
 
+# Levin's talk verbs (37.5): "about" or "of" introduces what is talked about ("spoke about the war");
+# their other prepositions are the frame ("spoke on Tuesday", "on Fox News", "for an hour", "to reporters")
+_TALK = frozenset("talk speak".split())
+
+
 def _complements(v: Token) -> list[Token]:
     """The right-hand complements of a verb that state what it reports: objects, predicates and the
     prepositional objects of _COMP_PREPS ("on" only right after the verb: "called on", "commented on")."""
     out = []
+    talk = lemma(v.text) in _TALK
     for c in v.rights:
         if c.dep_ in ("dobj", "dative", "oprd"):
             out.append(c)
+        elif talk and c.dep_ == "prep":
+            if c.lower_ in ("about", "of"):
+                out.extend(c.children if c.i == v.i + 1 else [c])
         elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)
                                    or (c.lower_ == "to" and _next_to(v, c) and lemma(v.text) in _TO_OBJECT)):
             # right after the verb the preposition is part of the cue ("called for", "called on", and
