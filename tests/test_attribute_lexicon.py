@@ -104,3 +104,10 @@ def test_what_a_talk_verb_is_about_is_the_content_and_its_other_prepositions_fra
     assert rows("The senator spoke about the closing of the steel mill.") == [
         ("indirect", "the closing of the steel mill", "The senator")]
     assert rows("The senator spoke on Tuesday for an hour.") == []
+
+
+def test_a_headline_in_title_case_capitalises_its_verb_of_saying():
+    text = "Former Clinton Pollster Says Clinton Is In Trouble In California Primaries.\n\nThe poll came out late."
+    assert rows(text) == [("indirect", "Clinton Is In Trouble In California Primaries", "Former Clinton Pollster")]
+    # in running text a capitalised form is a name, and the sentence is not parsed for it
+    assert rows("Staff at the Washington Post left early on the Fourth.") == []

@@ -114,7 +114,7 @@ def _forms(lem: str) -> set[str]:
 # back", "terror attacks", "peace talks"): only their -ed and -ing forms make a sentence worth parsing
 # (a sentence with "states" or "talks" as a verb is still parsed when it has another cue or a quote).
 _NOUN_FORMS = frozenset("""state states back backs attack attacks talk talks judge judges notice notices guess guesses
-point points""".split())
+point points name names term terms label labels brand brands""".split())
 
 
 def _cue_forms() -> frozenset[str]:
@@ -140,6 +140,9 @@ _QUOTE_CHARS = "\"“”"
 _SUBJ = ("nsubj", "nsubjpass", "csubj")
 _CUE_FORMS = _cue_forms()
 _CHARACTERIZE_FORMS = _characterize_forms()
+# a characterize verb and its "as" a few words after ("sees Cruz as", "is widely viewed as"): tried only
+# on the sentences that hold both words
+_AS_PREDICATE = re.compile(r"\b(?:" + "|".join(sorted(_CHARACTERIZE_FORMS)) + r")\b(?:\W+[\w’']+){0,6}?\W+as\b")
 
 
 @dataclass
@@ -302,8 +305,26 @@ def candidate(par: str) -> bool:
     if any(c in par for c in _QUOTE_CHARS) or "''" in par:
         return True
     words = set(_LOWER_WORD.findall(par))
+    if _title_case(par):
+        # a headline capitalises its verbs too ("Trump's Son Says The Battle …", "Icon Endorses Cruz")
+        words |= {w.lower() for w in _TITLE_WORD.findall(par)}
     return (not _CUE_FORMS.isdisjoint(words) or _ACCORDING.search(par) is not None or _holds_that(par)
-            or ("as" in words and not _CHARACTERIZE_FORMS.isdisjoint(words)))
+            or ("as" in words and not _CHARACTERIZE_FORMS.isdisjoint(words) and _AS_PREDICATE.search(par) is not None))
+
+
+_TITLE_WORD = re.compile(r"\b[A-Z][a-z]+\b")
+_ANY_WORD = re.compile(r"\b[A-Za-z][\w’']*")
+# words a headline in title case may leave in lower case
+_MINOR = frozenset("a an the and but or nor for of to in on at by as with from into over via vs is".split())
+
+
+def _title_case(par: str) -> bool:
+    """Whether a paragraph is a headline in title case: a short line, every word of four letters or
+    more capitalised."""
+    if len(par) > 200:
+        return False
+    words = [w for w in _ANY_WORD.findall(par) if w.lower() not in _MINOR]
+    return len(words) >= 3 and all(w[0].isupper() or w[0].isdigit() or len(w) < 4 for w in words)
 
 
 def _holds_that(par: str) -> bool:
