@@ -304,12 +304,13 @@ def candidate(par: str) -> bool:
     """Whether a paragraph can carry an attribution (cheap test before parsing)."""
     if any(c in par for c in _QUOTE_CHARS) or "''" in par:
         return True
-    words = set(_LOWER_WORD.findall(par))
-    if _title_case(par):
+    words = _LOWER_WORD.findall(par)
+    if not _CUE_FORMS.isdisjoint(words) or _ACCORDING.search(par) is not None or _holds_that(par):
+        return True
+    if _title_case(par, words):
         # a headline capitalises its verbs too ("Trump's Son Says The Battle …", "Icon Endorses Cruz")
-        words |= {w.lower() for w in _TITLE_WORD.findall(par)}
-    return (not _CUE_FORMS.isdisjoint(words) or _ACCORDING.search(par) is not None or _holds_that(par)
-            or ("as" in words and not _CHARACTERIZE_FORMS.isdisjoint(words) and _AS_PREDICATE.search(par) is not None))
+        return not _CUE_FORMS.isdisjoint(w.lower() for w in _TITLE_WORD.findall(par))
+    return "as" in words and not _CHARACTERIZE_FORMS.isdisjoint(words) and _AS_PREDICATE.search(par) is not None
 
 
 _TITLE_WORD = re.compile(r"\b[A-Z][a-z]+\b")
@@ -318,10 +319,10 @@ _ANY_WORD = re.compile(r"\b[A-Za-z][\w’']*")
 _MINOR = frozenset("a an the and but or nor for of to in on at by as with from into over via vs is".split())
 
 
-def _title_case(par: str) -> bool:
+def _title_case(par: str, lower: list[str]) -> bool:
     """Whether a paragraph is a headline in title case: a short line, every word of four letters or
-    more capitalised."""
-    if len(par) > 200:
+    more capitalised (lower: its lower-case words, a cheap first test)."""
+    if len(par) > 200 or any(len(w) >= 4 and w not in _MINOR for w in lower):
         return False
     words = [w for w in _ANY_WORD.findall(par) if w.lower() not in _MINOR]
     return len(words) >= 3 and all(w[0].isupper() or w[0].isdigit() or len(w) < 4 for w in words)
@@ -947,9 +948,11 @@ def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
     # or the form of a verb inside it ("said she wanted to speak to X and let them know …": "let" is a
     # bare infinitive like "speak", not a past like "said"), unless it is a reporting verb: then it is
     # a second statement ("is telling X that … and says …")
+    conj = [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and not any(x.dep_ in _SUBJ for x in c.children)]
+    if not conj:
+        return []  # the common case: the verb forms of the complement need not be looked at
     inner = {x.tag_ for x in comp.subtree if x.tag_.startswith("VB")} - {v.tag_}
-    return [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and not any(x.dep_ in _SUBJ for x in c.children)
-            and ((c.tag_ == comp.tag_ != v.tag_) or (c.tag_ in inner and not _is_cue(c)))]
+    return [c for c in conj if (c.tag_ == comp.tag_ != v.tag_) or (c.tag_ in inner and not _is_cue(c))]
 
 
 def _quoted_conjuncts(v: Token, comp: Token, p: _Par) -> list[Token]:
@@ -1221,7 +1224,12 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     passives: list[Token] = []  # passive reporting verbs with no clause (_passive_content)
     _names, verbs, according = _ids()
     arr = doc.to_array(["TAG", "LOWER"]).tolist()
+    nouns, evidential, characterize, that = _report_noun_ids(), _evidential_ids(), _characterize_ids(), _that_id()
+    special = nouns | evidential | characterize | {that}
+    hits: list[tuple[int, int]] = []  # the words the later rules start from, found in this one scan
     for i, (tag, low) in enumerate(arr):
+        if low in special and not p.in_quote[i]:
+            hits.append((i, low))
         if not (tag in verbs or low == according) or i in used or p.in_quote[i]:
             continue
         v = doc[i]
@@ -1279,10 +1287,10 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             if subj is not None:
                 _fill_source(att, subj, p)
         _add_content(p, att, toks, taken, out)
-    _nominal(p, taken, out)
-    _that_clauses(p, taken, out)
-    _evidential(p, taken, out)
-    _characterize(p, taken, out)
+    _nominal(p, taken, out, [i for i, low in hits if low in nouns])
+    _that_clauses(p, taken, out, [i for i, low in hits if low == that])
+    _evidential(p, taken, out, [i for i, low in hits if low in evidential])
+    _characterize(p, taken, out, [i for i, low in hits if low in characterize])
     for v in passives:
         toks, _second = _cut(_passive_content(v, p) or [], v, p)
         att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
@@ -1299,14 +1307,12 @@ def _characterize_ids() -> frozenset[int]:
     return frozenset(hash_string(f) for f in _CHARACTERIZE_FORMS)
 
 
-def _characterize(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+def _characterize(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
     """A characterize verb (_CHARACTERIZE) with an object and an "as" predicate: "Trump sees Cruz as a
     threat" (content "Cruz as a threat", source Trump), "Twitter is seen as a news site" (the passive
     subject with the predicate; the source the "by" agent, else none)."""
-    forms = _characterize_ids()
-    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
-        if low not in forms or p.in_quote[i]:
-            continue
+    at = _where(p, _characterize_ids()) if at is None else at
+    for i in at:  # the words of its kind outside quotations (found by _verbal's scan)
         v = p.doc[i]
         as_ = next((c for c in v.rights if c.dep_ == "prep" and c.lower_ == "as"), None)
         if not v.tag_.startswith("VB") or as_ is None:
@@ -1341,15 +1347,13 @@ def _evidential_ids() -> frozenset[int]:
 _SEEMING = ("xcomp", "ccomp", "acomp", "oprd", "attr")
 
 
-def _evidential(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+def _evidential(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
     """A verb of seeming (_EVIDENTIAL) with a complement: the content is its subject with the complement
     ("Cruz seemed lost"), or the complement alone after an expletive "it" ("it appears that …"); the
     source is who it seems to ("seems to me"), else none. "Appear" with no complement is another verb
     ("appeared on Fox News")."""
-    forms = _evidential_ids()
-    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
-        if low not in forms or p.in_quote[i]:
-            continue
+    at = _where(p, _evidential_ids()) if at is None else at
+    for i in at:  # the words of its kind outside quotations (found by _verbal's scan)
         v = p.doc[i]
         if not v.tag_.startswith("VB"):
             continue
@@ -1373,6 +1377,12 @@ def _evidential(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -
         _add_content(p, att, toks, taken, out)
 
 
+def _where(p: _Par, ids: frozenset[int]) -> list[int]:
+    """The tokens outside quotations whose lower-case form is one of ids (what _verbal's scan gives
+    the rules after it, for a rule called alone)."""
+    return [i for i, low in enumerate(p.doc.to_array("LOWER").tolist()) if low in ids and not p.in_quote[i]]
+
+
 @lru_cache(maxsize=1)
 def _that_id() -> int:
     from spacy.strings import hash_string
@@ -1383,15 +1393,13 @@ def _that_id() -> int:
 _COPULA = frozenset("be is are was were been being am 's ’s".split())
 
 
-def _that_clauses(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+def _that_clauses(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
     """A belief, finding or intention reported with a verb or adjective outside the cue list and a
     "that" clause: "investigators have discovered that …", "many Democrats are afraid that …"
     (PolNeAR annotates these as attributions too). Not a copula ("the problem is that …": its subject
     holds no view) nor "it" ("it appears that …")."""
-    that = _that_id()
-    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
-        if low != that or p.in_quote[i]:
-            continue
+    at = _where(p, frozenset({_that_id()})) if at is None else at
+    for i in at:  # the words of its kind outside quotations (found by _verbal's scan)
         mark = p.doc[i]
         clause = mark.head
         if mark.dep_ != "mark" or clause.dep_ != "ccomp" or clause.left_edge.i != mark.i:
@@ -1436,13 +1444,11 @@ def _report_noun_ids() -> frozenset[int]:
     return frozenset(hash_string(w + s) for w in _REPORT_NOUNS for s in ("", "s"))
 
 
-def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
     """Attributions headed by a noun of saying or thinking with a "that" clause: "Trump's claim that
     there have been thousands of shootings"."""
-    nouns = _report_noun_ids()
-    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
-        if low not in nouns or p.in_quote[i]:
-            continue
+    at = _where(p, _report_noun_ids()) if at is None else at
+    for i in at:  # the words of its kind outside quotations (found by _verbal's scan)
         t = p.doc[i]
         if pos(t) != "NOUN":
             continue
