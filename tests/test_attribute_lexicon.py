@@ -111,3 +111,12 @@ def test_a_headline_in_title_case_capitalises_its_verb_of_saying():
     assert rows(text) == [("indirect", "Clinton Is In Trouble In California Primaries", "Former Clinton Pollster")]
     # in running text a capitalised form is a name, and the sentence is not parsed for it
     assert rows("Staff at the Washington Post left early on the Fourth.") == []
+
+
+def test_a_dash_aside_after_a_quotation_that_a_second_dash_closes_leaves_the_content_whole():
+    text = ("Both parties seem intent on delaying the law’s “Cadillac tax” — a levy on costly health plans — as part "
+            "of the budget.")
+    assert rows(text) == [("mixed", text[:-1], None)]
+    # one dash: what follows is the reporter's aside, not part of the content
+    text = "The mayor called the plan “a disgrace” — a charge that stung."
+    assert rows(text) == [("mixed", "the plan “a disgrace”", "The mayor")]

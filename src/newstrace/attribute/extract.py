@@ -1469,6 +1469,17 @@ def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
         _add_content(p, att, list(clause.subtree), taken, out)
 
 
+def _paired_dash(text: str, m: re.Match[str], end: int) -> bool:
+    """Whether the dash m matched after a quotation opens an aside that a second dash closes before end,
+    with words after it: the content goes on (the law’s “Cadillac tax” — a levy on costly plans — as
+    part of …), as two dashes set off an aside inside the content (_dash_aside)."""
+    dash = m.group().strip()
+    if dash not in ("—", "–", "--"):
+        return False
+    close = text.find(dash, m.end(), end)
+    return close >= 0 and any(ch.isalnum() for ch in text[close + len(dash):end])
+
+
 def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple[int, int]],
                  out: list[Attribution]) -> None:
     """Give att the span of toks as its content (quotations cut by its edges taken whole, a frame
@@ -1486,7 +1497,8 @@ def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple
     if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
         b += 1
     inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
-    if inner and _ADJUNCT.match(p.text, inner[-1]):
+    m = _ADJUNCT.match(p.text, inner[-1]) if inner else None
+    if m is not None and not _paired_dash(p.text, m, b):
         b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
     content = (p.at(a), p.at(b))
     nests = att.cue is not None and p.orig[att.cue[0] - p.off:att.cue[1] - p.off].lower() == "according to"
