@@ -120,3 +120,11 @@ def test_a_dash_aside_after_a_quotation_that_a_second_dash_closes_leaves_the_con
     # one dash: what follows is the reporter's aside, not part of the content
     text = "The mayor called the plan “a disgrace” — a charge that stung."
     assert rows(text) == [("mixed", "the plan “a disgrace”", "The mayor")]
+
+
+def test_a_one_letter_label_or_a_credit_line_names_no_speaker():
+    text = ("Q: Will you run again next year?\n\nA: It is far too early to say what I will do.\n\n"
+            "Contributing: Ann Lowe and Bob Park of the Daily Star.")
+    assert rows(text) == []
+    assert rows("Lowe: It is far too early to say what I will do.") == [
+        ("indirect", "It is far too early to say what I will do.", "Lowe")]

@@ -1548,7 +1548,7 @@ _LABELLED = re.compile(r"(?P<src>[A-Z][\w.’'&-]*(?:\s+(?:[A-Z][\w.’'&-]*|of|
 _NOT_SPEAKERS = frozenset("""update updated note editor editors related watch read photo photos video source sources
 correction corrections see also tags tag image images credit credits caption share follow subscribe advertisement
 warning disclaimer click listen more contact email phone getty reuters ap afp q question answer transcript
-breaking exclusive live latest analysis opinion commentary review recap timeline chart map graphic
+breaking exclusive live latest analysis opinion commentary review recap timeline chart map graphic contributing
 monday tuesday wednesday thursday friday saturday sunday""".split())
 
 
@@ -1565,8 +1565,8 @@ def _labelled(text: str, atts: list[Attribution]) -> None:
             continue
         if m["src"].title() in _CAPITALS or m["src"] in _CAPITALS:
             continue
-        if m["src"][-1:].isdigit() or len(m["said"].split()) < 3:
-            continue
+        if m["src"][-1:].isdigit() or len(m["said"].split()) < 3 or len(m["src"]) == 1:
+            continue  # a one-letter label ("Q:", "A:") is a turn of an interview transcript, not a name
         a, b = _trim(text, m.start("said"), pe)
         if any(s < b and a < e for s, e in taken):
             continue
