@@ -128,3 +128,14 @@ def test_a_one_letter_label_or_a_credit_line_names_no_speaker():
     assert rows(text) == []
     assert rows("Lowe: It is far too early to say what I will do.") == [
         ("indirect", "It is far too early to say what I will do.", "Lowe")]
+
+
+def test_the_subject_of_the_verb_whose_object_is_a_noun_of_saying_holds_the_claim():
+    # the guidelines' own example: "He raised the concern that they will eliminate the position"
+    assert rows("Senator Lowe raised the concern that the plant will close next year.") == [
+        ("indirect", "that the plant will close next year", "Senator Lowe")]
+    # a copula's subject holds nothing
+    assert rows("The trouble is the idea that the plant will close next year.") == [
+        ("indirect", "that the plant will close next year", None)]
+    # a common noun there is as often a thing as a person
+    assert rows("The closing of the mill raised the concern that the plant will shut too.")[0][2] is None

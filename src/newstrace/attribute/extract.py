@@ -1463,6 +1463,8 @@ def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
         if owner is None:
             by = next((c for c in t.rights if c.dep_ == "prep" and c.lower_ == "by" and c.i < clause.i), None)
             owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
+        if owner is None:
+            owner = _holder(t)
         att = Attribution([], "indirect", (p.at(t.idx), p.at(t.idx + len(t))))
         if owner is not None:
             _fill_source(att, owner, p)
@@ -1478,6 +1480,30 @@ def _paired_dash(text: str, m: re.Match[str], end: int) -> bool:
         return False
     close = text.find(dash, m.end(), end)
     return close >= 0 and any(ch.isalnum() for ch in text[close + len(dash):end])
+
+
+def _holder(t: Token) -> Token | None:
+    """Who holds the claim or view a noun of saying names when nothing in its noun phrase says so: the
+    subject of the verb it is the object of, directly or through a preposition ("he raised the concern
+    that …", "Cruz played down the idea that …", "rivals cling to the hope that …"; PolNeAR's guidelines:
+    the source is the sentient agent, the noun the act of expression). Not a passive verb's subject
+    (what is said of), nor a copula's ("the problem is the idea that …"); and only a name or a personal
+    pronoun: a common noun there is as often a thing ("the issue raised the concern …", "her theory
+    of the case")."""
+    v = t.head
+    if t.dep_ == "pobj" and v.dep_ == "prep":
+        v = v.head
+    elif t.dep_ not in ("dobj", "dative"):
+        return None
+    if pos(v) != "VERB" or v.lower_ in _COPULA or any(c.dep_ == "auxpass" for c in v.children):
+        return None
+    subj = _subject(v)
+    if subj is None or not (pos(subj) == "PROPN" or subj.lower_ in _PERSONAL):
+        return None
+    return subj
+
+
+_PERSONAL = frozenset("i we you he she they".split())
 
 
 def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple[int, int]],
