@@ -139,3 +139,9 @@ def test_the_subject_of_the_verb_whose_object_is_a_noun_of_saying_holds_the_clai
         ("indirect", "that the plant will close next year", None)]
     # a common noun there is as often a thing as a person
     assert rows("The closing of the mill raised the concern that the plant will shut too.")[0][2] is None
+
+
+def test_the_irregular_past_of_a_cue_is_a_cue():
+    # "sought" and "forgot" are the past of "seek" and "forget", both cues
+    assert rows("Rubio sought to stoke positive energy among the volunteers.") == [
+        ("indirect", "to stoke positive energy among the volunteers", "Rubio")]

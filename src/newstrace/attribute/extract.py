@@ -95,7 +95,7 @@ chant shout yell exclaim read""".split()) | frozenset(
 # Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
 # "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
 # is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
-_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown understood learnt spoke spoken"
+_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown understood learnt spoke spoken sought forgot forgotten"
 
 
 def _forms(lem: str) -> set[str]:
@@ -221,7 +221,7 @@ _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write
               "according": "accord", "tweeted": "tweet", "understood": "understand", "learnt": "learn", "denied": "deny", "denies": "deny",
               "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
               "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing",
-              "spoke": "speak", "spoken": "speak"}
+              "spoke": "speak", "spoken": "speak", "sought": "seek", "forgot": "forget", "forgotten": "forget"}
 
 
 _LEMMAS = CUE_LEMMAS | _SPEECH | _EVIDENTIAL  # the verbs whose forms lemma() knows
