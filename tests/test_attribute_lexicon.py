@@ -145,3 +145,11 @@ def test_the_irregular_past_of_a_cue_is_a_cue():
     # "sought" and "forgot" are the past of "seek" and "forget", both cues
     assert rows("Rubio sought to stoke positive energy among the volunteers.") == [
         ("indirect", "to stoke positive energy among the volunteers", "Rubio")]
+
+
+def test_a_past_tense_the_parse_reads_as_a_participle_in_a_verbless_sentence_is_its_verb():
+    # the small model parses "called" as a participle on the noun before the comma, "Beruff" as the root
+    assert rows("Beruff, a Scott ally, called Florida’s standards “strong.”") == [
+        ("mixed", "Florida’s standards “strong.”", "Beruff, a Scott ally")]
+    # a naming participle right after its noun is no report
+    assert rows("The money went to a program called Sandy Hook Promise.") == []

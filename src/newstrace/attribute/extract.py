@@ -1206,6 +1206,16 @@ def _passive_content(v: Token, p: _Par) -> list[Token] | None:
     return list(v.doc[subj.left_edge.i:max(c.right_edge.i for c in comps) + 1])
 
 
+def _verbless(v: Token) -> bool:
+    """Whether a participle the parse hangs on a noun is the sentence's own verb, a past tense misread:
+    it follows a comma (a naming participle follows the noun it names: "a group called …") and the
+    sentence has no verb but it, its root a name or noun ("Beruff, a Scott ally, called Florida’s
+    standards “strong.”" parsed with "Beruff" as root). A sentence has a finite verb."""
+    root = v.sent.root
+    return (v.i > 0 and v.doc[v.i - 1].text == "," and pos(root) in ("PROPN", "NOUN") and root.i < v.i
+            and not any(pos(t) in ("VERB", "AUX") for t in v.sent if t.i != v.i and t.i < v.i))
+
+
 def _agentless_passive(v: Token) -> bool:
     """Whether a reporting verb is passive with no "by" agent ("the veto is expected to come", "Asked
     about the bomb, Clinton said"): nobody in the text is given as holding the view, so the attribution
@@ -1266,9 +1276,16 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
             _fill_source(att, pobj, p, [not to.i < i < src_end for i in range(len(doc))])
         else:
-            if v.tag_ == "VBN" and v.dep_ in ("acl", "amod"):
+            misread = v.tag_ == "VBN" and v.dep_ in ("acl", "amod")
+            if misread and not _verbless(v):
                 continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
-            toks = _content_tokens(v, p)
+            if misread:
+                # "Beruff, a Scott ally, called …": the sentence's verb, its subject the root; its
+                # complement, misread too, is the rest of the sentence
+                subject_of[v.i] = v.sent.root
+                toks = [t for t in doc[v.i + 1:v.sent.end] if not t.is_space] or None
+            else:
+                toks = _content_tokens(v, p)
             if not toks and _passive_content(v, p) is not None:
                 passives.append(v)  # the weakest reading: it gives way to any other attribution
                 continue
