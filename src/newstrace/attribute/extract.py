@@ -963,8 +963,9 @@ def _quoted_conjuncts(v: Token, comp: Token, p: _Par) -> list[Token]:
     for c in v.rights:
         if c.dep_ != "conj" or c.i < comp.i or _is_cue(c):
             continue
-        words = [t for t in c.subtree if not (t.is_punct or t.is_space)]
-        if words and all(p.in_quote[t.i] for t in words):
+        # a head outside the marks settles it before its subtree is walked (it may run to the paragraph end)
+        marks = [p.in_quote[t.i] for t in c.subtree if not (t.is_punct or t.is_space)] if p.in_quote[c.i] else []
+        if marks and all(marks):
             out.append(c)
     return out
 
