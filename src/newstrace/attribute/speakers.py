@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from ..model import Quote
 from .extract import Attribution, Mention
@@ -242,6 +243,7 @@ def _suffix(name: str) -> str:
     return m.group(0).strip(" ,.").lower() if m else ""
 
 
+@lru_cache(maxsize=1 << 16)
 def same_first(a: str, b: str) -> bool:
     """Whether two first names can be one person's: the same once folded, one the initial of the other
     ("D." / "Donald"), or a near spelling ("Hillary" / "Hilary", "Mykhailo" / "Mikhail"). "Bill" and
@@ -249,9 +251,10 @@ def same_first(a: str, b: str) -> bool:
     fa, fb = fold(a), fold(b)
     if fa == fb:
         return True
-    if len(a.rstrip(".")) == 1 or len(b.rstrip(".")) == 1:
+    if len(a.rstrip(".")) == 1 or len(b.rstrip(".")) == 1 or fa[:1] != fb[:1]:
         return fa[:1] == fb[:1]
-    return SequenceMatcher(None, fa, fb).ratio() >= 0.75
+    # a ratio of 0.75 needs the shorter to be at least 0.6 of the longer
+    return 5 * min(len(fa), len(fb)) >= 3 * max(len(fa), len(fb)) and SequenceMatcher(None, fa, fb).ratio() >= 0.75
 
 
 @dataclass
@@ -298,20 +301,29 @@ class SpeakerIndex:
             g.names[n] += c
         people = [g for key in groups for g in groups[key]]
         total = {id(g): sum(g.names.values()) for g in people}
-        # near-identical surnames with the same first name: a misspelling, linked to the commoner person
+        # near-identical surnames with the same first name: a misspelling, linked to the commoner person;
+        # only people who share a first name are compared (an index, not every pair: a crawl names
+        # thousands of people)
         ranked = sorted(people, key=lambda g: (-total[id(g)], min(g.names)))
         rank = {id(g): i for i, g in enumerate(ranked)}
+        by_first: dict[str, list[_Person]] = defaultdict(list)
+        for g in ranked:
+            for f in {fold(f) for f in g.firsts}:
+                by_first[f].append(g)
         merged: dict[int, tuple[_Person, float]] = {}
         for g in ranked:
-            for g2 in ranked[:rank[id(g)]]:
+            peers = {id(g2): g2 for f in {fold(f) for f in g.firsts} for g2 in by_first[f]
+                     if rank[id(g2)] < rank[id(g)]}
+            for g2 in sorted(peers.values(), key=lambda x: rank[id(x)]):
                 k, k2 = g.key, g2.key
-                if id(g2) in merged or k == k2 or abs(len(k) - len(k2)) > max(len(k), len(k2)) * 0.5:
+                if id(g2) in merged or k == k2 or g.suffix != g2.suffix or \
+                        abs(len(k) - len(k2)) > max(len(k), len(k2)) * 0.5:
                     continue
-                if g.suffix != g2.suffix or not any(same_first(f, f2) for f in g.firsts for f2 in g2.firsts):
+                if min(len(k), len(k2)) < 4:
                     continue
-                r = SequenceMatcher(None, k, k2).ratio()
-                if r >= 0.7 and min(len(k), len(k2)) >= 4:
-                    merged[id(g)] = (g2, r)
+                sm = SequenceMatcher(None, k, k2)
+                if sm.quick_ratio() >= 0.7 and sm.ratio() >= 0.7:  # the letters first: cheap, and an upper bound
+                    merged[id(g)] = (g2, sm.ratio())
                     break
         canon = {id(g): _canonical_spelling(g.names, spread) for g in people}
 
