@@ -85,7 +85,7 @@ def _quotes(article: Article, p: Parsed, index: SpeakerIndex) -> list[Quote]:
         start, end = a.span
         text = " … ".join(article.text[s:e] for s, e in a.content)
         # a surname alone is the person the article names in full (Bill, not Hillary, Clinton)
-        speaker = index.canonical((full_name(a.speaker, p.mentions, a.source[0]) if a.source else None) or a.speaker)
+        speaker = index.canonical(full_name(a.speaker, p.mentions) or a.speaker)
         kind = index.people[speaker].kind if speaker in index.people else (a.speaker_kind if speaker else None)
         out.append(Quote(article.id, (start, end), a.kind, text, a.cue, a.source, speaker, a.speaker, kind))
     return out

@@ -115,11 +115,11 @@ _ORG_HEAD = re.compile(r"^(?:staff|ministry|government|kremlin|command|military|
                        r"party|embassy|white house|spokes\w*)$")
 
 
-def full_name(name: str | None, mentions: list[Mention], at: int) -> str | None:
+def full_name(name: str | None, mentions: list[Mention]) -> str | None:
     """The article's full name for a surname said alone ("Clinton" in an article about Bill Clinton): of
     the people of that surname the article names in full, the one it names most, the first named on a
     tie (news names a person in full first, by surname after); None when ``name`` is not a surname alone
-    or the article never names the person in full. ``at`` is kept for callers that know the position."""
+    or the article never names the person in full."""
     parts = name_parts(name or "")
     if len(parts) != 1:
         return None
@@ -189,11 +189,11 @@ _SUFFIX = re.compile(r",?\s+(?:Jr|Sr|II|III|IV)\.?$")
 
 
 # Words news writes before a name that are not part of it ("Democrat Hillary Clinton", "Rival Hillary
-# Clinton" at the start of a sentence): a person's first word is the first name only without them.
-_DESCRIPTORS = frozenset("""democrat democratic republican gop independent libertarian rival former late
-candidate nominee presumptive incumbent challenger vice deputy acting chief justice judge speaker rev reverend
-sheriff mayor governor congressman congresswoman ambassador adm gen col lt sgt capt officer detective coach
-father sister brother mother saint st ex""".split())
+# Clinton" at the start of a sentence): a person's first word is the first name only without them
+# (titles, wherever they stand, are _INNER_TITLE's).
+_DESCRIPTORS = frozenset("""democrat democratic republican gop independent libertarian rival former late candidate nominee
+presumptive incumbent challenger vice deputy acting chief speaker rev reverend sheriff congressman
+congresswoman officer detective coach father sister brother mother saint st ex""".split())
 
 
 # A title inside a run of capitalised words ends what comes before it: "U.S. Air Force Gen. Norman Ham",
