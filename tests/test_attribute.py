@@ -27,6 +27,27 @@ def test_speaker_after_the_quote_and_continuation():
                       "“Nobody will be left behind.”"]
 
 
+def test_a_paragraph_that_is_all_quotation_continues_the_paragraph_before():
+    # a cue-less quotation paragraph goes to the last speaker of the paragraph before, whatever the
+    # frame there (here a long one, and reported speech); news attributes a continued quotation once
+    text = ("“We like a lot of the candidates,” Adelson said during the interview in Macau, ahead of the "
+            "opening of his new St. Regis hotel.\n\n“It’s changing every day. I saw the news today.”\n\n"
+            "Carter said that the critics were wrong about the region.\n\n“That’s because this region "
+            "remains the most consequential.”")
+    [first, second] = one(text)
+    assert first[0] == "direct" and first[2] == "Adelson"
+    assert first[1][1] == "“It’s changing every day. I saw the news today.”"
+    assert second[0] == "mixed" and second[2] == "Carter"
+    assert second[1] == ["that the critics were wrong about the region",
+                         "“That’s because this region remains the most consequential.”"]
+
+
+def test_a_quotation_paragraph_after_a_paragraph_with_no_speaker_is_left_alone():
+    text = ("The hall was full by noon.\n\n“Nobody will be left behind tonight.”\n\n"
+            "She pauses.\n\n“Related:”")
+    assert one(text) == []
+
+
 def test_speaker_in_the_middle_of_the_quote():
     text = "“The talks are over,” the minister, Jan Novak, told reporters, “and we will not go back.”"
     [(kind, pieces, source, speaker)] = one(text)

@@ -1687,6 +1687,27 @@ def _runs(par: str) -> list[tuple[int, int]]:
     return [(s, len(par[:e].rstrip())) for s, e in runs]
 
 
+def _said_alone(p: _Par) -> bool:
+    """Whether the stretch is a paragraph that is one closed quotation of a few words or more, with no
+    frame: news gives such a paragraph to the speaker of the paragraph before (a continued quotation is
+    attributed once)."""
+    if len(p.quotes) != 1 or p.quotes[0][0] != 0 or not p.quotes[0][2]:
+        return False
+    return p.quotes[0][1] >= len(p.text.rstrip()) and len(p.orig.split()) >= 3 and _frame_cue(p, 0) is None
+
+
+def _last_said(atts: list[Attribution], par: tuple[int, int] | None, text: str, ps: int) -> Attribution | None:
+    """The last attribution with a source in the paragraph right before the one starting at ps."""
+    if par is None or _next_par_start(text, par[1]) != ps:
+        return None
+    for a in reversed(atts):
+        if a.span[0] < par[0]:
+            return None
+        if a.source is not None and a.content:
+            return a
+    return None
+
+
 def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]:
     """Attributions of many texts; the parser runs on the candidate sentences only, in one stream."""
     jobs: list[tuple[int, int, int, int]] = []  # (text index, run start, paragraph start, paragraph end)
@@ -1699,6 +1720,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
     results = [Parsed([], []) for _ in texts]
     # text index -> (attribution waiting for the next paragraph's quotation, end of its paragraph)
     cont: dict[int, tuple[Attribution, int, bool]] = {}  # ..., whether its quotation is still open
+    last_par: dict[int, tuple[int, int]] = {}  # text index -> the last paragraph parsed
     straight = [straighten(c) for c in chunks]
     shrunk = [shrink(c, quote_spans(c)) for c, _m in straight]
     docs = nlp().pipe((t for t, _q, _r in shrunk), batch_size=batch_size)
@@ -1711,13 +1733,19 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
         prev, open_before = None, False
         if waiting is not None and off == ps and _next_par_start(text, waiting[1]) == ps:
             prev, open_before = waiting[0], waiting[2]
+        if prev is None and off == ps and _said_alone(p):
+            prev = _last_said(results[n].attributions, last_par.get(n), text, ps)
+        last_par[n] = (ps, pe)
         start_q = 0
-        if (prev is not None and quotes and quotes[0][0] == 0 and _frame_cue(p, 0) is None and prev.kind == "direct"
+        if (prev is not None and quotes and quotes[0][0] == 0 and _frame_cue(p, 0) is None
+                and (prev.kind == "direct" or not open_before)
                 and (open_before or quotes[0][1] >= len(ptext.rstrip()))):
             # "“…" continued from the paragraph before, or announced by "X said:" ending it
             if not prev.content:
                 found.append(prev)
             prev.content.append((p.at(quotes[0][0]), p.at(quotes[0][1])))
+            if prev.kind == "indirect":
+                prev.kind = "mixed"
             if not quotes[0][2]:
                 cont[n] = (prev, pe, True)
             start_q = 1
