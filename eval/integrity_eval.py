@@ -20,7 +20,7 @@ Scored per kind: *found* is the share of changes flagged with the right kind and
 discrepancies newstrace reports between the two versions of a case (none is true: the versions differ
 only by the change and, when spun, by synonyms outside quotation marks).
 
-usage: integrity_eval.py --shared ../shared [--split dev] [--limit N] [--json OUT]
+usage: integrity_eval.py --shared ../shared [--split dev] [--kinds K,...] [--limit N] [--json OUT]
 """
 
 from __future__ import annotations
@@ -323,6 +323,7 @@ def main() -> None:
     ap.add_argument("--split", default="dev", help="PolNeAR split(s), comma-separated")
     ap.add_argument("--limit", type=int, default=0, help="at most this many cases per kind (0: all)")
     ap.add_argument("--json", help="write the per-case results here")
+    ap.add_argument("--kinds", default=",".join(KINDS), help="the kinds of change to put in, comma-separated")
     args = ap.parse_args()
     shared = Path(args.shared).resolve()
     polnear = _polnear(shared)
@@ -335,7 +336,7 @@ def main() -> None:
     meta = _metadata(shared)
     results = []
     for spun in (False, True):
-        for kind in KINDS:
+        for kind in args.kinds.split(","):
             cases = make_cases(texts, gold, kind)[:args.limit or None]
             with tempfile.TemporaryDirectory() as tmp:
                 res = run_cases(cases, meta, gold, spun, Path(tmp))

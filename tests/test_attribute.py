@@ -150,6 +150,34 @@ def test_titles_inside_a_name_and_sentence_openers_are_not_the_name():
     assert org_key("Commission") != org_key("Committee")
 
 
+def test_an_office_before_the_name_is_not_the_name():
+    """News puts the office before the name; the speaker is the person, not "State Hillary Clinton" or
+    "White House Press Secretary Josh Earnest" (an organisation) or "Sirius XM Vice President"."""
+    cases = {
+        "Former Secretary of State Hillary Clinton said the deal “will not hold.”": "Hillary Clinton",
+        "Secretary of Homeland Security Jeh Johnson said the plan “is dead.”": "Jeh Johnson",
+        "White House Press Secretary Josh Earnest said the plan “is dead.”": "Josh Earnest",
+        "Sirius XM Vice President for news and talk Dave Gorab called the show “the news show of record.”":
+            "Dave Gorab",
+        # a title word at the end of a name, or before a suffix, is the name
+        "Rep. Steve King said the plan “is dead.”": "Steve King",
+        "President Vladimir Putin said Russia is a “unique country.”": "Vladimir Putin",
+    }
+    for text, speaker in cases.items():
+        [(_kind, _pieces, _source, who)] = one(text)
+        assert who == speaker, text
+
+
+def test_a_surname_with_a_particle_alone_is_the_person_named_in_full():
+    text = ("Twenty people were hurt in an explosion that Mayor Bill de Blasio described as “an intentional "
+            "act.”\n\nDe Blasio said it was too early to say more.")
+    from newstrace.attribute import attribute_batch
+    from newstrace.model import Article
+
+    quotes = attribute_batch([Article(raw=text, ext_id="a", origin="a", id="a", text=text)])
+    assert [q.speaker for q in quotes] == ["Bill de Blasio", "Bill de Blasio"]
+
+
 def test_a_surname_alone_is_the_person_the_article_names_in_full():
     """Across a batch Hillary is the Clinton most named; in an article about Bill, "Clinton said" is Bill."""
     texts = ["Hillary Clinton spoke in Ohio. Clinton said the plan would help families.",

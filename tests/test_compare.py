@@ -147,3 +147,43 @@ def test_a_figure_changed_between_two_aligned_passages_or_in_one_scored_as_ident
     assert [(d.a_text, d.b_text) for d in compare(stories, arts, [rel], ())] == [("19", "20")]
     rel = Relation("a", "b", "copy", 0.99, [Passage(0, len(ta), 0, len(tb), 1.0)])
     assert [(d.a_text, d.b_text) for d in compare(stories, arts, [rel], ())] == [("19", "20")]
+
+
+def test_a_short_statement_word_for_word_in_aligned_passages_is_matched():
+    """“he loves you” shares one content word with itself, too few to match by words alone; in passages
+    the reuse stage aligned, the same words are the same statement, and its new speaker is flagged."""
+    from newstrace.model import Passage, Relation
+
+    ta = "Melania Trump tells Trump supporters that “he loves you.” She says they go on to Nevada."
+    tb = "Hillary Clinton tells Trump supporters that “he loves you.” She says they go on to Nevada."
+    stories, arts = story_of(art("a", ta), art("b", tb))
+    rel = Relation("a", "b", "copy", 0.9, [Passage(0, len(ta), 0, len(tb), 0.9)])
+    qa = [Quote("a", (41, 58), "mixed", "that “he loves you.”", (14, 19), (0, 13), "Melania Trump", "Melania Trump",
+                "person")]
+    qb = [Quote("b", (43, 60), "mixed", "that “he loves you.”", (16, 21), (0, 15), "Hillary Clinton",
+                "Hillary Clinton", "person")]
+    out = compare(stories, arts, [rel], qa + qb)
+    assert [(d.kind, d.note) for d in out] == [
+        ("speaker_changed", "said by Melania Trump in one version, by Hillary Clinton in the other")]
+    # without the alignment, three words in common are needed
+    assert compare(stories, arts, [], qa + qb) == []
+
+
+def test_one_body_described_in_other_words_is_not_another_speaker():
+    qa = [Quote("a", (0, 30), "indirect", "it would veto the bill passed by Congress", speaker="Obama administration",
+                speaker_kind="organisation")]
+    qb = [Quote("b", (0, 30), "indirect", "it would veto the bill passed by Congress", speaker="Obama government",
+                speaker_kind="organisation")]
+    assert compare([Story("s", ["a", "b"])], {"a": art("a", "x"), "b": art("b", "y")}, (), qa + qb) == []
+    qb[0].speaker = "Saudi government"
+    assert [d.kind for d in compare([Story("s", ["a", "b"])], {"a": art("a", "x"), "b": art("b", "y")}, (),
+                                    qa + qb)] == ["speaker_changed"]
+
+
+def test_a_full_name_and_a_misspelt_surname_with_a_particle_are_a_name_variant():
+    qa = [Quote("a", (0, 30), "indirect", "the blast in Chelsea was an intentional act", speaker="Bill de Blasio",
+                mention="Bill de Blasio")]
+    qb = [Quote("b", (0, 30), "indirect", "the blast in Chelsea was an intentional act", speaker="De Blaio",
+                mention="De Blaio")]
+    out = compare([Story("s", ["a", "b"])], {"a": art("a", "x"), "b": art("b", "y")}, (), qa + qb)
+    assert [(d.kind, d.a_text, d.b_text) for d in out] == [("name_variant", "Bill de Blasio", "De Blaio")]

@@ -60,6 +60,15 @@ def _same_statement(x: Quote, y: Quote) -> float:
     return statement_similarity(x.text, y.text, 2 if short else 3)
 
 
+def _aligned_similarity(x: Quote, y: Quote) -> float:
+    """Statement similarity of two quotes in passages the reuse stage aligned, where a statement too short
+    to share three content words (“he loves you”) is the same statement when it is the same words."""
+    sim = statement_similarity(x.text, y.text)
+    if sim == 0.0 and len(_words(x.text)) >= 2 and _words(x.text) == _words(y.text):
+        return 1.0
+    return sim
+
+
 def quoted_fragments(text: str) -> list[str]:
     """The stretches of a quote's text inside quotation marks (a missing opening mark tolerated)."""
     # the pieces of one attribution are joined by " … " (see attribute._quotes)
@@ -97,6 +106,17 @@ def _respelt_only(fa: str, fb: str) -> bool:
         for tag, i1, i2, j1, j2 in ops)
 
 
+def _respelt_name(a: str, b: str) -> bool:
+    """Whether two names of a speaker differ only in spelling, the full name against the surname too
+    ("Bill de Blasio" / "De Blaio"): the surname respelt, the words before it in the shorter name the
+    same in both."""
+    wa, wb = a.split(), b.split()
+    k = min(len(wa), len(wb))
+    if len(wa) != len(wb) and [w.lower() for w in wa[-k:-1]] == [w.lower() for w in wb[-k:-1]]:
+        return _respelt_only(wa[-1], wb[-1])
+    return _respelt_only(a, b)
+
+
 def _inside(q: Quote, start: int, end: int) -> bool:
     return q.content[0] < end and start < q.content[1]
 
@@ -118,9 +138,8 @@ def _pairs(story: Story, quotes: dict[str, list[Quote]], relations: Iterable[Rel
             ins_a = [q for q in qa if _inside(q, p.a_start, p.a_end)]
             ins_b = [q for q in qb if _inside(q, p.b_start, p.b_end)]
             for x in ins_a:
-                best = max(ins_b, key=lambda y: (statement_similarity(x.text, y.text), _overlap(x.text, y.text)),
-                           default=None)
-                if best is not None and statement_similarity(x.text, best.text) >= 0.3 and new(x, best):
+                best = max(ins_b, key=lambda y: (_aligned_similarity(x, y), _overlap(x.text, y.text)), default=None)
+                if best is not None and _aligned_similarity(x, best) >= 0.3 and new(x, best):
                     yield x, best
     arts = [a for a in story.articles if a in quotes]
     for i, a in enumerate(arts):
@@ -142,6 +161,15 @@ def _named(q: Quote, articles: dict[str, Article] | None) -> bool:
     return bool(said & names)
 
 
+def _one_body(x: Quote, y: Quote) -> bool:
+    """Whether two organisation speakers are one body described in other common words ("the Obama
+    administration" / "the Obama government"): the same capitalised words, and some."""
+    if "organisation" not in (x.speaker_kind, y.speaker_kind):
+        return False
+    caps = [{fold(w) for w in re.findall(r"[\w’'-]+", q.speaker or "") if w[:1].isupper()} for q in (x, y)]
+    return bool(caps[0]) and caps[0] == caps[1]
+
+
 def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
                         relations: Sequence[Relation] = (),
                         articles: dict[str, Article] | None = None) -> list[Discrepancy]:
@@ -152,7 +180,7 @@ def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
     flagged: set[tuple[str, str, str, str]] = set()
     for x, y in _pairs(story, quotes, relations):
         nx, ny = (" ".join(name_parts(q.mention or q.speaker or "")) for q in (x, y))
-        if nx and ny and nx != ny and _respelt_only(nx, ny):
+        if nx and ny and nx != ny and _respelt_name(nx, ny):
             # the speaker spelt two ways ("Clinton" / "Cliton", "De Blasio" / "De Blaio"), whether or not
             # the speaker index linked the spellings: a name variant, not another speaker
             key = ("name_variant", x.article, y.article, nx)
@@ -163,7 +191,8 @@ def quote_discrepancies(story: Story, quotes: dict[str, list[Quote]],
                 out.append(Discrepancy(story.id, "name_variant", x.article, y.article, nx, ny,
                                        f"{kind} of a speaker's name, similarity "
                                        f"{SequenceMatcher(None, nx, ny).ratio():.2f}"))
-        elif x.speaker and y.speaker and x.speaker != y.speaker and (_named(x, articles) or _named(y, articles)):
+        elif x.speaker and y.speaker and x.speaker != y.speaker and (_named(x, articles) or _named(y, articles)) \
+                and not _one_body(x, y):
             key = ("speaker_changed", x.article, y.article, x.text)
             if key not in flagged:
                 flagged.add(key)

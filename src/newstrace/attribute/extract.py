@@ -433,6 +433,12 @@ _ORG_WORDS = frozenset("""kremlin ministry department government council party c
 office service services forces army police command military court union bank company inc corp corporation
 university institute foundation association house senate congress parliament assembly administration
 campaign network times post news reuters press tass interfax bureau nato un""".split())
+# Generational suffixes, which end a name ("Martin Luther King Jr.").
+_SUFFIXES = frozenset("jr sr ii iii iv".split())
+# The departments that name an office "Secretary of …" ("Secretary of State", "of Homeland Security").
+_DEPARTMENTS = frozenset("""state defense defence treasury labor labour energy commerce agriculture education
+transportation transport health justice interior homeland security veterans affairs housing and urban
+development foreign home""".split())
 _PERSON_TITLES = frozenset("""mr mrs ms dr president minister spokesman spokeswoman spokesperson adviser advisor aide
 senator sen rep gov governor secretary chancellor general gen leader chief director mayor judge prosecutor
 ambassador envoy premier king queen pope prince official lawyer attorney sir""".split())
@@ -480,9 +486,18 @@ def _name_at(t: Token) -> tuple[int, int] | None:
         lo -= 1
     while hi + 1 < len(doc) and pos(doc[hi + 1]) == "PROPN" and doc[hi].whitespace_:
         hi += 1
-    # a title is not the name: "President Vladimir Putin" -> "Vladimir Putin"
+    # a title is not the name: "President Vladimir Putin" -> "Vladimir Putin"; nor is what comes before
+    # a title inside the run ("White House Press Secretary Josh Earnest"), when a name of two words or
+    # more follows it (not "Rep. Steve King", "Martin Luther King Jr.")
+    inner = [i for i in range(lo, hi - 1) if doc[i].lower_.rstrip(".") in _PERSON_TITLES]
+    if inner and hi - inner[-1] >= 2 and doc[hi].lower_.rstrip(".") not in _SUFFIXES:
+        lo = inner[-1] + 1
     while lo <= hi and doc[lo].lower_.rstrip(".") in _PERSON_TITLES:
         lo += 1
+    # the department of an office is not the name: "Secretary of State Hillary Clinton"
+    if lo >= 2 and doc[lo - 1].lower_ == "of" and doc[lo - 2].lower_.rstrip(".") in _PERSON_TITLES:
+        while lo < hi - 1 and doc[lo].lower_ in _DEPARTMENTS:
+            lo += 1
     return (lo, hi + 1) if lo <= hi else None
 
 
@@ -506,6 +521,11 @@ def _fill_source(att: Attribution, subj: Token, p: _Par, skip: Sequence[bool] = 
     att.head, att.head_pos = subj.text, pos(subj)
     doc = subj.doc
     span = _name_at(subj)
+    if span is not None and doc[span[1] - 1].lower_.rstrip(".") in _PERSON_TITLES:
+        # a run that ends in a title names an office, and the person follows: "Sirius XM Vice
+        # President for news and talk Dave Gorab"
+        later = (_name_at(t) for t in subj.subtree if t.i >= span[1] and (not skip or not skip[t.i]))
+        span = next((x for x in later if x is not None and x[1] - x[0] >= 2), span)
     if span is None:
         for c in subj.subtree:  # "the adviser, Mykhailo Podolyak,"
             if c.dep_ == "appos" and _name_at(c) is not None:

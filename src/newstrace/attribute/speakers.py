@@ -115,19 +115,23 @@ _ORG_HEAD = re.compile(r"^(?:staff|ministry|government|kremlin|command|military|
                        r"party|embassy|white house|spokes\w*)$")
 
 
+_PARTICLES = frozenset("de del della der di da van von le la du st bin al el ben".split())
+
+
 def full_name(name: str | None, mentions: list[Mention]) -> str | None:
     """The article's full name for a surname said alone ("Clinton" in an article about Bill Clinton): of
     the people of that surname the article names in full, the one it names most, the first named on a
     tie (news names a person in full first, by surname after); None when ``name`` is not a surname alone
     or the article never names the person in full."""
     parts = name_parts(name or "")
-    if len(parts) != 1:
+    # a surname may open with a particle ("de Blasio", "Van Hollen")
+    if not parts or any(w.lower() not in _PARTICLES for w in parts[:-1]):
         return None
-    key = fold(parts[0])
+    key = [fold(w) for w in parts]
     seen: dict[str, list] = {}  # folded first name -> [mentions, first position, the name]
     for m in sorted(mentions, key=lambda m: m.start):
         words = name_parts(m.name)
-        if m.label == "PERSON" and len(words) >= 2 and fold(words[-1]) == key:
+        if m.label == "PERSON" and len(words) > len(key) and [fold(w) for w in words[-len(key):]] == key:
             entry = seen.setdefault(fold(words[0]), [0, m.start, " ".join(words)])
             entry[0] += 1
     if not seen:
