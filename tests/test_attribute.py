@@ -141,6 +141,7 @@ def test_titles_inside_a_name_and_sentence_openers_are_not_the_name():
     assert clean_name("U.S. Air Force Gen. Norman Ham") == "Norman Ham"
     assert clean_name("Pennsylvania Gov. Ed Rendell") == "Ed Rendell"
     assert clean_name("What Mr. Obama") == "Obama"
+    assert clean_name("Now Bloomberg") == "Bloomberg" and clean_name("Other Republicans") == "Republicans"
     assert clean_name("Donald Trump Jr.") == "Donald Trump Jr."
     index = SpeakerIndex().build([("Pennsylvania Gov. Ed Rendell", "person"), ("Ed Rendell", "person"),
                                   ("Barack Obama", "person"), ("What Mr. Obama", "person")])

@@ -187,3 +187,22 @@ def test_a_full_name_and_a_misspelt_surname_with_a_particle_are_a_name_variant()
                 mention="De Blaio")]
     out = compare([Story("s", ["a", "b"])], {"a": art("a", "x"), "b": art("b", "y")}, (), qa + qb)
     assert [(d.kind, d.a_text, d.b_text) for d in out] == [("name_variant", "Bill de Blasio", "De Blaio")]
+
+
+def test_statements_of_one_passage_that_share_words_are_told_apart_by_place():
+    """Two people "declined to comment" in one aligned passage: each statement's counterpart is the one at
+    the same place in the other version, not the first with the same words."""
+    from newstrace.model import Passage, Relation
+
+    ta = "Donald Trump declined to comment on the deal. Peter Thiel declined to comment on Sunday."
+    tb = "Donald Trump declined to comment on the deal. Peter Thiel declined to comment on Sunday."
+    stories, arts = story_of(art("a", ta), art("b", tb))
+    rel = Relation("a", "b", "copy", 1.0, [Passage(0, len(ta), 0, len(tb), 1.0)])
+
+    def quotes(aid: str) -> list[Quote]:
+        return [Quote(aid, (22, 32), "indirect", "to comment", (13, 21), (0, 12), "Donald Trump", "Donald Trump",
+                      "person"),
+                Quote(aid, (67, 77), "indirect", "to comment", (58, 66), (46, 57), "Peter Thiel", "Peter Thiel",
+                      "person")]
+
+    assert compare(stories, arts, [rel], quotes("a") + quotes("b")) == []

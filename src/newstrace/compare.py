@@ -19,14 +19,11 @@ from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
 
 from .attribute.extract import quote_spans
-from .attribute.speakers import fold, name_parts
+from .attribute.speakers import OPENERS, fold, name_parts
 from .model import Article, Discrepancy, Quote, Relation, Story
 
 # a first name and a surname, with a middle initial or not ("John F. Kennedy")
 _FULL_NAME = re.compile(r"\b([A-Z][a-z’'-]{2,})\s+(?:[A-Z]\.\s+)?([A-Z][a-z’'-]{2,})\b")
-# capitalised words that open sentences before a surname and are no one's first name
-_NOT_FIRST = frozenset("""after although because before but during however if meanwhile since still though
-unlike until when while yet like now even only both either neither every many most some why how""".split())
 _POSSESSIVE = re.compile(r"[’']s?$")
 _GAP_CHARS = 300  # a stretch between two aligned passages compared as one: a sentence or two
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
@@ -124,6 +121,9 @@ def _inside(q: Quote, start: int, end: int) -> bool:
 def _pairs(story: Story, quotes: dict[str, list[Quote]], relations: Iterable[Relation]) -> Iterable[tuple[Quote, Quote]]:
     """Pairs of quotes from two articles of the story that report the same statement."""
     seen: set[frozenset[tuple[str, tuple[int, int]]]] = set()  # each pair once, whichever way round
+    # statements given their counterpart in an aligned passage of the other article: (its article, its
+    # span, the other article); matching by words across the story does not give them a second one
+    placed: set[tuple[str, tuple[int, int], str]] = set()
 
     def new(x: Quote, y: Quote) -> bool:
         key = frozenset(((x.article, x.content), (y.article, y.content)))
@@ -137,15 +137,26 @@ def _pairs(story: Story, quotes: dict[str, list[Quote]], relations: Iterable[Rel
         for p in rel.passages:
             ins_a = [q for q in qa if _inside(q, p.a_start, p.a_end)]
             ins_b = [q for q in qb if _inside(q, p.b_start, p.b_end)]
+            # where a statement stands in its passage: its counterpart stands at about the same place
+            # (a spun rewrite shifts words by a few letters), which tells apart the statements of one
+            # passage that share words ("declined to comment" twice) and rules out a far one
+            slack = 0.1 * max(p.a_end - p.a_start, p.b_end - p.b_start) + 100
             for x in ins_a:
-                best = max(ins_b, key=lambda y: (_aligned_similarity(x, y), _overlap(x.text, y.text)), default=None)
+                at = x.content[0] - p.a_start
+                near = [y for y in ins_b if abs(y.content[0] - p.b_start - at) <= slack]
+                best = max(near, key=lambda y: (_aligned_similarity(x, y), _overlap(x.text, y.text),
+                                                -abs(y.content[0] - p.b_start - at)), default=None)
                 if best is not None and _aligned_similarity(x, best) >= 0.3 and new(x, best):
+                    placed.update(((x.article, x.content, best.article), (best.article, best.content, x.article)))
                     yield x, best
     arts = [a for a in story.articles if a in quotes]
     for i, a in enumerate(arts):
         for b in arts[i + 1:]:
+            free_b = [y for y in quotes[b] if (b, y.content, a) not in placed]
             for x in quotes[a]:
-                best = max(quotes[b], key=lambda y: (_same_statement(x, y), _overlap(x.text, y.text)), default=None)
+                if (a, x.content, b) in placed:
+                    continue
+                best = max(free_b, key=lambda y: (_same_statement(x, y), _overlap(x.text, y.text)), default=None)
                 if best is not None and _same_statement(x, best) >= 0.6 and new(x, best):
                     yield x, best
 
@@ -277,7 +288,7 @@ def name_variants(story: Story, articles: dict[str, Article]) -> list[Discrepanc
     seen: set[tuple[str, ...]] = set()
     for a, ns in names.items():
         for first, sur in sorted(ns):
-            if first.lower() in _STOP or first.lower() in _NOT_FIRST:
+            if first.lower() in _STOP or first.lower() in OPENERS:
                 continue  # "When Clinton …": a sentence's first word, not a first name
             for b, other in names.items():
                 if b == a:

@@ -205,8 +205,12 @@ congresswoman officer detective coach father sister brother mother saint st ex""
 # and Obama.
 _INNER_TITLE = frozenset("""mr mrs ms dr sen rep gov gen lt col adm capt sgt prof president senator secretary
 minister chancellor judge justice mayor governor chairman chairwoman director ambassador""".split())
-_OPENERS = frozenset("""what when while where why how who the a an and but as if after before since though
-although because then so yet or nor for with without about said says""".split())
+# Capitalised words that open a sentence before a name and are no one's first name ("What Mr. Obama",
+# "Now Bloomberg", "Other Republicans").
+OPENERS = frozenset("""what when while where why how who the a an and but as if after before since though
+although because then so yet or nor for with without about said says during however meanwhile still unlike
+until like now even only both either neither every many most some other few several all each any another such
+here today yesterday also instead later earlier""".split())
 
 
 def name_parts(name: str) -> list[str]:
@@ -216,7 +220,7 @@ def name_parts(name: str) -> list[str]:
     words = _SUFFIX.sub("", strip_title(name)).split()
     cut = max((i for i, w in enumerate(words[:-1]) if w.lower().rstrip(".") in _INNER_TITLE), default=-1)
     words = words[cut + 1:]
-    while len(words) > 1 and words[0].lower() in _OPENERS:
+    while len(words) > 1 and words[0].lower() in OPENERS:
         words = words[1:]
     while len(words) > 2 and words[0].lower().strip(".") in _DESCRIPTORS:
         words = words[1:]
