@@ -153,3 +153,15 @@ def test_a_past_tense_the_parse_reads_as_a_participle_in_a_verbless_sentence_is_
         ("mixed", "Florida’s standards “strong.”", "Beruff, a Scott ally")]
     # a naming participle right after its noun is no report
     assert rows("The money went to a program called Sandy Hook Promise.") == []
+
+
+def test_a_retort_and_the_idiom_of_wording_frame_a_quotation():
+    # "shoot back", "fire back" (a particle makes a verb of saying); "as X put it" words a quotation
+    assert rows('"Jeb wants to be a tough guy tonight," Trump shot back. "Let me talk."') == [
+        ("direct", '"Jeb wants to be a tough guy tonight," | "Let me talk."', "Trump")]
+    assert rows('"Quiet," the senator fired back.') == [("direct", '"Quiet,"', "the senator")]
+    assert rows('As Dana Milbank puts it, "Senate Republicans are unmoved."') == [
+        ("direct", '"Senate Republicans are unmoved."', "Dana Milbank")]
+    # without the particle, or with a place it is put, nothing is said
+    assert rows('The police fired at the crowd on "Black Friday" last year.') == []
+    assert rows('He put it on the table marked "urgent" and left.') == []

@@ -221,10 +221,14 @@ _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write
               "according": "accord", "tweeted": "tweet", "understood": "understand", "learnt": "learn", "denied": "deny", "denies": "deny",
               "replied": "reply", "replies": "reply", "testified": "testify", "testifies": "testify",
               "worried": "worry", "worries": "worry", "criticised": "criticise", "sang": "sing", "sung": "sing",
-              "spoke": "speak", "spoken": "speak", "sought": "seek", "forgot": "forget", "forgotten": "forget"}
+              "spoke": "speak", "spoken": "speak", "sought": "seek", "forgot": "forget", "forgotten": "forget",
+              "shot": "shoot", "struck": "strike"}
 
 
-_LEMMAS = CUE_LEMMAS | _SPEECH | _EVIDENTIAL  # the verbs whose forms lemma() knows
+# Verbs that say something only with a particle or an object: a retort ("Trump shot back", "fired back",
+# "hit back", "snapped back") and the idiom of wording ("as Milbank puts it", "she put it bluntly").
+_RETORT = frozenset("shoot fire hit snap strike".split())
+_LEMMAS = CUE_LEMMAS | _SPEECH | _EVIDENTIAL | _RETORT | {"put"}  # the verbs whose forms lemma() knows
 
 
 @lru_cache(maxsize=4096)
@@ -343,11 +347,22 @@ def _is_cue(t: Token) -> bool:
     lem = lemma(t.text)
     if lem == "accord" and t.i + 1 < len(t.doc) and t.nbor().lower_ == "to":
         return True
-    return t.tag_.startswith("VB") and lem in CUE_LEMMAS
+    return t.tag_.startswith("VB") and (lem in CUE_LEMMAS or _phrasal_speech(t, lem))
 
 
 def _speech(t: Token) -> bool:
-    return t.tag_.startswith("VB") and lemma(t.text) in _SPEECH
+    if not t.tag_.startswith("VB"):
+        return False
+    lem = lemma(t.text)
+    return lem in _SPEECH or _phrasal_speech(t, lem)
+
+
+def _phrasal_speech(t: Token, lem: str) -> bool:
+    if lem in _RETORT:
+        return t.i + 1 < len(t.doc) and t.nbor().lower_ == "back"
+    # "put it" with nowhere it is put ("put it on the table" is no wording)
+    return lem == "put" and any(c.dep_ == "dobj" and c.lower_ == "it" for c in t.children) and not any(
+        c.dep_ in ("prep", "prt") for c in t.children)
 
 
 def _subject(v: Token) -> Token | None:
