@@ -1723,12 +1723,12 @@ def _runs(par: str) -> list[tuple[int, int]]:
 
 
 def _said_alone(p: _Par) -> bool:
-    """Whether the stretch is a paragraph that is one closed quotation of a few words or more, with no
-    frame: news gives such a paragraph to the speaker of the paragraph before (a continued quotation is
-    attributed once)."""
+    """Whether the stretch is a paragraph that is one closed quotation of a few words or more: with no
+    frame (the caller checks), news gives such a paragraph to the speaker of the paragraph before (a
+    continued quotation is attributed once)."""
     if len(p.quotes) != 1 or p.quotes[0][0] != 0 or not p.quotes[0][2]:
         return False
-    return p.quotes[0][1] >= len(p.text.rstrip()) and len(p.orig.split()) >= 3 and _frame_cue(p, 0) is None
+    return p.quotes[0][1] >= len(p.text.rstrip()) and len(p.orig.split()) >= 3
 
 
 def _last_said(atts: list[Attribution], par: tuple[int, int] | None, text: str, ps: int) -> Attribution | None:
