@@ -165,3 +165,32 @@ def test_a_retort_and_the_idiom_of_wording_frame_a_quotation():
     # without the particle, or with a place it is put, nothing is said
     assert rows('The police fired at the crowd on "Black Friday" last year.') == []
     assert rows('He put it on the table marked "urgent" and left.') == []
+
+
+def test_what_the_parse_hangs_on_a_verb_after_its_object_is_part_of_the_object_but_the_frame_is_not():
+    # PP attachment: "by name" belongs to what was mentioned; "on Tuesday", "in a speech" frame it
+    assert rows("Obama mentioned Trump by name.")[0][1:] == ("Trump by name", "Obama")
+    assert rows("Ortiz blasted the plan in a long speech on Monday.")[0][1:] == ("the plan", "Ortiz")
+
+
+def test_a_clause_a_person_opens_with_a_colon_frames_the_quotation_that_ends_it():
+    text = 'Clinton has since apologized for what happened: "Yes, I should have used two email addresses."'
+    assert rows(text) == [("direct", '"Yes, I should have used two email addresses."', "Clinton")]
+    # a clause whose subject is no person does not
+    assert rows('The timing of the surge does not surprise Republican pollster Daron Shaw: "It happens."') == []
+
+
+def test_an_advise_verb_reports_its_clause_and_its_object_is_the_addressee():
+    # Levin's advise verbs (37.9): "assured voters that …", "reminded the crowd that …"
+    assert rows("The governor assured voters that the bridge would reopen.") == [
+        ("indirect", "that the bridge would reopen", "The governor")]
+
+
+def test_in_a_poll_the_poll_is_the_source_of_the_finding():
+    assert rows("Clinton led Sanders by 20 points in a Marist poll released Monday.") == [
+        ("indirect", "Clinton led Sanders by 20 points", "a Marist poll released Monday")]
+    fronted = rows("In a CBS survey, 38 percent of voters said the economy was weak.")
+    assert ("indirect", "38 percent of voters said the economy was weak", "a CBS survey") in fronted
+    assert ("indirect", "the economy was weak", "38 percent of voters") in fronted
+    # background in a relative clause is no finding
+    assert rows("Sanders, who has been rising in the polls, met the mayor.") == []

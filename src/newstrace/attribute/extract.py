@@ -52,6 +52,8 @@ judge""".split())
 _JUDGMENT = frozenset("""applaud acclaim assail berate castigate censure chastise chide commend compliment condemn
 congratulate decry denigrate denounce deride disparage excoriate extol fault hail lambaste laud mock rebuke
 reprimand reproach reprove ridicule scold scorn thank upbraid vilify blast slam savage pillory""".split())
+_ADVISE = frozenset("advise alert apprise assure brief counsel inform instruct notify remind admonish".split())
+_PREFER = frozenset(["prefer"])
 # Reporting verbs, beliefs and intentions as PolNeAR annotates them (guidelines §3): the lemma list
 # is the closed class of verbs of saying/thinking common in news, not a list tuned on the data.
 CUE_LEMMAS = frozenset("""
@@ -64,7 +66,7 @@ blame praise dismiss read chant shout yell exclaim threaten demand propose recom
 counter retort tout lament predict insist expect want plan intend decide know doubt find show
 endorse support oppose reject defend cite refer seek refuse decline discuss attack back consider express talk
 point portray depict characterize characterise speak name dub label brand term christen nickname
-""".split()) | _COGNITION | _JUDGMENT
+""".split()) | _COGNITION | _JUDGMENT | _ADVISE | _PREFER
 # Evidential verbs of seeming, which raise the subject of the clause they take ("Cruz seemed lost",
 # "Carson appears to be slipping", "it appears that …"): an inference about a state of affairs, the
 # reporter's or the source's, that PolNeAR annotates as an attribution (with no source unless one is
@@ -310,6 +312,8 @@ def candidate(par: str) -> bool:
         return True
     words = _LOWER_WORD.findall(par)
     if not _CUE_FORMS.isdisjoint(words) or _ACCORDING.search(par) is not None or _holds_that(par):
+        return True
+    if not _POLLS.isdisjoint(words) and "in" in words:
         return True
     if _title_case(par, words):
         # a headline capitalises its verbs too ("Trump's Son Says The Battle …", "Icon Endorses Cruz")
@@ -824,6 +828,23 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             # ("Mykhailo Polyak tweets: “…”")
             said = label[-2] if len(label) > 2 and lemma(label[-2].text) in _SPEECH else label[-1]
             return said, None
+        if tail.endswith(":") and all(t.is_punct or t.is_space for t in after):
+            # "Clinton has since apologized: “…”", "Trump leaned in and boomed: “…”": a quotation that
+            # ends the sentence a person's clause opens with a colon is that person's words, whatever
+            # the verb
+            # (the parse may hang the clause on the quotation's verb: its top is the verb whose head is
+            # outside it)
+            lo, hi = before[0].i, before[-1].i
+            root = next((t for t in before if pos(t) == "VERB" and (t.dep_ == "ROOT" or not lo <= t.head.i <= hi)),
+                        None)
+            subj = _subject(root) if root is not None else None
+            if subj is not None and lo <= subj.i < root.i and (pos(subj) == "PROPN" or subj.lower_ in _PERSONAL):
+                # the cue is the last verb of the clause: "leaned in and boomed"
+                last = root
+                while (nxt := max((t for t in last.rights if t.i <= hi and t.dep_ == "conj" and pos(t) == "VERB"),
+                                  key=lambda t: t.i, default=None)) is not None:
+                    last = nxt
+                return last, None
     return None
 
 
@@ -895,7 +916,7 @@ def _direct(p: _Par, used: set[int], out: list[Attribution]) -> None:
 # "warned against hackers", "complained about the ad"), not the frame ("in a statement", "at a rally").
 _COMP_PREPS = frozenset("for about against of over".split())
 # Verbs whose object is the addressee, not what is said ("told reporters"): their content is a clause.
-_ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read continue".split())
+_ADDRESSEE = frozenset("tell ask urge warn answer reply respond write read continue".split()) | _ADVISE
 # Verbs that report only a clause: with a noun object they do something else ("found jobs", "maintains
 # a lead", "knows the area", "added a stop").
 _CLAUSE_ONLY = frozenset("find maintain know add decide feel observe recall signal wonder conclude".split()) | _COGNITION
@@ -918,6 +939,27 @@ def _next_to(v: Token, c: Token) -> bool:
 # Levin's talk verbs (37.5): "about" or "of" introduces what is talked about ("spoke about the war");
 # their other prepositions are the frame ("spoke on Tuesday", "on Fox News", "for an hour", "to reporters")
 _TALK = frozenset("talk speak".split())
+
+
+_FRAME_PREPS = frozenset("during after before since until amid at throughout".split())
+_TIME_WORDS = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december today yesterday tonight tomorrow morning afternoon evening night
+day days week weeks weekend month months year years time""".split())
+
+
+# where words are said: "in a speech", "in an interview", "on Twitter"
+_CHANNELS = frozenset("""speech speeches statement statements interview interviews tweet tweets post posts letter
+op-ed column editorial ad ads advertisement debate rally address conference briefing email e-mail video remarks
+appearance hearing memo report book essay article message twitter facebook television radio podcast""".split())
+
+
+def _when(c: Token) -> bool:
+    """Whether a phrase hung on a verb says when, where or in what the report was made ("on Tuesday",
+    "last week", "at a rally", "during the debate", "in a long speech"): its frame, not what it reports."""
+    if c.dep_ == "prep" and c.lower_ in _FRAME_PREPS:
+        return True
+    head = next((x for x in c.children if x.dep_ == "pobj"), None) if c.dep_ == "prep" else c
+    return head is not None and (head.lower_ in _TIME_WORDS or (c.lower_ in ("in", "on") and head.lower_ in _CHANNELS))
 
 
 def _complements(v: Token) -> list[Token]:
@@ -1065,6 +1107,14 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         # the conjuncts of the object the parse joins to the verb, as for a verb outside the cue list
         return toks + [t for c in _stray_conjuncts(v, right[-1]) for t in c.subtree]
     objs = _complements(v)
+    if objs:
+        # what the parse hangs on the verb after its object mostly belongs to the object ("mentioned Trump
+        # by name", "criticized the dinner as Washington celebrating itself", "proposed $1 trillion in new
+        # spending to improve …"); a clause with its own conjunction, or a phrase of when or where, is the
+        # reporter's frame ("on Tuesday", "at a rally")
+        objs += [c for c in v.rights if c.i > objs[-1].i and not _when(c) and (
+            c.dep_ in ("prep", "npadvmod", "xcomp", "oprd")
+            or (c.dep_ == "advcl" and not any(m.dep_ == "mark" for m in c.children)))]
     toks = [t for c in objs + (_stray_conjuncts(v, objs[-1]) if objs else []) for t in c.subtree]
     if not toks:
         return None
@@ -1271,7 +1321,8 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     _names, verbs, according = _ids()
     arr = doc.to_array(["TAG", "LOWER"]).tolist()
     nouns, evidential, characterize, that = _report_noun_ids(), _evidential_ids(), _characterize_ids(), _that_id()
-    special = nouns | evidential | characterize | {that}
+    polls = _poll_ids()
+    special = nouns | evidential | characterize | polls | {that}
     hits: list[tuple[int, int]] = []  # the words the later rules start from, found in this one scan
     for i, (tag, low) in enumerate(arr):
         if low in special and not p.in_quote[i]:
@@ -1344,6 +1395,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     _that_clauses(p, taken, out, [i for i, low in hits if low == that])
     _evidential(p, taken, out, [i for i, low in hits if low in evidential])
     _characterize(p, taken, out, [i for i, low in hits if low in characterize])
+    _in_poll(p, taken, out, [i for i, low in hits if low in polls])
     for v in passives:
         toks, _second = _cut(_passive_content(v, p) or [], v, p)
         att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
@@ -1434,6 +1486,57 @@ def _where(p: _Par, ids: frozenset[int]) -> list[int]:
     """The tokens outside quotations whose lower-case form is one of ids (what _verbal's scan gives
     the rules after it, for a rule called alone)."""
     return [i for i, low in enumerate(p.doc.to_array("LOWER").tolist()) if low in ids and not p.in_quote[i]]
+
+
+# Nouns of a poll: "in" one of them is the source of what the clause says ("Clinton led Sanders 2-1 in an
+# NBC News poll", "In a CBS survey, 38 percent said …"), as "according to a poll" is.
+_POLLS = frozenset("poll polls survey surveys".split())
+
+
+@lru_cache(maxsize=1)
+def _poll_ids() -> frozenset[int]:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(w) for w in _POLLS)
+
+
+def _in_poll(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
+    """"In a poll" as the frame of a finding: the source is the poll, the content the rest of its clause
+    (after the comma when the phrase leads the sentence); a statement inside the finding ("In a poll, 38
+    percent said …") nests in it."""
+    at = _where(p, _poll_ids()) if at is None else at
+    doc = p.doc
+    for i in at:
+        t = doc[i]
+        prep = t.head
+        if pos(t) != "NOUN" or t.dep_ != "pobj" or prep.lower_ != "in" or prep.i == i:
+            continue
+        sent = t.sent
+        end = t.right_edge.i + 1
+        comma = next((x.i for x in doc[prep.i + 1:end] if x.text in ",;:"), end)
+        head = prep.head
+        if prep.i == sent.start or (prep.i < head.i and doc[comma].text == ","):
+            # "In a national CNN/ORC poll released Monday, 31% of Republicans said …"
+            toks = list(doc[comma + 1:sent.end]) if doc[comma].text == "," else []
+        else:
+            # "he fell to 10 percent in the latest CNN/ORC poll": the clause the phrase ends
+            # (its subject first: a clause the phrase ends inside a relative or adverbial clause, "who
+            # has been leading in the polls", "when Sanders has sagged in the polls", is background)
+            subj = _subject(head) if pos(head) == "VERB" else None
+            if subj is None or subj.i > head.i or head.dep_ in ("relcl", "acl") or (
+                    pos(subj) == "PRON" and subj.lower_ not in _PERSONAL) or any(
+                    c.dep_ in ("mark", "advmod") and c.lower_ in _ADVERBIAL | {"where", "how", "why"}
+                    for c in head.children if c.i < head.i):
+                continue
+            toks = list(doc[subj.left_edge.i:prep.i])
+        toks = [x for x in toks if not (x.is_punct and x.text in ",.") or x.i not in (sent.start, sent.end - 1)]
+        while toks and (toks[-1].is_punct or toks[-1].is_space) and not p.in_quote[toks[-1].i]:
+            toks.pop()
+        if not any(pos(x) == "VERB" for x in toks):
+            continue  # a finding is a clause
+        att = Attribution([], "indirect", (p.at(prep.idx), p.at(prep.idx + len(prep))))
+        _fill_source(att, t, p, [not prep.i < k < comma for k in range(len(doc))])
+        _add_content(p, att, toks, taken, out)
 
 
 @lru_cache(maxsize=1)
@@ -1580,7 +1683,7 @@ def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple
     if m is not None and not _paired_dash(p.text, m, b):
         b = inner[-1]  # "… as a “crazy system” during a campaign stop": the adjunct is the frame's
     content = (p.at(a), p.at(b))
-    nests = att.cue is not None and p.orig[att.cue[0] - p.off:att.cue[1] - p.off].lower() == "according to"
+    nests = att.cue is not None and p.orig[att.cue[0] - p.off:att.cue[1] - p.off].lower() in ("according to", "in")
     if any(s < content[1] and content[0] < e and not (nests and content[0] <= s and e <= content[1]) for s, e in taken):
         return  # overlaps another statement; "according to X" may hold one whole ("Voters said …, according to a poll")
     att.content = [content]
