@@ -194,3 +194,8 @@ def test_in_a_poll_the_poll_is_the_source_of_the_finding():
     assert ("indirect", "the economy was weak", "38 percent of voters") in fronted
     # background in a relative clause is no finding
     assert rows("Sanders, who has been rising in the polls, met the mayor.") == []
+
+
+def test_an_evidential_adverb_makes_its_clause_hearsay_with_no_source():
+    assert rows("The FBI is reportedly making arrangements to interview the senator.") == [
+        ("indirect", "The FBI is reportedly making arrangements to interview the senator", None)]

@@ -27,7 +27,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -314,6 +314,8 @@ def candidate(par: str) -> bool:
     if not _CUE_FORMS.isdisjoint(words) or _ACCORDING.search(par) is not None or _holds_that(par):
         return True
     if not _POLLS.isdisjoint(words) and "in" in words:
+        return True
+    if not _HEARSAY.isdisjoint(words):
         return True
     if _title_case(par, words):
         # a headline capitalises its verbs too ("Trump's Son Says The Battle …", "Icon Endorses Cruz")
@@ -1321,8 +1323,8 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     _names, verbs, according = _ids()
     arr = doc.to_array(["TAG", "LOWER"]).tolist()
     nouns, evidential, characterize, that = _report_noun_ids(), _evidential_ids(), _characterize_ids(), _that_id()
-    polls = _poll_ids()
-    special = nouns | evidential | characterize | polls | {that}
+    polls, hearsay = _ids_of(_POLLS), _ids_of(_HEARSAY)
+    special = nouns | evidential | characterize | polls | hearsay | {that}
     hits: list[tuple[int, int]] = []  # the words the later rules start from, found in this one scan
     for i, (tag, low) in enumerate(arr):
         if low in special and not p.in_quote[i]:
@@ -1396,6 +1398,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
     _evidential(p, taken, out, [i for i, low in hits if low in evidential])
     _characterize(p, taken, out, [i for i, low in hits if low in characterize])
     _in_poll(p, taken, out, [i for i, low in hits if low in polls])
+    _hearsay(p, taken, out, [i for i, low in hits if low in hearsay])
     for v in passives:
         toks, _second = _cut(_passive_content(v, p) or [], v, p)
         att = Attribution([], "indirect", (p.at(v.idx), p.at(v.idx + len(v))))
@@ -1493,18 +1496,11 @@ def _where(p: _Par, ids: frozenset[int]) -> list[int]:
 _POLLS = frozenset("poll polls survey surveys".split())
 
 
-@lru_cache(maxsize=1)
-def _poll_ids() -> frozenset[int]:
-    from spacy.strings import hash_string
-
-    return frozenset(hash_string(w) for w in _POLLS)
-
-
 def _in_poll(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
     """"In a poll" as the frame of a finding: the source is the poll, the content the rest of its clause
     (after the comma when the phrase leads the sentence); a statement inside the finding ("In a poll, 38
     percent said …") nests in it."""
-    at = _where(p, _poll_ids()) if at is None else at
+    at = _where(p, _ids_of(_POLLS)) if at is None else at
     doc = p.doc
     for i in at:
         t = doc[i]
@@ -1536,6 +1532,37 @@ def _in_poll(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
             continue  # a finding is a clause
         att = Attribution([], "indirect", (p.at(prep.idx), p.at(prep.idx + len(prep))))
         _fill_source(att, t, p, [not prep.i < k < comma for k in range(len(doc))])
+        _add_content(p, att, toks, taken, out)
+
+
+# Evidential adverbs: the clause they modify is hearsay or inference, someone's claim that the text
+# does not name ("The FBI is reportedly making arrangements to …").
+_HEARSAY = frozenset("reportedly allegedly purportedly supposedly".split())
+
+
+@cache
+def _ids_of(words: frozenset[str]) -> frozenset[int]:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(w) for w in words)
+
+
+def _hearsay(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
+    """An evidential adverb: its clause (from the subject of the verb it modifies) is the content, with
+    no source."""
+    at = _where(p, _ids_of(_HEARSAY)) if at is None else at
+    for i in at:
+        t = p.doc[i]
+        v = t.head
+        if t.dep_ != "advmod" or pos(v) not in ("VERB", "AUX") and v.dep_ != "ROOT":
+            continue
+        subj = _subject(v)
+        lo = subj.left_edge.i if subj is not None and subj.i < v.i else min(t.i, v.left_edge.i)
+        toks = [x for x in p.doc[lo:v.right_edge.i + 1]]
+        toks, _second = _cut(toks, v, p)
+        while toks and (toks[-1].is_punct or toks[-1].is_space) and not p.in_quote[toks[-1].i]:
+            toks.pop()
+        att = Attribution([], "indirect", (p.at(t.idx), p.at(t.idx + len(t))))
         _add_content(p, att, toks, taken, out)
 
 
