@@ -199,3 +199,9 @@ def test_in_a_poll_the_poll_is_the_source_of_the_finding():
 def test_an_evidential_adverb_makes_its_clause_hearsay_with_no_source():
     assert rows("The FBI is reportedly making arrangements to interview the senator.") == [
         ("indirect", "The FBI is reportedly making arrangements to interview the senator", None)]
+
+
+def test_the_raised_subject_of_an_agentless_passive_belongs_to_its_content():
+    # "X is expected to attend": nobody holds the view in the text; the proposition is about X
+    assert rows("The governor isn't expected to attend the dinner.") == [
+        ("indirect", "The governor isn't expected to attend the dinner", None)]

@@ -1383,7 +1383,14 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
             if agent is not None and any(c.dep_ == "auxpass" for c in v.children):
                 subj = agent  # "is expected by engineers to …": the agent holds the view, not the subject
             if toks and _agentless_passive(v):
-                subj = None  # "the veto is expected to come …": the view is nobody's in the text
+                # "the veto is expected to come …": the view is nobody's in the text; the raised subject
+                # is what it is about, part of the content as after a verb of seeming
+                raised = next((c for c in v.children if c.dep_ == "nsubjpass" and c.i < v.i), None)
+                inf = next((c for c in v.rights if c.dep_ == "xcomp"), None)
+                if raised is not None and inf is not None and not p.in_quote[raised.i] and min(
+                        t.i for t in toks) >= inf.left_edge.i:
+                    toks = list(doc[raised.left_edge.i:inf.right_edge.i + 1])
+                subj = None
             elif not toks or subj is None or p.in_quote[subj.i]:
                 continue
             toks, second = _cut(toks, v, p)
