@@ -1415,11 +1415,17 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
         _add_content(p, att, toks, taken, out)
 
 
-@lru_cache(maxsize=1)
-def _characterize_ids() -> frozenset[int]:
+@cache
+def _ids_of(words: frozenset[str]) -> frozenset[int]:
+    """The string ids of words, as the LOWER array of a doc holds them (what _verbal's scan compares)."""
     from spacy.strings import hash_string
 
-    return frozenset(hash_string(f) for f in _CHARACTERIZE_FORMS)
+    return frozenset(hash_string(w) for w in words)
+
+
+@lru_cache(maxsize=1)
+def _characterize_ids() -> frozenset[int]:
+    return _ids_of(_CHARACTERIZE_FORMS)
 
 
 def _characterize(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
@@ -1452,9 +1458,7 @@ def _characterize(p: _Par, taken: list[tuple[int, int]], out: list[Attribution],
 
 @lru_cache(maxsize=1)
 def _evidential_ids() -> frozenset[int]:
-    from spacy.strings import hash_string
-
-    return frozenset(hash_string(f) for lem in _EVIDENTIAL for f in _forms(lem))
+    return _ids_of(frozenset(f for lem in _EVIDENTIAL for f in _forms(lem)))
 
 
 # what a verb of seeming takes: an infinitive ("seemed to imply"), a predicate ("seemed lost", "seems
@@ -1498,6 +1502,13 @@ def _where(p: _Par, ids: frozenset[int]) -> list[int]:
     return [i for i, low in enumerate(p.doc.to_array("LOWER").tolist()) if low in ids and not p.in_quote[i]]
 
 
+def _drop_end_punct(toks: list[Token], p: _Par) -> None:
+    """Drop the punctuation and spaces that end toks outside quotations (a full stop, a comma before
+    what was cut)."""
+    while toks and (toks[-1].is_punct or toks[-1].is_space) and not p.in_quote[toks[-1].i]:
+        toks.pop()
+
+
 # Nouns of a poll: "in" one of them is the source of what the clause says ("Clinton led Sanders 2-1 in an
 # NBC News poll", "In a CBS survey, 38 percent said …"), as "according to a poll" is.
 _POLLS = frozenset("poll polls survey surveys".split())
@@ -1533,8 +1544,7 @@ def _in_poll(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
                 continue
             toks = list(doc[subj.left_edge.i:prep.i])
         toks = [x for x in toks if not (x.is_punct and x.text in ",.") or x.i not in (sent.start, sent.end - 1)]
-        while toks and (toks[-1].is_punct or toks[-1].is_space) and not p.in_quote[toks[-1].i]:
-            toks.pop()
+        _drop_end_punct(toks, p)
         if not any(pos(x) == "VERB" for x in toks):
             continue  # a finding is a clause
         att = Attribution([], "indirect", (p.at(prep.idx), p.at(prep.idx + len(prep))))
@@ -1545,13 +1555,6 @@ def _in_poll(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
 # Evidential adverbs: the clause they modify is hearsay or inference, someone's claim that the text
 # does not name ("The FBI is reportedly making arrangements to …").
 _HEARSAY = frozenset("reportedly allegedly purportedly supposedly".split())
-
-
-@cache
-def _ids_of(words: frozenset[str]) -> frozenset[int]:
-    from spacy.strings import hash_string
-
-    return frozenset(hash_string(w) for w in words)
 
 
 def _hearsay(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
@@ -1565,10 +1568,9 @@ def _hearsay(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
             continue
         subj = _subject(v)
         lo = subj.left_edge.i if subj is not None and subj.i < v.i else min(t.i, v.left_edge.i)
-        toks = [x for x in p.doc[lo:v.right_edge.i + 1]]
+        toks = list(p.doc[lo:v.right_edge.i + 1])
         toks, _second = _cut(toks, v, p)
-        while toks and (toks[-1].is_punct or toks[-1].is_space) and not p.in_quote[toks[-1].i]:
-            toks.pop()
+        _drop_end_punct(toks, p)
         att = Attribution([], "indirect", (p.at(t.idx), p.at(t.idx + len(t))))
         _add_content(p, att, toks, taken, out)
 
@@ -1629,9 +1631,7 @@ _HOLDS_THAT = frozenset({w + s for w in _REPORT_NOUNS for s in ("", "s")} | _THA
 
 @lru_cache(maxsize=1)
 def _report_noun_ids() -> frozenset[int]:
-    from spacy.strings import hash_string
-
-    return frozenset(hash_string(w + s) for w in _REPORT_NOUNS for s in ("", "s"))
+    return _ids_of(frozenset(w + s for w in _REPORT_NOUNS for s in ("", "s")))
 
 
 def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: list[int] | None = None) -> None:
