@@ -325,3 +325,25 @@ def test_an_inverted_frame_after_a_quotation_gives_the_noun_after_the_verb_as_so
     # verb still looks after it
     assert contents("“Will you rebuild the bridge before the winter comes?” asked a reporter.") == [
         ("“Will you rebuild the bridge before the winter comes?”", "a reporter")]
+
+
+def test_a_frame_with_an_aside_on_the_speaker_still_frames_the_quotation():
+    # the aside holds a verb, a conjunction and a quoted title; the speaker is the name before it
+    rows = contents("“We’ve had more successful conventions than this one,” Texas delegate Bill Eastland, "
+                    "wearing a cowboy hat and “Ted Cruz” campaign pins, said matter-of-factly.")
+    assert rows[0] == ("“We’ve had more successful conventions than this one,”", "Texas delegate Bill Eastland")
+
+
+def test_a_quoted_phrase_before_a_verb_of_saying_with_its_own_clause_is_no_quotation_of_it():
+    # "said" reports the clause after it, which opens with words outside the quotation marks
+    rows = contents("Walking into the office to chants of “Marco! Marco!,” the senator said his campaign "
+                    "here was “closing really strong.”")
+    assert rows == [("his campaign here was “closing really strong.”", "the senator")]
+
+
+def test_a_verb_hung_on_the_cue_without_a_subject_is_no_clause_it_reports():
+    # the parse makes "aired" a clause of "said": the quotation before is still the statement
+    text = ("“Let's go back six months and look at Bernie Sanders being 3, 4 percent in the polls,” Sanders "
+            "said in an interview with CNN's Gloria Borger aired Monday on “New Day.”")
+    rows = contents(text)
+    assert rows[0][0].startswith("“Let's go back six months") and rows[0][1] == "Sanders"

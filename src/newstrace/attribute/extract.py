@@ -405,6 +405,16 @@ def _frame_subject(p: _Par, cue: Token) -> Token | None:
     # right after a quotation the frame is inverted ("“…?” asked a reporter"): the noun after the verb,
     # which the parse may take for its object, is who speaks
     inverted = cue.i > 0 and p.in_quote[cue.i - 1]
+    if cue.i > 1 and doc[cue.i - 1].text == ",":
+        # "“…,” Bill Eastland, wearing a cowboy hat, said": the name between the quotation and the aside
+        for i in range(cue.i - 2, max(cue.i - 32, 1), -1):
+            if doc[i].text != "," or p.in_quote[i]:
+                continue
+            j = i - 1
+            while j >= 0 and not p.in_quote[j] and pos(doc[j]) in ("PROPN", "NOUN", "DET", "ADJ", "NUM", "PART"):
+                j -= 1
+            if j < i - 1 and j >= 0 and p.in_quote[j] and doc[j].tag_ == "''" and pos(doc[i - 1]) in ("PROPN", "NOUN"):
+                return doc[i - 1]
     for side in (range(cue.i - 1, max(cue.i - 8, -1), -1), range(cue.i + 1, min(cue.i + 6, len(doc)))):
         for i in side:  # each side up to a quotation
             t = doc[i]
@@ -749,9 +759,17 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         before.append(t)
     before.reverse()
     tail = p.text[before[0].idx:doc[qs].idx].rstrip() if before else ""
-    nxt = p.qtok[q + 1][0] if q + 1 < len(p.qtok) else len(doc)
+    # the frame runs to the next quotation, past a short title quoted inside it ("“…,” X, wearing
+    # “Ted Cruz” pins, said"): one followed by more of the sentence, not by a full stop
+    k = q + 1
+    while k < len(p.qtok) and p.qtok[k][1] - p.qtok[k][0] <= 6 and p.qtok[k][1] < len(doc) and (
+            doc[p.qtok[k][1]].text[:1].islower() or doc[p.qtok[k][1]].text == ","):
+        k += 1
+    nxt = p.qtok[k][0] if k < len(p.qtok) else len(doc)
     after = []
     for t in doc[qe:nxt]:
+        if p.in_quote[t.i]:
+            continue
         if t.text in ".!?;":
             break
         if not t.is_space:  # a no-break space is a token of its own (“…”\xa0― Ada Rojas)
@@ -778,13 +796,15 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         if ends:
             # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
             inverted = next((t for t in after if not t.is_punct), None)
-            for t in after[:25 if inner.endswith((",", "—", "-", "…", "...")) or first[:1].islower() else 5]:
+            aside = -1
+            for t in after[:40 if inner.endswith((",", "—", "-", "…", "...")) or first[:1].islower() else 5]:
                 # a verb right after the quotation (“…,” said X) is inverted: the quotation is its
                 # complement, whatever clause the parse hangs on it (said Ben Carson, asked about …); a
                 # clause opened by an adverbial subordinator (he said as some booed) is no report
                 if _speech(t) and t.tag_ != "VBG" and t is not inverted and any(
-                        c.dep_ == "ccomp" and c.i > t.i and not p.in_quote[c.i]
+                        c.dep_ == "ccomp" and c.i > t.i and not p.in_quote[c.left_edge.i]
                         and c.left_edge.lower_ not in _ADVERBIAL
+                        and any(x.dep_ in _SUBJ or x.dep_ in ("mark", "expl") for x in c.children)
                         and not any(x.is_punct for x in t.doc[t.i + 1:c.left_edge.i]) for c in t.children):
                     # "On the “Morning Hour,” Bell said the budget would pass": a verb of saying with a
                     # clause of its own right after it reports that clause; the quotation before is a
@@ -800,6 +820,21 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                             # is what its own verb of saying reports; the content starts after that verb
                             lead = own[-1].nbor().idx
                     return t, lead
+                if t.i <= aside:
+                    continue
+                if t.text == "," and t.i > 0 and pos(t.nbor(-1)) in ("PROPN", "NOUN") and all(
+                        pos(x) in ("PROPN", "NOUN", "DET", "ADJ", "NUM", "PUNCT", "PART") for x in after[:after.index(t)]):
+                    # "“…,” Bill Eastland, wearing a cowboy hat and “Ted Cruz” pins, said": an aside on
+                    # the speaker, set off by commas before the verb of saying
+                    k = after.index(t) + 1
+                    comma = next((x for x in after[k:k + 30] if x.text == "," and not p.in_quote[x.i]), None)
+                    if comma is not None and comma.i + 1 < len(doc):
+                        verb = comma.nbor()
+                        if verb.tag_.startswith("RB") and verb.i + 1 < len(doc):
+                            verb = verb.nbor()
+                        if _speech(verb) and verb.tag_ != "VBG":
+                            aside = comma.i
+                            continue
                 if pos(t) == "CCONJ" or (pos(t) == "VERB" and t.text[:1].islower()):
                     # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame (a
                     # capitalised "verb" is a name the tagger misread: "…,” Trump adviser X said")
