@@ -347,3 +347,38 @@ def test_a_verb_hung_on_the_cue_without_a_subject_is_no_clause_it_reports():
             "said in an interview with CNN's Gloria Borger aired Monday on “New Day.”")
     rows = contents(text)
     assert rows[0][0].startswith("“Let's go back six months") and rows[0][1] == "Sanders"
+
+
+def test_a_speaker_set_off_from_the_verb_by_an_aside_is_still_its_subject():
+    # the parse hangs the name on the noun before it (an apposition of "plea") and gives "said" none
+    rows = contents("As a part of his plea, Marcel Lehel Lazar, 44, said that he victimized nearly 100 "
+                    "Americans from his home overseas.")
+    assert rows == [("that he victimized nearly 100 Americans from his home overseas", "Marcel Lehel Lazar, 44")]
+    # the parse makes the apposition a clause of "said": it is the speaker's, not the content
+    rows = contents("Jeffrey Salkin, a Hollywood, Fla., rabbi helping to organize the boycott, said he and other "
+                    "rabbis were alarmed about the candidate's rhetoric.")
+    assert rows[0][0] == "he and other rabbis were alarmed about the candidate's rhetoric"
+    assert rows[0][1].startswith("Jeffrey Salkin")
+
+
+def test_a_name_the_tagger_reads_as_an_adverb_is_the_subject():
+    rows = contents("Jolly said he has worked with Republicans and Democrats on legislation for students.")
+    assert rows == [("he has worked with Republicans and Democrats on legislation for students", "Jolly")]
+
+
+def test_a_frame_the_parse_joins_to_the_clause_before_it_reports_that_clause():
+    rows = contents("The big steel plant is hanging on, but it is under intense pressure from Asian imports, "
+                    "said the company's chief executive, John J. Ferriola.")
+    assert rows == [("The big steel plant is hanging on, but it is under intense pressure from Asian imports",
+                     "the company's chief executive, John J. Ferriola")]
+
+
+def test_a_title_beside_the_noun_it_names_is_no_quotation_of_the_frame():
+    rows = contents("Castro's revolution in 1959 dampened plans to return home, Mr. Rubio said in his 2012 book, "
+                    "''An American Son.''")
+    assert rows == [("Castro's revolution in 1959 dampened plans to return home", "Mr. Rubio")]
+
+
+def test_a_closing_mark_glued_to_the_next_word_still_ends_the_quotation():
+    rows = contents("“It doesn’t fit with what I thought I knew about him,”Clinton said.")
+    assert rows == [("“It doesn’t fit with what I thought I knew about him,”", "Clinton")]

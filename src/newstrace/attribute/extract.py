@@ -713,7 +713,7 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
             out.append(text[at:qe])
             new_quotes.append((qs + shift, qe + shift, closed))
             at = qe
-            shift += _space_before_dash(text, qe, shift, out, regions)
+            shift += _space_after_quote(text, qe, shift, out, regions)
             continue
         start = qs + 1 if body[0] in _QUOTE_CHARS else qs
         end = qe - 1 if closed and body[-1] in _QUOTE_CHARS else qe
@@ -727,15 +727,17 @@ def shrink(text: str, quotes: list[tuple[int, int, bool]]) -> tuple[str, list[tu
         out.append(text[end:qe])
         new_quotes.append((p_qs, qe + shift, closed))
         at = qe
-        shift += _space_before_dash(text, qe, shift, out, regions)
+        shift += _space_after_quote(text, qe, shift, out, regions)
     out.append(text[at:])
     return "".join(out), new_quotes, regions
 
 
-def _space_before_dash(text: str, qe: int, shift: int, out: list[str], regions: list[tuple[int, int, int, int]]) -> int:
-    """A space between a closing mark and a dash that signs the quotation (“…”― Ada Rojas): the
-    tokenizer glues the two into one word otherwise. Returns the characters added (0 or 1)."""
-    if text[qe:qe + 1] not in _DASHES:
+def _space_after_quote(text: str, qe: int, shift: int, out: list[str], regions: list[tuple[int, int, int, int]]) -> int:
+    """A space between a closing mark and what follows it with none: a dash that signs the quotation
+    (“…”― Ada Rojas) or the frame's first word (“…,”Clinton said; not after a straight mark, which may
+    open as well as close): the tokenizer glues the two into one word otherwise. Returns the characters added (0 or 1)."""
+    nxt = text[qe:qe + 1]
+    if nxt not in _DASHES and not (nxt.isalpha() and (text[qe - 1:qe] == "”" or text[qe - 2:qe] == "''")):
         return 0
     out.append(" ")
     regions.append((qe + shift, qe + shift + 1, qe, qe))  # the space stands for no original character
@@ -797,7 +799,10 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
             # after "?" or "!" the frame must follow at once ("“Why?” Trump said."), not a new sentence
             inverted = next((t for t in after if not t.is_punct), None)
             aside = -1
-            for t in after[:40 if inner.endswith((",", "—", "-", "…", "...")) or first[:1].islower() else 5]:
+            limit = 40 if inner.endswith((",", "—", "-", "…", "...")) or first[:1].islower() else 5
+            for n, t in enumerate(after):
+                if n >= limit:
+                    break
                 # a verb right after the quotation (“…,” said X) is inverted: the quotation is its
                 # complement, whatever clause the parse hangs on it (said Ben Carson, asked about …); a
                 # clause opened by an adverbial subordinator (he said as some booed) is no report
@@ -834,6 +839,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                             verb = verb.nbor()
                         if _speech(verb) and verb.tag_ != "VBG":
                             aside = comma.i
+                            limit += comma.i - t.i
                             continue
                 if pos(t) == "CCONJ" or (pos(t) == "VERB" and t.text[:1].islower()):
                     # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame (a
@@ -842,7 +848,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     if before:
         closes = not after or after[0].is_punct or inner[-1:] in ",.?!—"
         adjacent = _speech(before[-1]) and not (before[-1].i > 0 and before[-1].nbor(-1).text == "-")
-        if closes and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
+        words = [w for w in _ANY_WORD.findall(p.text[doc[qs].idx:doc[qe - 1].idx + 1]) if w.lower() not in _MINOR]
+        title = (tail.endswith(",") and not adjacent and pos(before[-2] if len(before) > 1 else before[-1]) == "NOUN"
+                 and 0 < len(words) <= 6 and all(w[0].isupper() or w[0].isdigit() for w in words))
+        # "Mr. Rubio said in his 2012 book, “An American Son.”": a title set beside the noun it names
+        if closes and not title and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
             for t in reversed(before):
                 if _speech(t):
                     while (t.dep_ == "ccomp" and _speech(t.head) and t.head.i < t.i
@@ -1089,7 +1099,7 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
     infinitive: "urged Obama to retaliate"), or its right-hand objects ("called for a moratorium",
     "questioned the wisdom of …"), which for a verb of addressing must hold a quoted fragment."""
     comp = [c for c in v.children if c.dep_ in ("ccomp",)]
-    subj = next((c for c in v.children if c.dep_ in _SUBJ), None)
+    subj = next((c for c in v.children if c.dep_ in _SUBJ), None) or _lost_subject(v, p)
     if subj is not None and subj.i < v.i and any(c.i > v.i for c in comp + [
             c for c in v.children if c.dep_ == "oprd"]):
         # a verb has one clausal complement: in subject-verb order it follows the verb (a clause, or an
@@ -1121,6 +1131,14 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         answer = [c for c in v.rights if c.lower_ in ("so", "yes", "no") and c.dep_ in ("advmod", "intj", "dobj")]
         if answer:
             return answer
+    if (v.dep_ == "conj" and _speech(v) and v.head.i < v.i and v.left_edge.i > v.sent.start
+            and v.doc[v.left_edge.i - 1].text == "," and not any(
+                c.dep_ in ("dobj", "ccomp", "xcomp", "dative", "cc") or (c.dep_ == "prep" and c.lower_ in _COMP_PREPS)
+                for c in v.children) and all(t.is_punct for t in v.doc[v.right_edge.i + 1:v.sent.end])
+            and any(c.dep_ in _SUBJ for c in v.children) and not p.in_quote[v.left_edge.i - 1]):
+        # "…, but it is under intense pressure from imports, said the company's chief executive.": the
+        # parse joins the frame to the clause before it; the clause up to the comma is what was said
+        return [t for t in v.doc[v.sent.start:v.left_edge.i - 1] if not t.is_space]
     if v.dep_ == "parataxis" and _speech(v) and pos(v.head) == "VERB":
         # a frame inside the sentence it reports: "Her countrymen, she said, should not listen to …"
         frame = {t.i for t in v.subtree}
@@ -1297,12 +1315,34 @@ def _lost_subject(v: Token, p: _Par) -> Token | None:
     if v.dep_ != "ROOT" or v.tag_ not in ("VBD", "VBZ", "VBP") or v.i == 0:
         return None
     t = v.doc[v.i - 1]
+    if _misread_name(t) and (t.i == v.sent.start or t.nbor(-1).is_punct):
+        return t  # "Jolly said he has worked …": a name in -ly the tagger read as an adverb
+    if t.text == "," and not p.in_quote[t.i]:
+        return _name_before_aside(v, p)
     if p.in_quote[t.i] or pos(t) not in ("PROPN", "NOUN", "PRON") or t.dep_ in _SUBJ:
         return None
     while (t.dep_ in ("conj", "compound", "flat") and t.head.i < t.i and pos(t.head) in ("PROPN", "NOUN", "PRON")
            and not any(x.text in ",;:" for x in v.doc[t.head.i:t.i])):
         t = t.head  # "Obama and Clinton": the first conjunct heads the pair (not "the war, Obama")
     return t
+
+
+def _name_before_aside(v: Token, p: _Par) -> Token | None:
+    """The speaker of a verb of saying set off from it by an aside the parse took for its subject's
+    place: "Marcel Lehel Lazar, 44, said", "Jeffrey Salkin, a Hollywood, Fla., rabbi helping to organize
+    the boycott, said". Of the stretches between commas before the verb, the first that is a name (after
+    a fronted adverbial, "As a part of his plea, …") is it."""
+    doc, start = v.doc, v.sent.start
+    cuts = [t.i for t in doc[start:v.i] if t.text == "," and not p.in_quote[t.i]]
+    lo = start
+    for cut in cuts:
+        seg = [t for t in doc[lo:cut] if not t.is_space]
+        if seg and all(pos(t) == "PROPN" or t.text in (".", "-") for t in seg) and seg[-1].text[:1].isupper():
+            return seg[-1]
+        if seg and pos(seg[0]) not in ("ADP", "SCONJ", "ADV"):
+            return None  # a clause or phrase that is no fronted adverbial: not this shape
+        lo = cut + 1
+    return None
 
 
 # what follows a passive verb of saying or judging and belongs to what is said of its subject ("was
