@@ -382,3 +382,9 @@ def test_a_title_beside_the_noun_it_names_is_no_quotation_of_the_frame():
 def test_a_closing_mark_glued_to_the_next_word_still_ends_the_quotation():
     rows = contents("“It doesn’t fit with what I thought I knew about him,”Clinton said.")
     assert rows == [("“It doesn’t fit with what I thought I knew about him,”", "Clinton")]
+
+
+def test_a_for_to_clause_is_what_a_call_for_asks():
+    # the parse reads "for" as the mark of an adverbial clause; the preposition belongs to the cue
+    rows = contents("In December, the prince called for Trump to drop out of the race.")
+    assert rows == [("Trump to drop out of the race", "the prince")]

@@ -1114,6 +1114,13 @@ def _content_tokens(v: Token, p: _Par) -> list[Token] | None:
         comp = [c for c in v.children if c.dep_ == "xcomp" and lemma(v.text) in _XCOMP]
         if comp:  # the object before the infinitive is who is to act: part of the content ("called on X to")
             comp = [c for c in _complements(v) if c.i < comp[0].i] + comp
+    if not comp:
+        # "called for the president to resign": a for-to clause, which the parse reads as an adverbial
+        # clause with the mark "for"; the preposition belongs to the cue
+        for c in v.rights:
+            mark = next((m for m in c.children if m.dep_ == "mark" and m.lower_ == "for"), None)
+            if c.dep_ == "advcl" and mark is not None and _next_to(v, mark):
+                return [t for t in c.subtree if t.i != mark.i]
     if comp:
         comp += _stray_conjuncts(v, comp[-1])
         comp += _quoted_conjuncts(v, comp[-1], p)
