@@ -388,3 +388,13 @@ def test_a_for_to_clause_is_what_a_call_for_asks():
     # the parse reads "for" as the mark of an adverbial clause; the preposition belongs to the cue
     rows = contents("In December, the prince called for Trump to drop out of the race.")
     assert rows == [("Trump to drop out of the race", "the prince")]
+
+
+def test_a_call_for_something_is_its_makers_attribution():
+    rows = contents("Cruz made an unprompted call for an end to sugar subsidies.")
+    assert rows == [("an end to sugar subsidies", "Cruz")]
+    # the infinitive the parse hangs elsewhere still belongs to what is called for
+    rows = contents("Washington is using the attacks to renew its calls for Silicon Valley to roll back encryption.")
+    assert rows == [("Silicon Valley to roll back encryption", "its")]
+    # with no one making the call, none
+    assert contents("There have been few calls for Sanders to drop out.") == []

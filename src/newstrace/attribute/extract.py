@@ -1727,7 +1727,22 @@ def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
         clause = next((c for c in t.rights if c.dep_ in ("acl", "ccomp") and pos(c) == "VERB"
                        and any(m.dep_ == "mark" and m.lower_ == "that" and m.i == c.left_edge.i for m in c.children)),
                       None)
-        if clause is None:
+        toks = list(clause.subtree) if clause is not None else None
+        if clause is None and t.lower_ in _ASKING_NOUNS and t.i + 1 < len(p.doc):
+            # "his calls for increased surveillance", "a call for Sanders to drop out", "his call to bring
+            # Republicans together": what is asked for, the preposition going with the cue
+            nxt = p.doc[t.i + 1]
+            if nxt.lower_ == "for" and nxt.head.i == t.i:
+                toks = [x for c in nxt.children if c.dep_ in ("pobj", "pcomp") for x in c.subtree]
+                end = max((x.i for x in toks), default=len(p.doc) - 1) + 1
+                if toks and end < len(p.doc) and p.doc[end].lower_ == "to" and p.doc[end].head.tag_ == "VB":
+                    # "calls for Silicon Valley to roll back …", the infinitive hung elsewhere by the parse
+                    toks += [x for x in p.doc[end].head.subtree if x.i >= end]
+            elif nxt.lower_ == "for" and nxt.dep_ == "mark" and nxt.head.head.i == t.i:
+                toks = [x for x in nxt.head.subtree if x.i != nxt.i]
+            elif nxt.lower_ == "to" and nxt.head.dep_ == "acl" and nxt.head.head.i == t.i and nxt.head.tag_ == "VB":
+                toks = list(nxt.head.subtree)
+        if not toks or any(p.in_quote[x.i] for x in toks[:1]):
             continue
         # a "noun" with a subject is a verb the tagger took for a plural ("But Trump claims that …"):
         # its subject holds the view, as a possessor does
@@ -1737,10 +1752,17 @@ def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
             owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
         if owner is None:
             owner = _holder(t)
+        if owner is None and clause is None:
+            continue  # a call for something with no one making it: as often the reporter's summary
         att = Attribution([], "indirect", (p.at(t.idx), p.at(t.idx + len(t))))
         if owner is not None:
             _fill_source(att, owner, p)
-        _add_content(p, att, list(clause.subtree), taken, out)
+        _add_content(p, att, toks, taken, out)
+
+
+# Nouns of asking whose "for" phrase or infinitive is what is asked ("a call for a ban", "demands for
+# his resignation"): PolNeAR annotates them as the source's attribution
+_ASKING_NOUNS = frozenset(w + s for w in ("call", "demand", "plea", "appeal") for s in ("", "s"))
 
 
 def _paired_dash(text: str, m: re.Match[str], end: int) -> bool:
