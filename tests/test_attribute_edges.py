@@ -398,3 +398,9 @@ def test_a_call_for_something_is_its_makers_attribution():
     assert rows == [("Silicon Valley to roll back encryption", "its")]
     # with no one making the call, none
     assert contents("There have been few calls for Sanders to drop out.") == []
+
+
+def test_a_party_label_between_the_name_and_the_verb_keeps_the_speaker():
+    rows = contents("Saturday at the state party convention Sen. Elizabeth Warren (D-MA) said the nominee was a "
+                    "“proven failure” in business.")
+    assert rows == [("the nominee was a “proven failure” in business", "Sen. Elizabeth Warren (D-MA)")]

@@ -444,7 +444,9 @@ def _np(t: Token, skip: Sequence[bool] = ()) -> tuple[int, int] | None:
     while hi + 1 in sub:
         hi += 1
     toks = list(t.doc[lo:hi + 1])
-    while toks and toks[-1].is_punct and toks[-1] is not t:
+    # a bracket closing one the phrase opens stays ("Sen. Elizabeth Warren (D-MA)")
+    while toks and toks[-1].is_punct and toks[-1] is not t and not (
+            toks[-1].text == ")" and any(x.text == "(" for x in toks)):
         toks.pop()
     while toks and toks[0].is_punct and toks[0] is not t:
         toks.pop(0)
@@ -1322,6 +1324,12 @@ def _lost_subject(v: Token, p: _Par) -> Token | None:
     if v.dep_ != "ROOT" or v.tag_ not in ("VBD", "VBZ", "VBP") or v.i == 0:
         return None
     t = v.doc[v.i - 1]
+    if t.text == ")" and not p.in_quote[t.i]:
+        # "Sen. Elizabeth Warren (D-MA) said": the name before the party label
+        opening = next((x for x in reversed(v.doc[max(v.sent.start, t.i - 8):t.i]) if x.text == "("), None)
+        if opening is None or opening.i == 0:
+            return None
+        t = v.doc[opening.i - 1]
     if _misread_name(t) and (t.i == v.sent.start or t.nbor(-1).is_punct):
         return t  # "Jolly said he has worked …": a name in -ly the tagger read as an adverb
     if t.text == "," and not p.in_quote[t.i]:
