@@ -404,3 +404,9 @@ def test_a_party_label_between_the_name_and_the_verb_keeps_the_speaker():
     rows = contents("Saturday at the state party convention Sen. Elizabeth Warren (D-MA) said the nominee was a "
                     "“proven failure” in business.")
     assert rows == [("the nominee was a “proven failure” in business", "Sen. Elizabeth Warren (D-MA)")]
+
+
+def test_a_quotation_ending_the_sentence_right_after_the_content_closes_it():
+    # the parse hangs the quotation on the verb, outside the infinitive's subtree
+    rows = contents("Mr. Cruz pledged to oppose legal status for undocumented immigrants “today, tomorrow, forever.”")
+    assert rows == [("to oppose legal status for undocumented immigrants “today, tomorrow, forever.”", "Mr. Cruz")]

@@ -1317,6 +1317,25 @@ def _cut(toks: list[Token], cue: Token, p: _Par) -> tuple[list[Token], Token | N
     return toks, None
 
 
+def _quoted_tail(toks: list[Token], v: Token, p: _Par) -> list[Token]:
+    """The content with the quotation that ends its sentence right after it, which the parse hangs on
+    the verb: "pledged to oppose legal status for undocumented immigrants “today, tomorrow, forever.”"
+    (the speaker's words, closing what the speaker pledged)."""
+    if not toks or not p.quotes:
+        return toks
+    last = max(t.i for t in toks)
+    doc = p.doc
+    if last + 1 >= len(doc) or not p.in_quote[last + 1] or p.in_quote[last] or last < v.i:
+        return toks
+    end = last + 1
+    while end < len(doc) and p.in_quote[end]:
+        end += 1
+    if any(doc[k].text in ".!?" for k in range(last + 1, end - 2)) or (
+            end < len(doc) and not all(t.is_punct or t.is_space for t in doc[end:v.sent.end])):
+        return toks  # a quotation of several sentences, or one the sentence goes on after
+    return toks + list(doc[last + 1:end])
+
+
 def _lost_subject(v: Token, p: _Par) -> Token | None:
     """The subject of a finite verb the parse gave none, when a noun phrase stands right before it: the
     parse hung it elsewhere ("…, Obama and Clinton call them “lone wolves”" with the names joined to
@@ -1483,6 +1502,7 @@ def _verbal(p: _Par, used: set[int], out: list[Attribution]) -> None:
                 subj = None
             elif not toks or subj is None or p.in_quote[subj.i]:
                 continue
+            toks = _quoted_tail(toks, v, p)
             toks, second = _cut(toks, v, p)
             if second is not None and subj is not None and not any(c.dep_ in _SUBJ for c in second.children):
                 subject_of[second.i] = subj  # a second verb with no subject of its own shares the first's
