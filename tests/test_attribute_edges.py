@@ -410,3 +410,29 @@ def test_a_quotation_ending_the_sentence_right_after_the_content_closes_it():
     # the parse hangs the quotation on the verb, outside the infinitive's subtree
     rows = contents("Mr. Cruz pledged to oppose legal status for undocumented immigrants “today, tomorrow, forever.”")
     assert rows == [("to oppose legal status for undocumented immigrants “today, tomorrow, forever.”", "Mr. Cruz")]
+
+
+def test_a_statement_issued_frames_the_quotation_after_it():
+    rows = contents("After the attacks, Trump issued a statement, “Last night, our nation was attacked. It was "
+                    "the worst attack on our soil since 9/11.”")
+    assert rows == [("“Last night, our nation was attacked. It was the worst attack on our soil since 9/11.”",
+                     "Trump")]
+    # announced at the end of a paragraph, quoted in the next
+    text = "Donald Trump issued the following statement:\n\n“Our prayers are with all those affected. This cannot continue.”"
+    rows = contents(text)
+    assert rows == [("“Our prayers are with all those affected. This cannot continue.”", "Donald Trump")]
+
+
+def test_a_quotation_paragraph_signed_by_the_next_one_is_the_signers():
+    text = ("“But I hope they are fake,” Reid said.\n\n“Great speech. She's tested. She never quits.”\n\n"
+            "-President Obama, tweeting after the speech.")
+    rows = contents(text)
+    assert rows == [("“But I hope they are fake,”", "Reid"),
+                    ("“Great speech. She's tested. She never quits.”", "President Obama")]
+
+
+def test_a_call_for_something_with_a_by_phrase_does_not_stop_the_run():
+    # the owner search looks for a "by" phrase before the content: with no "that" clause it must not
+    # read the clause's position (this crashed `newstrace quotes` on the 100,000-article stream)
+    # (the "by" phrase hangs on "calm", not on "calls": no one is named as making the call)
+    assert contents("Calls for calm by the mayor went unheeded as protests continued.") == []

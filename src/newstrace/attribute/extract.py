@@ -317,6 +317,8 @@ def candidate(par: str) -> bool:
         return True
     if not _HEARSAY.isdisjoint(words):
         return True
+    if par.rstrip().endswith(":") and not _STATEMENT_NOUNS.isdisjoint(words):
+        return True  # "… issued the following statement:" announcing the next paragraph's quotation
     if _title_case(par, words):
         # a headline capitalises its verbs too ("Trump's Son Says The Battle …", "Icon Endorses Cruz")
         return not _CUE_FORMS.isdisjoint(w.lower() for w in _TITLE_WORD.findall(par))
@@ -587,7 +589,9 @@ def mentions(doc: Doc, p: _Par) -> list[Mention]:
         label = _label(doc, lo, hi)
         if label != "NAME" and hi > lo:
             root = doc[hi - 1]
-            out.append(Mention(p.at(doc[lo].idx), doc[lo:hi].text, label, _descriptor(root, span)))
+            name = doc[lo:hi].text
+            bare = name.lstrip("-—―–")  # "-President Obama": a signature's dash glued to the name
+            out.append(Mention(p.at(doc[lo].idx + len(name) - len(bare)), bare, label, _descriptor(root, span)))
         i = max(hi, k + 1)
     return out
 
@@ -856,7 +860,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
         # "Mr. Rubio said in his 2012 book, “An American Son.”": a title set beside the noun it names
         if closes and not title and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
             for t in reversed(before):
-                if _speech(t):
+                if _speech(t) or (tail.endswith((":", ",")) and _issues_statement(t)):
                     while (t.dep_ == "ccomp" and _speech(t.head) and t.head.i < t.i
                            and before[0].i <= t.head.i and t.head.tag_ != "VBG"):
                         t = t.head  # "Lynch said she recalled thinking, “…”": the outer report holds the inner
@@ -1776,7 +1780,7 @@ def _nominal(p: _Par, taken: list[tuple[int, int]], out: list[Attribution], at: 
         # its subject holds the view, as a possessor does
         owner = next((c for c in t.children if c.dep_ == "poss" or c.dep_ in _SUBJ), None)
         if owner is None:
-            by = next((c for c in t.rights if c.dep_ == "prep" and c.lower_ == "by" and c.i < clause.i), None)
+            by = next((c for c in t.rights if c.dep_ == "prep" and c.lower_ == "by" and c.i < toks[0].i), None)
             owner = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
         if owner is None:
             owner = _holder(t)
@@ -1858,6 +1862,16 @@ def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple
     out.append(att)
 
 
+# Nouns of a written or spoken text a speaker issues: "issued a statement", "released the following message"
+_STATEMENT_NOUNS = frozenset("statement statements message tweet note letter remarks".split())
+
+
+def _issues_statement(t: Token) -> bool:
+    """Whether t is a verb whose object is a statement ("Trump issued a statement, “…”", "released the
+    following statement: “…”"): with the quotation after it, the verb and its object frame it."""
+    return pos(t) == "VERB" and any(c.dep_ == "dobj" and c.lower_ in _STATEMENT_NOUNS for c in t.children)
+
+
 def _announces(p: _Par, used: set[int]) -> Attribution | None:
     """A paragraph ending "X told a news briefing:" announces the quotation of the next paragraph."""
     text = p.text.rstrip()
@@ -1866,7 +1880,7 @@ def _announces(p: _Par, used: set[int]) -> Attribution | None:
     for t in reversed(p.doc):
         if p.in_quote[t.i]:
             return None
-        if t.i not in used and _is_cue(t) and lemma(t.text) != "accord":
+        if t.i not in used and (_is_cue(t) or _issues_statement(t)) and lemma(t.text) != "accord":
             used.add(t.i)
             att = Attribution([], "direct", (p.at(t.idx), p.at(t.idx + len(t))))
             subj = _subject(t) or _frame_subject(p, t)
@@ -1928,6 +1942,42 @@ def _labelled(text: str, atts: list[Attribution]) -> None:
         att.mention = name
         att.mention_label = "ORG" if {w.lower() for w in name.split()} & _ORG_WORDS else (
             "PERSON" if len(name.split()) >= 2 else "NAME")
+        atts.append(att)
+        taken.append((a, b))
+    atts.sort(key=lambda x: x.span)
+
+
+_SIGNATURE = re.compile(r"[-—―–]\s*(?P<src>[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|de|van|von)){0,5})(?:,[^\n]{0,120})?\.?\s*$")
+
+
+def _signed(text: str, atts: list[Attribution]) -> None:
+    """A paragraph that is all quotation, signed by the next one with a dash and a name ("“Great speech.
+    She's tested.” ⏎ -President Obama, tweeting after the speech."): the name's words, added to atts
+    unless one already covers them (the same paragraph's "“…” ― Ada Rojas" is _frame_cue's)."""
+    taken = [a.span for a in atts]
+    pars = list(_paragraphs(text))
+    for (qs, qe), (ss, se) in zip(pars, pars[1:], strict=False):
+        m = _SIGNATURE.match(text, ss, se)
+        said = text[qs:qe].strip()
+        if m is None or len(said) < 2 or said[0] not in _QUOTE_CHARS or said.rstrip(".")[-1:] not in _QUOTE_CHARS:
+            continue
+        if set(m["src"].lower().rstrip(".").split()) & _NOT_SPEAKERS:
+            continue
+        a, b = _trim(text, qs, qe)
+        for other in atts:
+            # a statement taken to go on into this paragraph ("“…,” Reid said. ⏎ “…”") ends before it:
+            # the signature says whose it is
+            if len(other.content) > 1 and a <= other.content[-1][0] < b:
+                other.content.pop()
+        taken = [x.span for x in atts]
+        if any(x < b and a < y for x, y in taken):
+            continue
+        src = m["src"].rstrip(".")
+        att = Attribution([(a, b)], "direct", (ss, ss + 1), (m.start("src"), m.start("src") + len(src)))
+        att.head, att.head_pos, att.source_text = src.split()[-1], "PROPN", src
+        att.mention = src
+        att.mention_label = "ORG" if {w.lower() for w in src.split()} & _ORG_WORDS else (
+            "PERSON" if len(src.split()) >= 2 else "NAME")
         atts.append(att)
         taken.append((a, b))
     atts.sort(key=lambda x: x.span)
@@ -2076,6 +2126,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
         results[n].mentions.extend(mentions(doc, p))
     for n, text in enumerate(texts):
         _labelled(text, results[n].attributions)
+        _signed(text, results[n].attributions)
         parsed_at = {m.start for m in results[n].mentions}
         results[n].mentions.extend(m for m in regex_mentions(text) if m.start not in parsed_at)
     return results
