@@ -436,3 +436,16 @@ def test_a_call_for_something_with_a_by_phrase_does_not_stop_the_run():
     # read the clause's position (this crashed `newstrace quotes` on the 100,000-article stream)
     # (the "by" phrase hangs on "calm", not on "calls": no one is named as making the call)
     assert contents("Calls for calm by the mayor went unheeded as protests continued.") == []
+
+
+def test_a_transcript_label_with_a_party_and_no_space_before_the_quotation():
+    rows = contents('Rep. Trey Gowdy (R-S.C.):"I have not heard anyone other than you ever cite that figure. '
+                    'Who told you that?"')
+    assert rows == [('"I have not heard anyone other than you ever cite that figure. Who told you that?"',
+                     "Rep. Trey Gowdy")]
+
+
+def test_a_question_before_an_answer_frame_is_not_the_answerers():
+    rows = contents("“If you had known she had a personal server, would you have told her it’s not a good idea?” "
+                    "He answered, “I have no idea. We’re old friends.”")
+    assert rows == [("“I have no idea. We’re old friends.”", "He")]

@@ -821,6 +821,9 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                     # clause of its own right after it reports that clause; the quotation before is a
                     # title (a clause set off by a comma, "…,” X told Y, after he admitted …", is not its)
                     break
+                if (_speech(t) and t.tag_ != "VBG" and inner.endswith("?") and lemma(t.text) in _ANSWERING
+                        and q + 1 < len(p.qtok) and p.text[t.idx + len(t):doc[p.qtok[q + 1][0]].idx].strip() in (",", ":")):
+                    return None  # "“…?” He answered, “…”": the answer is his, the question another's
                 if _speech(t) and t.tag_ != "VBG":
                     lead = None
                     if before and not tail.endswith((":", ",", "—")):
@@ -902,6 +905,7 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
 
 
 _DASHES = frozenset("―—–")
+_ANSWERING = frozenset("answer reply respond retort".split())
 _ADJUNCT = re.compile(r"\s*(?:—|–|--|\(|during\b|while\b|after\b|before\b|at a\b|in a\b|on a\b|"
                       r"(?:on |last |this |)(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b)")
 # what may stand between the frame and the next quotation of the same statement: “…,” X said. “…” /
@@ -1906,7 +1910,8 @@ def _next_par_start(text: str, at: int) -> int:
 # "Graham: Trump’s ‘Incredibly Hateful Rhetoric’ …" (a headline), "WALLACE: Let’s …" (a transcript): a
 # paragraph that starts with a name and a colon is what that name said. Labels that are not speakers
 # are left out.
-_LABELLED = re.compile(r"(?P<src>[A-Z][\w.’'&-]*(?:\s+(?:[A-Z][\w.’'&-]*|of|the|de|van|von)){0,5})\s*:\s+(?P<said>\S.*)")
+_LABELLED = re.compile(r"(?P<src>[A-Z][\w.’'&-]*(?:\s+(?:[A-Z][\w.’'&-]*|of|the|de|van|von)){0,5})"
+                       r"(?:\s*\([A-Z][\w.’' -]{0,12}\))?\s*:(?:\s+|(?=[\"“]))(?P<said>\S.*)")
 _NOT_SPEAKERS = frozenset("""update updated note editor editors related watch read photo photos video source sources
 correction corrections see also tags tag image images credit credits caption share follow subscribe advertisement
 warning disclaimer click listen more contact email phone getty reuters ap afp q question answer transcript
@@ -1933,18 +1938,24 @@ def _labelled(text: str, atts: list[Attribution]) -> None:
         if any(s < b and a < e for s, e in taken):
             continue
         src = m["src"]
+        colon = text.index(":", m.end("src"))
         att = Attribution([(a, b)], "direct" if src.isupper() or src[:1] in _QUOTE_CHARS else "indirect",
-                          (m.end("src"), m.end("src") + 1), (m.start("src"), m.end("src")))
+                          (colon, colon + 1), (m.start("src"), m.end("src")))
         if any(c in text[a:b] for c in _QUOTE_CHARS):
-            att.kind = "mixed" if not src.isupper() else "direct"
-        name = src.title() if src.isupper() else src
-        att.head, att.head_pos, att.source_text = name.split()[-1], "PROPN", src
-        att.mention = name
-        att.mention_label = "ORG" if {w.lower() for w in name.split()} & _ORG_WORDS else (
-            "PERSON" if len(name.split()) >= 2 else "NAME")
+            whole = text[a] in _QUOTE_CHARS and text[b - 1] in _QUOTE_CHARS
+            att.kind = "mixed" if not (src.isupper() or whole) else "direct"
+        _named(att, src.title() if src.isupper() else src, src)
         atts.append(att)
         taken.append((a, b))
     atts.sort(key=lambda x: x.span)
+
+
+def _named(att: Attribution, name: str, written: str) -> None:
+    """Fill an attribution's source from a name matched in the text (a label, a signature), not a parse."""
+    att.head, att.head_pos, att.source_text = name.split()[-1], "PROPN", written
+    att.mention = name
+    att.mention_label = "ORG" if {w.lower() for w in name.split()} & _ORG_WORDS else (
+        "PERSON" if len(name.split()) >= 2 else "NAME")
 
 
 _SIGNATURE = re.compile(r"[-—―–]\s*(?P<src>[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|de|van|von)){0,5})(?:,[^\n]{0,120})?\.?\s*$")
@@ -1954,7 +1965,6 @@ def _signed(text: str, atts: list[Attribution]) -> None:
     """A paragraph that is all quotation, signed by the next one with a dash and a name ("“Great speech.
     She's tested.” ⏎ -President Obama, tweeting after the speech."): the name's words, added to atts
     unless one already covers them (the same paragraph's "“…” ― Ada Rojas" is _frame_cue's)."""
-    taken = [a.span for a in atts]
     pars = list(_paragraphs(text))
     for (qs, qe), (ss, se) in zip(pars, pars[1:], strict=False):
         m = _SIGNATURE.match(text, ss, se)
@@ -1974,12 +1984,8 @@ def _signed(text: str, atts: list[Attribution]) -> None:
             continue
         src = m["src"].rstrip(".")
         att = Attribution([(a, b)], "direct", (ss, ss + 1), (m.start("src"), m.start("src") + len(src)))
-        att.head, att.head_pos, att.source_text = src.split()[-1], "PROPN", src
-        att.mention = src
-        att.mention_label = "ORG" if {w.lower() for w in src.split()} & _ORG_WORDS else (
-            "PERSON" if len(src.split()) >= 2 else "NAME")
+        _named(att, src, src)
         atts.append(att)
-        taken.append((a, b))
     atts.sort(key=lambda x: x.span)
 
 
