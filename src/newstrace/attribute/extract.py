@@ -1347,7 +1347,8 @@ def _quoted_tail(toks: list[Token], v: Token, p: _Par) -> list[Token]:
 def _lost_subject(v: Token, p: _Par) -> Token | None:
     """The subject of a finite verb the parse gave none, when a noun phrase stands right before it: the
     parse hung it elsewhere ("…, Obama and Clinton call them “lone wolves”" with the names joined to
-    the noun before the comma). A finite verb has a subject, and in a statement it comes first."""
+    the noun before the comma), or set off from it by a party label or an aside (_name_before_aside).
+    A finite verb has a subject, and in a statement it comes first."""
     if v.dep_ != "ROOT" or v.tag_ not in ("VBD", "VBZ", "VBP") or v.i == 0:
         return None
     t = v.doc[v.i - 1]
