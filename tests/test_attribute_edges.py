@@ -449,3 +449,23 @@ def test_a_question_before_an_answer_frame_is_not_the_answerers():
     rows = contents("“If you had known she had a personal server, would you have told her it’s not a good idea?” "
                     "He answered, “I have no idea. We’re old friends.”")
     assert rows == [("“I have no idea. We’re old friends.”", "He")]
+
+
+def test_an_article_the_extractor_fails_on_is_reported_and_the_run_goes_on(monkeypatch):
+    from newstrace.attribute import batch
+
+    real = batch.quote_chunk
+
+    def failing(rows, origin):
+        if any(r["id"] == "bad" for r in rows):
+            raise AttributeError("'NoneType' object has no attribute 'i'")
+        return real(rows, origin)
+
+    monkeypatch.setattr(batch, "quote_chunk", failing)
+    rows = [{"id": "a", "text": "The mayor said the budget would pass."},
+            {"id": "bad", "text": "Anything."},
+            {"id": "b", "text": "The governor said she would veto it."}]
+    errors: list[str] = []
+    lines = [line for _n, ls in batch.quote_rows(rows, "in.jsonl", on_error=errors.append) for line in ls]
+    assert sorted({line["doc_id"] for line in lines}) == ["a", "b"]
+    assert len(errors) == 1 and errors[0].startswith("in.jsonl: id 'bad': [E014] unexpected error: AttributeError")

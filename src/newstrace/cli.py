@@ -448,8 +448,14 @@ def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None,
         return
 
     n = 0
+    failed: list[str] = []
+
+    def report(msg: str) -> None:
+        c.err.print(f"[red]skip[/] {msg}", highlight=False, soft_wrap=True)
+        failed.append(msg)
+
     with _open_out(output) as out, _progress(c, "quotes") as advance:
-        for read, lines in quote_rows(read_rows_any(c, input_path), input_path, workers=workers):
+        for read, lines in quote_rows(read_rows_any(c, input_path), input_path, workers=workers, on_error=report):
             advance(read)
             for line in lines:
                 if speaker and not (line["speaker"] and speaker.lower() in line["speaker"].lower()):
@@ -457,7 +463,8 @@ def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None,
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 n += 1
     if not c.quiet:
-        c.err.print(f"quotes: {n} attributions", highlight=False)
+        c.err.print(f"quotes: {n} attributions" + (f", {len(failed)} articles skipped" if failed else ""),
+                    highlight=False)
 
 
 @main.command("speakers")

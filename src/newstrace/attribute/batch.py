@@ -8,10 +8,11 @@ attribution comes back as the batch line, its offsets mapped through cleaning ba
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+from ..errors import E
 from ..model import Article, Quote
 from .extract import Parsed, extract_many
 
@@ -125,19 +126,48 @@ def _warm() -> None:
     nlp()
 
 
-def quote_rows(rows: Iterable[dict[str, Any]], origin: str, *, workers: int = 1) -> Iterator[tuple[int, list[dict]]]:
-    """(rows read, batch lines) per chunk, in input order; workers > 1 parse in that many processes."""
+def _safe_chunk(rows: list[dict[str, Any]], origin: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """quote_chunk, with an article the extractor fails on passed over: (lines, one error per such
+    article). A failing chunk is redone article by article, so one article costs no other its quotes."""
+    try:
+        return quote_chunk(rows, origin), []
+    except Exception as exc:  # any failure of one article must not stop the run
+        if len(rows) == 1:
+            detail = f"{type(exc).__name__}: {exc}"
+            return [], [f"{origin}: id {rows[0].get('id')!r}: {E.E014.format(detail=detail)}"]
+    lines: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for row in rows:
+        got, bad = _safe_chunk([row], origin)
+        lines += got
+        errors += bad
+    return lines, errors
+
+
+def quote_rows(rows: Iterable[dict[str, Any]], origin: str, *, workers: int = 1,
+               on_error: Callable[[str], None] = lambda msg: None) -> Iterator[tuple[int, list[dict]]]:
+    """(rows read, batch lines) per chunk, in input order; workers > 1 parse in that many processes. An
+    article the extractor fails on gives no lines and one message to on_error; the run goes on."""
     if workers <= 1:
         for chunk in _chunks(rows):
-            yield len(chunk), quote_chunk(chunk, origin)
+            lines, errors = _safe_chunk(chunk, origin)
+            for msg in errors:
+                on_error(msg)
+            yield len(chunk), lines
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
-        pending: deque[tuple[int, Future[list[dict]]]] = deque()
-        for chunk in _chunks(rows):
-            pending.append((len(chunk), pool.submit(quote_chunk, chunk, origin)))
-            if len(pending) >= workers * 3:  # a bounded window keeps memory flat on any input size
-                n, fut = pending.popleft()
-                yield n, fut.result()
-        while pending:
+        pending: deque[tuple[int, Future[tuple[list[dict], list[str]]]]] = deque()
+
+        def take() -> tuple[int, list[dict]]:
             n, fut = pending.popleft()
-            yield n, fut.result()
+            lines, errors = fut.result()
+            for msg in errors:
+                on_error(msg)
+            return n, lines
+
+        for chunk in _chunks(rows):
+            pending.append((len(chunk), pool.submit(_safe_chunk, chunk, origin)))
+            if len(pending) >= workers * 3:  # a bounded window keeps memory flat on any input size
+                yield take()
+        while pending:
+            yield take()
