@@ -331,12 +331,17 @@ _ANY_WORD = re.compile(r"\b[A-Za-z][\w’']*")
 _MINOR = frozenset("a an the and but or nor for of to in on at by as with from into over via vs is".split())
 
 
+def _main_words(text: str) -> list[str]:
+    """The words of text a title capitalises (all but _MINOR)."""
+    return [w for w in _ANY_WORD.findall(text) if w.lower() not in _MINOR]
+
+
 def _title_case(par: str, lower: list[str]) -> bool:
     """Whether a paragraph is a headline in title case: a short line, every word of four letters or
     more capitalised (lower: its lower-case words, a cheap first test)."""
     if len(par) > 200 or any(len(w) >= 4 and w not in _MINOR for w in lower):
         return False
-    words = [w for w in _ANY_WORD.findall(par) if w.lower() not in _MINOR]
+    words = _main_words(par)
     return len(words) >= 3 and all(w[0].isupper() or w[0].isdigit() or len(w) < 4 for w in words)
 
 
@@ -837,11 +842,10 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                 if t.i <= aside:
                     continue
                 if t.text == "," and t.i > 0 and pos(t.nbor(-1)) in ("PROPN", "NOUN") and all(
-                        pos(x) in ("PROPN", "NOUN", "DET", "ADJ", "NUM", "PUNCT", "PART") for x in after[:after.index(t)]):
+                        pos(x) in ("PROPN", "NOUN", "DET", "ADJ", "NUM", "PUNCT", "PART") for x in after[:n]):
                     # "“…,” Bill Eastland, wearing a cowboy hat and “Ted Cruz” pins, said": an aside on
                     # the speaker, set off by commas before the verb of saying
-                    k = after.index(t) + 1
-                    comma = next((x for x in after[k:k + 30] if x.text == "," and not p.in_quote[x.i]), None)
+                    comma = next((x for x in after[n + 1:n + 31] if x.text == "," and not p.in_quote[x.i]), None)
                     if comma is not None and comma.i + 1 < len(doc):
                         verb = comma.nbor()
                         if verb.tag_.startswith("RB") and verb.i + 1 < len(doc):
@@ -857,10 +861,10 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     if before:
         closes = not after or after[0].is_punct or inner[-1:] in ",.?!—"
         adjacent = _speech(before[-1]) and not (before[-1].i > 0 and before[-1].nbor(-1).text == "-")
-        words = [w for w in _ANY_WORD.findall(p.text[doc[qs].idx:doc[qe - 1].idx + 1]) if w.lower() not in _MINOR]
-        title = (tail.endswith(",") and not adjacent and pos(before[-2] if len(before) > 1 else before[-1]) == "NOUN"
-                 and 0 < len(words) <= 6 and all(w[0].isupper() or w[0].isdigit() for w in words))
         # "Mr. Rubio said in his 2012 book, “An American Son.”": a title set beside the noun it names
+        title = (tail.endswith(",") and not adjacent and pos(before[-2] if len(before) > 1 else before[-1]) == "NOUN"
+                 and 0 < len(words := _main_words(p.text[doc[qs].idx:doc[qe - 1].idx + 1])) <= 6
+                 and all(w[0].isupper() or w[0].isdigit() for w in words))
         if closes and not title and (tail.endswith((":", ",")) or adjacent or tail.endswith(" that")):
             for t in reversed(before):
                 if _speech(t) or (tail.endswith((":", ",")) and _issues_statement(t)):
