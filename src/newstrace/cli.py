@@ -153,19 +153,28 @@ def ingest_cmd(c: Ctx, paths: tuple[str, ...], source: str | None, max_bytes: in
 def analyse_cmd(c: Ctx, as_json: bool, full: bool) -> None:
     """Find relations, stories, quotes and discrepancies among the stored articles."""
     with c.store() as store:
-        _analyse(c, store, full, load=False)
+        _result, failed = _analyse(c, store, full, load=False)
         counts = {t: store.count(t) for t in ("relations", "stories", "quotes", "discrepancies")}
     if as_json:
-        _json(counts)
+        _json(counts | {"unattributed": failed})
     elif not c.quiet:
-        c.err.print("analyse: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        c.err.print("analyse: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+                    + (f"; {failed} articles stored without quotes (errors above)" if failed else ""))
+    sys.exit(EXIT_SKIPPED if failed else EXIT_OK)
 
 
 def _analyse(c: Ctx, store: Store, full: bool = False, load: bool = True):
+    """(analysis, articles the quote extractor failed on); each failure is reported on one line."""
+    failed: list[str] = []
+
+    def report(msg: str) -> None:
+        c.err.print(f"[yellow]warn[/] {msg}", highlight=False, soft_wrap=True)
+        failed.append(msg)
+
     if c.quiet:
-        return analyse(store, full=full, load=load)
+        return analyse(store, full=full, load=load, on_error=report), len(failed)
     with c.err.status("analysing: relations, stories, quotes, discrepancies…"):
-        return analyse(store, full=full, load=load)
+        return analyse(store, full=full, load=load, on_error=report), len(failed)
 
 
 @main.command("run")
@@ -178,13 +187,14 @@ def run_cmd(c: Ctx, paths: tuple[str, ...], source: str | None, max_bytes: int, 
     with c.store() as store:
         summary = _do_ingest(c, store, paths, source, max_bytes, workers)
         _print_summary(c, summary)
-        result = _analyse(c, store)
+        result, failed = _analyse(c, store)
         data = report_data(store, result)
     if as_json:
-        _json({"ingest": summary.to_dict(), **data})
+        _json({"ingest": summary.to_dict(), "unattributed": failed, **data})
     else:
         render_report(data, c.out)
-    sys.exit(_exit_code(summary))
+    code = _exit_code(summary)
+    sys.exit(EXIT_SKIPPED if failed and code == EXIT_OK else code)
 
 
 @main.command("report")

@@ -7,8 +7,13 @@ the pipeline reports it on one line and counts it in the end summary.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def one_line(value: object) -> object:
@@ -76,3 +81,25 @@ def warn(origin: str, code: W, **kw: object) -> Skip:
 
 class NewstraceError(Exception):
     """An error the user can act on (bad option, missing article id...)."""
+
+
+def isolate(items: Sequence[T], fn: Callable[[Sequence[T]], list[R]], on_error: Callable[[int, str], None],
+            fill: Callable[[T], list[R]] = lambda item: []) -> list[R]:
+    """``fn(items)``; when that raises, ``fn`` over each half, down to the single items it fails on.
+
+    Each such item is reported once to ``on_error`` (its index in ``items`` and "Type: message") and
+    stands in the result for ``fill(item)``, so one bad article costs no other its output: for a
+    ``fn`` whose result lists one entry per item, ``fill`` gives that one entry. Halving finds one bad
+    item among n with about 2·log2(n) calls instead of n.
+    """
+    try:
+        return fn(items)
+    except Exception as exc:  # any failure of one item must not stop a batch
+        if len(items) <= 1:
+            if not items:
+                return []
+            on_error(0, f"{type(exc).__name__}: {exc}")
+            return fill(items[0])
+    half = len(items) // 2
+    return (isolate(items[:half], fn, on_error, fill)
+            + isolate(items[half:], fn, lambda i, detail: on_error(half + i, detail), fill))

@@ -7,6 +7,7 @@ outlet's boilerplate keys, so a batch can go to any process or, later, any engin
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -222,26 +223,41 @@ def _fresh(a: Article) -> Article:
                    date=a.date, fmt=a.fmt, id=a.id)
 
 
-def analyse(store: Store, *, full: bool = False, load: bool = True) -> Analysis | None:
+OnError = Callable[[str], None]
+
+
+def _to_stderr(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _unattributed(on_error: OnError) -> Callable[[Article, str], None]:
+    """The report of an article the extractor fails on: it stays stored and in its story, without quotes."""
+    def report(a: Article, detail: str) -> None:
+        on_error(f"{a.origin}: id {a.ext_id!r}: {E.E014.format(detail=detail)} (stored without quotes)")
+    return report
+
+
+def analyse(store: Store, *, full: bool = False, load: bool = True, on_error: OnError = _to_stderr) -> Analysis | None:
     """Analyse what was stored since the last analysis, and return the stored analysis (None when not
     ``load``: reading it all back is seconds at 100,000 articles).
 
     Relations are always incremental (:func:`dedup.relate_new`). Stories, quotes and discrepancies are
     too (:func:`analyse_new`) once a clustering state is stored; ``full`` (and the first analysis of a
-    store without that state) clusters, attributes and compares every stored article from scratch.
+    store without that state) clusters, attributes and compares every stored article from scratch. An
+    article the quote extractor fails on gets one line to ``on_error`` and no quotes; the analysis goes on.
     """
     if full or not incremental.ready(store):
         dedup.relate_new(store)
-        result = analyse_full(store)
+        result = analyse_full(store, on_error=on_error)
         return result if load else None
-    analyse_new(store)
+    analyse_new(store, on_error=on_error)
     return store.load_analysis() if load else None
 
 
-def analyse_full(store: Store, *, quotes: bool = True) -> Analysis:
+def analyse_full(store: Store, *, quotes: bool = True, on_error: OnError = _to_stderr) -> Analysis:
     """Stories, quotes and discrepancies of every stored article, from scratch; the clustering state
     is rebuilt so that later analyses are incremental. ``quotes=False`` leaves attribution out (the
-    clustering evaluation and benchmark use it)."""
+    clustering evaluation and benchmark use it); ``on_error`` as for :func:`analyse`."""
     articles = list(store.articles())
     relations = store.load_analysis().relations
     rows = store.seq_rows()
@@ -255,7 +271,7 @@ def analyse_full(store: Store, *, quotes: bool = True) -> Analysis:
     cluster.link_storylines(stories, centroids)
     stories.sort(key=lambda s: (s.first or "", s.id))
     key_entities(stories, {a.id: a for a in articles})
-    said = attribute.attribute_batch(articles) if quotes else []
+    said = attribute.attribute_batch(articles, on_error=_unattributed(on_error)) if quotes else []
     by_id = {a.id: a for a in articles}
     discrepancies = compare.compare(stories, by_id, relations, said)
     result = Analysis(relations, stories, said, discrepancies)
@@ -276,13 +292,13 @@ class AnalyseSummary:
     quotes: int = 0
 
 
-def analyse_new(store: Store, *, quotes: bool = True) -> AnalyseSummary:
+def analyse_new(store: Store, *, quotes: bool = True, on_error: OnError = _to_stderr) -> AnalyseSummary:
     """Relate, cluster, attribute and compare only what changed since the last analysis.
 
     Needs a stored clustering state (:func:`incremental.ready`). New articles (and those re-cleaned since) are attributed; the clustering state takes them in
     publication order (:class:`incremental.Clusterer`); only the stories their edges reach are linked
     again, their storylines joined with the stored ones, and their discrepancies recomputed; speakers
-    are resolved against the stored spellings of the same people.
+    are resolved against the stored spellings of the same people; ``on_error`` as for :func:`analyse`.
     """
     dedup.relate_new(store)
     summary = AnalyseSummary()
@@ -301,7 +317,8 @@ def analyse_new(store: Store, *, quotes: bool = True) -> AnalyseSummary:
     todo_ids = ids + [dirty_ids[s] for s in dirty]
     todo = _by_id(store, todo_ids)
     # the parse is the slow part: outside the write transaction
-    said = attribute.attribute_batch([todo[i] for i in todo_ids], known=_known_spellings(store)) if quotes else []
+    said = attribute.attribute_batch([todo[i] for i in todo_ids], known=_known_spellings(store),
+                                     on_error=_unattributed(on_error)) if quotes else []
     _stable_speakers(store, said)
     summary.quotes = len(said)
     seq_of = {aid: seq for seq, aid, _ in rows} | {aid: seq for seq, aid in dirty_ids.items()}

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from ..errors import isolate
 from ..model import Article, Quote
 from .extract import CUE_LEMMAS, Attribution, Parsed, extract_many, lemma, quote_spans
 from .speakers import SpeakerIndex, full_name, resolve_article, speaker_table, strip_title
@@ -54,20 +55,32 @@ def headline_attributions(headline: str | None) -> list[tuple[str, str, str]]:
     return []
 
 
-def attribute_texts(texts: Sequence[str], headlines: Sequence[str | None] = (),
-                    known: Callable[[list[tuple[str, str]]], list[tuple[str, str]]] | None = None,
-                    ) -> tuple[list[Parsed], SpeakerIndex]:
+Known = Callable[[list[tuple[str, str]]], list[tuple[str, str]]]
+#: ``on_error(i, detail)``: the extractor failed on the ``i``-th text ("Type: message")
+OnError = Callable[[int, str], None]
+
+
+def _resolved(texts: Sequence[str]) -> list[Parsed]:
+    parsed = extract_many(texts)
+    for p in parsed:
+        resolve_article(p.attributions, p.mentions)
+    return parsed
+
+
+def attribute_texts(texts: Sequence[str], headlines: Sequence[str | None] = (), known: Known | None = None,
+                    on_error: OnError | None = None) -> tuple[list[Parsed], SpeakerIndex]:
     """Attributions of plain texts with surface speakers resolved, and the canonical speaker index.
 
     ``known`` gives, for the (name, kind) mentions of these texts, the mentions seen before that bear on
     them (an incremental analysis passes the stored spellings of the same people), so that canonical
-    names are chosen across both.
+    names are chosen across both. With ``on_error``, a text the extractor fails on is reported to it
+    and has no attributions, and the others are attributed as usual; without, the error is raised.
     """
-    parsed = extract_many(texts)
+    parsed = _resolved(texts) if on_error is None else \
+        isolate(texts, _resolved, on_error, fill=lambda _t: [Parsed([], [])])
     names: list[tuple[str, str]] = [(src, "person") for h in headlines for _k, src, _q in headline_attributions(h)]
     spread: Counter[str] = Counter()  # how many articles write each name
     for p in parsed:
-        resolve_article(p.attributions, p.mentions)
         mine = [(a.speaker, a.speaker_kind) for a in p.attributions if a.speaker]
         mine += [(m.name, "person") for m in p.mentions if m.label == "PERSON"]
         names += mine
@@ -91,11 +104,13 @@ def _quotes(article: Article, p: Parsed, index: SpeakerIndex) -> list[Quote]:
     return out
 
 
-def attribute_batch(articles: Sequence[Article],
-                    known: Callable[[list[tuple[str, str]]], list[tuple[str, str]]] | None = None) -> list[Quote]:
+def attribute_batch(articles: Sequence[Article], known: Known | None = None,
+                    on_error: Callable[[Article, str], None] | None = None) -> list[Quote]:
     """Quotes of every article of a batch; speakers are canonical across the batch (and ``known``,
-    see :func:`attribute_texts`)."""
-    parsed, index = attribute_texts([a.text for a in articles], [a.headline for a in articles], known)
+    see :func:`attribute_texts`). With ``on_error``, an article the extractor fails on is reported to
+    it (with "Type: message") and gives no quotes; the rest of the batch is attributed as usual."""
+    parsed, index = attribute_texts([a.text for a in articles], [a.headline for a in articles], known,
+                                    None if on_error is None else lambda i, detail: on_error(articles[i], detail))
     return [q for a, p in zip(articles, parsed, strict=True) for q in _quotes(a, p, index)]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from ..errors import E
+from ..errors import E, isolate
 from ..model import Article, Quote
 from .extract import Parsed, extract_many
 
@@ -128,20 +128,13 @@ def _warm() -> None:
 
 def _safe_chunk(rows: list[dict[str, Any]], origin: str) -> tuple[list[dict[str, Any]], list[str]]:
     """quote_chunk, with an article the extractor fails on passed over: (lines, one error per such
-    article). A failing chunk is redone article by article, so one article costs no other its quotes."""
-    try:
-        return quote_chunk(rows, origin), []
-    except Exception as exc:  # any failure of one article must not stop the run
-        if len(rows) == 1:
-            detail = f"{type(exc).__name__}: {exc}"
-            return [], [f"{origin}: id {rows[0].get('id')!r}: {E.E014.format(detail=detail)}"]
-    lines: list[dict[str, Any]] = []
+    article); the chunk's other articles keep their quotes (:func:`errors.isolate`)."""
     errors: list[str] = []
-    for row in rows:
-        got, bad = _safe_chunk([row], origin)
-        lines += got
-        errors += bad
-    return lines, errors
+
+    def report(i: int, detail: str) -> None:
+        errors.append(f"{origin}: id {rows[i].get('id')!r}: {E.E014.format(detail=detail)}")
+
+    return isolate(rows, lambda part: quote_chunk(list(part), origin), report), errors
 
 
 def quote_rows(rows: Iterable[dict[str, Any]], origin: str, *, workers: int = 1,

@@ -224,10 +224,16 @@ def prepare(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
         day = partition_day(last_date)
         days[-1 if day is None else day] = days.get(-1 if day is None else day, 0) + 1
     schemas = _schemas()
+
+    def unattributed(a: Article, detail: str) -> None:  # the article stays, without quotes
+        if len(problems) < 100:
+            problems.append({"input": a.origin, "code": "E014", "level": "warn",
+                             "message": E.E014.format(detail=detail) + " (stored without quotes)"})
+
     quotes = [{"article": q.article, "start": q.content[0], "end": q.content[1], "kind": q.kind, "text": q.text,
                "cue_start": q.cue[0] if q.cue else None, "cue_end": q.cue[1] if q.cue else None,
                "source_start": q.source[0] if q.source else None, "source_end": q.source[1] if q.source else None,
-               "speaker": q.speaker} for q in attribute_batch(done)]
+               "speaker": q.speaker} for q in attribute_batch(done, on_error=unattributed)]
     a_path = part_path(out, "articles", job["part"])
     q_path = part_path(out, "quotes", job["part"])
     write_parquet(pa.Table.from_pylist(rows, schema=schemas["articles"]), a_path)

@@ -266,12 +266,14 @@ def create_app(db: str | Path, *, token: str | None = None, max_body: int = DEFA
             summary = ingest(items, writer, batch_size=max(1, len(lines)))
             writer.finish_run(run_id, summary.read, summary.added, summary.n_skipped)
             counts = None
+            unattributed: list[str] = []  # articles the quote extractor failed on: stored without quotes
             if then_analyse and summary.added:
                 # the totals are counted in the store: reading the whole analysis back costs seconds
-                analyse(writer, load=False)
+                analyse(writer, load=False, on_error=unattributed.append)
                 counts = {t: writer.count(t) for t in ("relations", "stories", "quotes", "discrepancies")}
         status = 422 if summary.read == 0 else 200
-        return JSONResponse({"ingest": summary.to_dict(), "analysis": counts}, status_code=status)
+        return JSONResponse({"ingest": summary.to_dict(), "analysis": counts, "unattributed": unattributed},
+                            status_code=status)
 
     # ------------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
