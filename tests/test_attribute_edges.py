@@ -334,6 +334,18 @@ def test_a_frame_with_an_aside_on_the_speaker_still_frames_the_quotation():
     assert rows[0] == ("“We’ve had more successful conventions than this one,”", "Texas delegate Bill Eastland")
 
 
+def test_an_aside_of_several_commas_between_the_speaker_and_the_verb_still_frames_the_quotation():
+    # the aside after the name holds commas of its own ("now 79 and living in Cambridge, Mass.,"): the
+    # verb of saying is at the comma that one follows, not the next comma after the name
+    text = ("“If the talks had failed, I would have stayed in that cell for years,” Mr. Dalton, now 79 and "
+            "living in Cambridge, Mass., said by telephone this week. “Every minute there is like a day.”")
+    rows = contents(text)
+    assert len(rows) == 1
+    assert rows[0][0] == ("“If the talks had failed, I would have stayed in that cell for years,” | "
+                          "“Every minute there is like a day.”")
+    assert rows[0][1] is not None and rows[0][1].startswith("Mr. Dalton")
+
+
 def test_a_quoted_phrase_before_a_verb_of_saying_with_its_own_clause_is_no_quotation_of_it():
     # "said" reports the clause after it, which opens with words outside the quotation marks
     rows = contents("Walking into the office to chants of “Marco! Marco!,” the senator said his campaign "

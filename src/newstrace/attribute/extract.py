@@ -406,6 +406,23 @@ def _misread_name(t: Token) -> bool:
     return t.tag_ == "RB" and t.text[:1].isupper() and t.text[1:].islower() and len(t.text) > 2
 
 
+def _verb_after_aside(p: _Par, comma: Token) -> int | None:
+    """The verb of saying after an aside on the speaker that ``comma`` opens ("Bill Eastland, wearing a
+    cowboy hat and “Ted Cruz” pins, said", "Jeffrey Salkin, a Hollywood, Fla., rabbi …, said"): the
+    finite verb (its index), perhaps after an adverb, at a later comma outside the quotations, within 30
+    tokens."""
+    doc = comma.doc
+    for c in doc[comma.i + 1:min(comma.i + 31, len(doc) - 1)]:
+        if c.text != "," or p.in_quote[c.i]:
+            continue
+        verb = c.nbor()
+        if verb.tag_.startswith("RB") and verb.i + 1 < len(doc):
+            verb = verb.nbor()
+        if _speech(verb) and verb.tag_ != "VBG":
+            return verb.i
+    return None
+
+
 def _frame_subject(p: _Par, cue: Token) -> Token | None:
     """When the parse gives the cue no subject: the noun phrase next to it outside the quotations."""
     doc = p.doc
@@ -420,7 +437,8 @@ def _frame_subject(p: _Par, cue: Token) -> Token | None:
             j = i - 1
             while j >= 0 and not p.in_quote[j] and pos(doc[j]) in ("PROPN", "NOUN", "DET", "ADJ", "NUM", "PART"):
                 j -= 1
-            if j < i - 1 and j >= 0 and p.in_quote[j] and doc[j].tag_ == "''" and pos(doc[i - 1]) in ("PROPN", "NOUN"):
+            if (j < i - 1 and j >= 0 and p.in_quote[j] and doc[j].tag_ == "''" and pos(doc[i - 1]) in ("PROPN", "NOUN")
+                    and _verb_after_aside(p, doc[i]) == cue.i):
                 return doc[i - 1]
     for side in (range(cue.i - 1, max(cue.i - 8, -1), -1), range(cue.i + 1, min(cue.i + 6, len(doc)))):
         for i in side:  # each side up to a quotation
@@ -845,15 +863,11 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
                         pos(x) in ("PROPN", "NOUN", "DET", "ADJ", "NUM", "PUNCT", "PART") for x in after[:n]):
                     # "“…,” Bill Eastland, wearing a cowboy hat and “Ted Cruz” pins, said": an aside on
                     # the speaker, set off by commas before the verb of saying
-                    comma = next((x for x in after[n + 1:n + 31] if x.text == "," and not p.in_quote[x.i]), None)
-                    if comma is not None and comma.i + 1 < len(doc):
-                        verb = comma.nbor()
-                        if verb.tag_.startswith("RB") and verb.i + 1 < len(doc):
-                            verb = verb.nbor()
-                        if _speech(verb) and verb.tag_ != "VBG":
-                            aside = comma.i
-                            limit += comma.i - t.i
-                            continue
+                    verb = _verb_after_aside(p, t)
+                    if verb is not None:
+                        aside = verb - 1
+                        limit += verb - t.i
+                        continue
                 if pos(t) == "CCONJ" or (pos(t) == "VERB" and t.text[:1].islower()):
                     # "…,” but conceded", "…,” Bennett shot back": another clause, not a frame (a
                     # capitalised "verb" is a name the tagger misread: "…,” Trump adviser X said")
@@ -1385,7 +1399,7 @@ def _name_before_aside(v: Token, p: _Par) -> Token | None:
     for cut in cuts:
         seg = [t for t in doc[lo:cut] if not t.is_space]
         if seg and all(pos(t) == "PROPN" or t.text in (".", "-") for t in seg) and seg[-1].text[:1].isupper():
-            return seg[-1]
+            return seg[-1] if _verb_after_aside(p, doc[cut]) == v.i else None
         if seg and pos(seg[0]) not in ("ADP", "SCONJ", "ADV"):
             return None  # a clause or phrase that is no fronted adverbial: not this shape
         lo = cut + 1
