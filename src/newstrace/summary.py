@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+from .attribute.extract import parse
 from .model import Article, Story
 
 KEEP = 5
@@ -34,11 +35,9 @@ _EDGE = re.compile(r"^(?:the|a|an)\s+|['’]s$|[\s.,;:'\"“”‘’()\[\]-]+$|
 @lru_cache(maxsize=1)
 def _nlp() -> Any:
     """The entity recogniser alone (with the token vectors it listens to), loaded once per process."""
-    import spacy
+    from .attribute.extract import load_model
 
-    from .attribute.extract import MODEL
-
-    return spacy.load(MODEL, exclude=["tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
+    return load_model(exclude=["tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
 
 
 def head_article(story: Story, articles: dict[str, Article]) -> Article | None:
@@ -132,7 +131,7 @@ def rank(found: Sequence[tuple[str, str]], keep: int = KEEP,
 
 
 def _recognise(texts: Sequence[str]) -> Iterator[list[tuple[str, str]]]:
-    for doc in _nlp().pipe(texts, batch_size=64):
+    for doc in parse(_nlp(), texts, 64):
         yield [(e.text, e.label_) for e in doc.ents]
 
 

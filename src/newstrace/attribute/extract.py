@@ -28,7 +28,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -187,12 +187,33 @@ class Mention:
 DISABLED = ("attribute_ruler", "lemmatizer", "ner")
 
 
+def load_model(**kwargs: Any) -> Language:
+    """The installed English pipeline (nothing is downloaded), its layers multiplying matrices with
+    numpy's BLAS rather than thinc's default BLIS: on an AMD EPYC (Zen 4) BLIS took three times as long
+    per product, and the whole of ``newstrace quotes`` 1.5 times (bench/bench_attribution.py); numpy's
+    OpenBLAS picks its kernels for the CPU it finds."""
+    import spacy
+    from thinc.api import use_ops
+
+    # the layers take the ops current when they are made; the parser's output layer, made afterwards,
+    # keeps BLIS, as does the parser's own C loop: their products are small
+    with use_ops("numpy", use_blis=False):
+        return spacy.load(MODEL, **kwargs)
+
+
+def parse(model: Language, texts: Iterable[str], batch_size: int) -> Iterator[Doc]:
+    """``model.pipe(texts)`` with BLAS on one thread while it runs: a process per core is how
+    newstrace parses in parallel, and BLAS threads on top of that made two workers a third slower."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield from model.pipe(texts, batch_size=batch_size)
+
+
 @lru_cache(maxsize=1)
 def nlp() -> Language:
     """The spaCy pipeline, loaded once per process (from the installed package; nothing is downloaded)."""
-    import spacy
-
-    return spacy.load(MODEL, disable=list(DISABLED))
+    return load_model(disable=list(DISABLED))
 
 
 @lru_cache(maxsize=1)
@@ -2102,7 +2123,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
     last_par: dict[int, tuple[int, int]] = {}  # text index -> the last paragraph parsed
     straight = [straighten(c) for c in chunks]
     shrunk = [shrink(c, quote_spans(c)) for c, _m in straight]
-    docs = nlp().pipe((t for t, _q, _r in shrunk), batch_size=batch_size)
+    docs = parse(nlp(), (t for t, _q, _r in shrunk), batch_size)
     for (n, off, ps, pe), chunk, (ptext, quotes, regions), (_s, marks), doc in zip(
             jobs, chunks, shrunk, straight, docs, strict=True):
         text = texts[n]
