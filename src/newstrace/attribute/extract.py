@@ -254,7 +254,7 @@ _RETORT = frozenset("shoot fire hit snap strike".split())
 _LEMMAS = CUE_LEMMAS | _SPEECH | _EVIDENTIAL | _RETORT | {"put"}  # the verbs whose forms lemma() knows
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)
 def lemma(word: str) -> str:
     """The lemma of a reporting-verb form ("says", "warned", "insisting" -> say, warn, insist); other
     words come back lower-cased, plural -s dropped."""
