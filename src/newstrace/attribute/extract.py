@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -208,6 +211,50 @@ def parse(model: Language, texts: Iterable[str], batch_size: int) -> Iterator[Do
 
     with threadpool_limits(limits=1, user_api="blas"):
         yield from model.pipe(texts, batch_size=batch_size)
+
+
+# Paragraphs parsed lately, by the text parsed: wire copy, syndicated and excerpted articles repeat whole
+# paragraphs of their origin, often far down a crawl, and parsing is five sixths of the time of finding
+# quotes. A parse depends on its text only, so a repeat is rebuilt from what the rules read of it (tags,
+# tree, sentences; ~2 KB for a paragraph, a twentieth of parsing it again).
+PARSE_MEMO = 20_000
+_parsed: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def _memo_attrs() -> list[int]:
+    from spacy.attrs import DEP, HEAD, IDX, SENT_START, SPACY, TAG
+
+    return [TAG, HEAD, DEP, SENT_START, IDX, SPACY]
+
+
+def _rebuilt(model: Language, text: str, arr: np.ndarray) -> Doc:
+    """The Doc of ``text`` from its memo: words and spaces from the offsets, then the annotations."""
+    from spacy.tokens import Doc
+
+    idx, space = arr[:, 4].astype(np.int64), arr[:, 5].astype(np.int64)
+    ends = np.r_[idx[1:], len(text)] - space
+    words = [text[s:e] for s, e in zip(idx.tolist(), ends.tolist(), strict=True)]
+    return Doc(model.vocab, words=words, spaces=space.astype(bool).tolist()).from_array(_memo_attrs()[:4],
+                                                                                        arr[:, :4])
+
+
+def parse_once(model: Language, texts: Sequence[str], batch_size: int) -> Iterator[Doc]:
+    """:func:`parse`, each text parsed once per process while it is among the ``PARSE_MEMO`` texts
+    parsed last; a repeat (also within ``texts``) gets a Doc rebuilt with the same tokens, tags and tree."""
+    hit = {t: _parsed[t] for t in texts if t in _parsed}
+    fresh = parse(model, list(dict.fromkeys(t for t in texts if t not in hit)), batch_size)
+    for t in texts:
+        arr = hit.get(t)
+        if arr is None:
+            doc = next(fresh)
+            hit[t] = arr = doc.to_array(_memo_attrs())
+        else:
+            doc = _rebuilt(model, t, arr)
+        _parsed[t] = arr
+        _parsed.move_to_end(t)
+        if len(_parsed) > PARSE_MEMO:
+            _parsed.popitem(last=False)
+        yield doc
 
 
 @lru_cache(maxsize=1)
@@ -2127,7 +2174,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
     last_par: dict[int, tuple[int, int]] = {}  # text index -> the last paragraph parsed
     straight = [straighten(c) for c in chunks]
     shrunk = [shrink(c, quote_spans(c)) for c, _m in straight]
-    docs = parse(nlp(), (t for t, _q, _r in shrunk), batch_size)
+    docs = parse_once(nlp(), [t for t, _q, _r in shrunk], batch_size)
     for (n, off, ps, pe), chunk, (ptext, quotes, regions), (_s, marks), doc in zip(
             jobs, chunks, shrunk, straight, docs, strict=True):
         text = texts[n]
