@@ -159,7 +159,8 @@ def analyse_cmd(c: Ctx, as_json: bool, full: bool) -> None:
         _json(counts | {"unattributed": failed})
     elif not c.quiet:
         c.err.print("analyse: " + ", ".join(f"{v} {k}" for k, v in counts.items())
-                    + (f"; {failed} articles stored without quotes (errors above)" if failed else ""))
+                    + (f"; {failed} articles stored without quotes (errors above; the next analyse tries them "
+                       "again)" if failed else ""))
     sys.exit(EXIT_SKIPPED if failed else EXIT_OK)
 
 

@@ -7,6 +7,7 @@ outlet's boilerplate keys, so a batch can go to any process or, later, any engin
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -230,11 +231,20 @@ def _to_stderr(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
-def _unattributed(on_error: OnError) -> Callable[[Article, str], None]:
-    """The report of an article the extractor fails on: it stays stored and in its story, without quotes."""
+def _unattributed(on_error: OnError, failed: list[str]) -> Callable[[Article, str], None]:
+    """The report of an article the extractor fails on: it stays stored and in its story, without quotes,
+    and its id goes to ``failed`` (:func:`_retry_later`)."""
     def report(a: Article, detail: str) -> None:
+        failed.append(a.id)
         on_error(f"{a.origin}: id {a.ext_id!r}: {E.E014.format(detail=detail)} (stored without quotes)")
     return report
+
+
+def _retry_later(c: sqlite3.Connection, seqs: Iterable[int]) -> None:
+    """Mark articles the extractor failed on as changed since their analysis, in the analysis's own
+    transaction: the next incremental ``analyse`` attributes them again (a fixed extractor, or a
+    failure that was not the article's), as it does an article ingest re-cleaned."""
+    c.executemany("INSERT OR IGNORE INTO analyse_dirty VALUES (?)", [(s,) for s in seqs])
 
 
 def analyse(store: Store, *, full: bool = False, load: bool = True, on_error: OnError = _to_stderr) -> Analysis | None:
@@ -244,7 +254,8 @@ def analyse(store: Store, *, full: bool = False, load: bool = True, on_error: On
     Relations are always incremental (:func:`dedup.relate_new`). Stories, quotes and discrepancies are
     too (:func:`analyse_new`) once a clustering state is stored; ``full`` (and the first analysis of a
     store without that state) clusters, attributes and compares every stored article from scratch. An
-    article the quote extractor fails on gets one line to ``on_error`` and no quotes; the analysis goes on.
+    article the quote extractor fails on gets one line to ``on_error`` and no quotes; the analysis goes on,
+    and the next one attributes that article again.
     """
     if full or not incremental.ready(store):
         dedup.relate_new(store)
@@ -271,12 +282,18 @@ def analyse_full(store: Store, *, quotes: bool = True, on_error: OnError = _to_s
     cluster.link_storylines(stories, centroids)
     stories.sort(key=lambda s: (s.first or "", s.id))
     key_entities(stories, {a.id: a for a in articles})
-    said = attribute.attribute_batch(articles, on_error=_unattributed(on_error)) if quotes else []
+    failed: list[str] = []
+    said = attribute.attribute_batch(articles, on_error=_unattributed(on_error, failed)) if quotes else []
     by_id = {a.id: a for a in articles}
     discrepancies = compare.compare(stories, by_id, relations, said)
     result = Analysis(relations, stories, said, discrepancies)
     last = rows[-1][0] if rows else 0
-    store.save_analysis(result, also=lambda c: incremental.write_full_state(store, c, state, len(ordered), last))
+
+    def also(c: sqlite3.Connection) -> None:
+        incremental.write_full_state(store, c, state, len(ordered), last)
+        _retry_later(c, (seq_of[aid] for aid in failed))
+
+    store.save_analysis(result, also=also)
     return result
 
 
@@ -285,7 +302,7 @@ class AnalyseSummary:
     """What an incremental analysis did."""
 
     new: int = 0  # articles clustered and attributed for the first time
-    redone: int = 0  # articles re-cleaned since their analysis
+    redone: int = 0  # articles re-cleaned since their analysis, or whose attribution failed in it
     linked: int = 0  # articles whose stories were linked again
     stories_before: int = 0  # stored stories replaced...
     stories_after: int = 0  # ...by this many
@@ -317,8 +334,9 @@ def analyse_new(store: Store, *, quotes: bool = True, on_error: OnError = _to_st
     todo_ids = ids + [dirty_ids[s] for s in dirty]
     todo = _by_id(store, todo_ids)
     # the parse is the slow part: outside the write transaction
+    failed: list[str] = []
     said = attribute.attribute_batch([todo[i] for i in todo_ids], known=_known_spellings(store),
-                                     on_error=_unattributed(on_error)) if quotes else []
+                                     on_error=_unattributed(on_error, failed)) if quotes else []
     _stable_speakers(store, said)
     summary.quotes = len(said)
     seq_of = {aid: seq for seq, aid, _ in rows} | {aid: seq for seq, aid in dirty_ids.items()}
@@ -351,6 +369,7 @@ def analyse_new(store: Store, *, quotes: bool = True, on_error: OnError = _to_st
         store.set_state(c, "cluster_seq", str(max([last, *(s for s, _, _ in rows)])))
         # only those done: an ingest between the two phases may have re-cleaned another one since
         c.executemany("DELETE FROM analyse_dirty WHERE seq = ?", [(seq,) for seq in [*dirty, *seq_of.values()]])
+        _retry_later(c, (seq_of[aid] for aid in failed))
     summary.linked, summary.stories_before, summary.stories_after = len(members), len(old), len(stories)
     return summary
 

@@ -163,7 +163,8 @@ MIGRATIONS: list[str] = [
     # the document frequencies they were weighed with, the postings of each article's heaviest terms (the
     # inverted index a new article probes) and every article's neighbour list; story key names by name,
     # so a changed story finds the stories it may share a storyline with; and the articles whose clean text
-    # changed since they were analysed (kept by a trigger), so their quotes and terms are redone.
+    # changed since they were analysed (kept by a trigger; the analysis adds those the quote extractor
+    # failed on), so their quotes and terms are redone.
     """
     CREATE TABLE cluster_vocab (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, df INTEGER NOT NULL);
     CREATE TABLE cluster_articles (
