@@ -681,7 +681,7 @@ def mentions(doc: Doc, p: _Par) -> list[Mention]:
         if label != "NAME" and hi > lo:
             root = doc[hi - 1]
             name = doc[lo:hi].text
-            bare = name.lstrip("-—―–")  # "-President Obama": a signature's dash glued to the name
+            bare = name.lstrip("-" + _DASH_CHARS)  # "-President Obama": a signature's dash glued to the name
             out.append(Mention(p.at(doc[lo].idx + len(name) - len(bare)), bare, label, _descriptor(root, span)))
         i = max(hi, k + 1)
     return out
@@ -990,7 +990,9 @@ def _frame_cue(p: _Par, q: int) -> tuple[Token, int | None] | None:
     return None
 
 
-_DASHES = frozenset("―—–")
+# the dashes that sign a quotation or set off a frame; a hyphen is tested apart, as "-" or "--" alone
+_DASH_CHARS = "―—–"
+_DASHES = frozenset(_DASH_CHARS)
 _ANSWERING = frozenset("answer reply respond retort".split())
 # What, right after a content's last quotation, is the frame's and not the content's ("… as a “crazy
 # system” during a campaign stop"). Fewer words than _FRAME_PREPS, which tells a verb's frame from its
@@ -2049,7 +2051,8 @@ def _named(att: Attribution, name: str, written: str) -> None:
         "PERSON" if len(name.split()) >= 2 else "NAME")
 
 
-_SIGNATURE = re.compile(r"[-—―–]\s*(?P<src>[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|de|van|von)){0,5})(?:,[^\n]{0,120})?\.?\s*$")
+_SIGNATURE = re.compile(rf"[-{_DASH_CHARS}]\s*(?P<src>[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|de|van|von)){{0,5}})"
+                        r"(?:,[^\n]{0,120})?\.?\s*$")
 
 
 def _signed(text: str, atts: list[Attribution]) -> None:
