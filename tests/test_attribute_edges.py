@@ -346,6 +346,13 @@ def test_an_aside_of_several_commas_between_the_speaker_and_the_verb_still_frame
     assert rows[0][1] is not None and rows[0][1].startswith("Mr. Dalton")
 
 
+def test_a_source_does_not_end_in_the_conjunction_of_an_aside_the_parse_cut():
+    # the parse hangs "retired in Cambridge, Mass." elsewhere and leaves "now 81 and" on the name
+    rows = contents("“If the talks had failed, I would have stayed in that cell for years,” Mr. Daniloff, now 81 "
+                    "and retired in Cambridge, Mass., said by telephone. “They wanted a trade.”")
+    assert [r[1] for r in rows] == ["Mr. Daniloff, now 81"]
+
+
 def test_a_quoted_phrase_before_a_verb_of_saying_with_its_own_clause_is_no_quotation_of_it():
     # "said" reports the clause after it, which opens with words outside the quotation marks
     rows = contents("Walking into the office to chants of “Marco! Marco!,” the senator said his campaign "

@@ -537,11 +537,13 @@ def _np(t: Token, skip: Sequence[bool] = ()) -> tuple[int, int] | None:
     while hi + 1 in sub:
         hi += 1
     toks = list(t.doc[lo:hi + 1])
-    # a bracket closing one the phrase opens stays ("Sen. Elizabeth Warren (D-MA)")
-    while toks and toks[-1].is_punct and toks[-1] is not t and not (
-            toks[-1].text == ")" and any(x.text == "(" for x in toks)):
+    # a bracket closing one the phrase opens stays ("Sen. Elizabeth Warren (D-MA)"); a conjunction the
+    # parse left at the end of an aside goes ("Mr. Daniloff, now 81 and retired …, said": the rest of
+    # the aside hangs elsewhere)
+    while toks and toks[-1].i != t.i and (toks[-1].tag_ == "CC" or toks[-1].is_punct and not (
+            toks[-1].text == ")" and any(x.text == "(" for x in toks))):
         toks.pop()
-    while toks and toks[0].is_punct and toks[0] is not t:
+    while toks and toks[0].is_punct and toks[0].i != t.i:
         toks.pop(0)
     return _span_of(toks)
 
