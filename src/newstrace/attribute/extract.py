@@ -221,10 +221,12 @@ PARSE_MEMO = 20_000
 _parsed: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
-def _memo_attrs() -> list[int]:
+@cache
+def _memo_attrs() -> tuple[int, ...]:
+    """What the memo keeps of a parse: the four annotations a Doc is rebuilt with, then the offsets."""
     from spacy.attrs import DEP, HEAD, IDX, SENT_START, SPACY, TAG
 
-    return [TAG, HEAD, DEP, SENT_START, IDX, SPACY]
+    return (TAG, HEAD, DEP, SENT_START, IDX, SPACY)
 
 
 def _rebuilt(model: Language, text: str, arr: np.ndarray) -> Doc:
@@ -234,7 +236,7 @@ def _rebuilt(model: Language, text: str, arr: np.ndarray) -> Doc:
     idx, space = arr[:, 4].astype(np.int64), arr[:, 5].astype(np.int64)
     ends = np.r_[idx[1:], len(text)] - space
     words = [text[s:e] for s, e in zip(idx.tolist(), ends.tolist(), strict=True)]
-    return Doc(model.vocab, words=words, spaces=space.astype(bool).tolist()).from_array(_memo_attrs()[:4],
+    return Doc(model.vocab, words=words, spaces=space.astype(bool).tolist()).from_array(list(_memo_attrs()[:4]),
                                                                                         arr[:, :4])
 
 
@@ -247,7 +249,7 @@ def parse_once(model: Language, texts: Sequence[str], batch_size: int) -> Iterat
         arr = hit.get(t)
         if arr is None:
             doc = next(fresh)
-            hit[t] = arr = doc.to_array(_memo_attrs())
+            hit[t] = arr = doc.to_array(list(_memo_attrs()))
         else:
             doc = _rebuilt(model, t, arr)
         _parsed[t] = arr
