@@ -56,9 +56,9 @@ def test_a_paragraph_seen_again_is_rebuilt_with_the_tokens_tags_and_tree_of_its_
     model = nlp()
     parsed = [_annotations(d) for d in parse(model, SEED_LIKE, 8)]
     # the first call parses each text once (the repeat inside it is rebuilt), the second parses nothing
-    first = [_annotations(d) for d in parse_once(model, SEED_LIKE + SEED_LIKE[:1], 8)]
+    first = [_annotations(d) for d in parse_once(SEED_LIKE + SEED_LIKE[:1], 8)]
     assert len(fresh_memo) == 3
-    again = [_annotations(d) for d in parse_once(model, SEED_LIKE, 8)]
+    again = [_annotations(d) for d in parse_once(SEED_LIKE, 8)]
     assert first == parsed + parsed[:1]
     assert again == parsed
     # and what the rules find is the same
@@ -69,7 +69,7 @@ def test_a_paragraph_seen_again_is_rebuilt_with_the_tokens_tags_and_tree_of_its_
 
 def test_the_memo_keeps_the_texts_parsed_last(fresh_memo, monkeypatch):
     monkeypatch.setattr(extract, "PARSE_MEMO", 2)
-    list(parse_once(nlp(), SEED_LIKE, 8))
+    list(parse_once(SEED_LIKE, 8))
     assert list(fresh_memo) == SEED_LIKE[1:]
-    list(parse_once(nlp(), SEED_LIKE[1:2], 8))
+    list(parse_once(SEED_LIKE[1:2], 8))
     assert list(fresh_memo) == [SEED_LIKE[2], SEED_LIKE[1]]

@@ -229,29 +229,30 @@ def _memo_attrs() -> tuple[int, ...]:
     return (TAG, HEAD, DEP, SENT_START, IDX, SPACY)
 
 
-def _rebuilt(model: Language, text: str, arr: np.ndarray) -> Doc:
+def _rebuilt(text: str, arr: np.ndarray) -> Doc:
     """The Doc of ``text`` from its memo: words and spaces from the offsets, then the annotations."""
     from spacy.tokens import Doc
 
     idx, space = arr[:, 4].astype(np.int64), arr[:, 5].astype(np.int64)
     ends = np.r_[idx[1:], len(text)] - space
     words = [text[s:e] for s, e in zip(idx.tolist(), ends.tolist(), strict=True)]
-    return Doc(model.vocab, words=words, spaces=space.astype(bool).tolist()).from_array(list(_memo_attrs()[:4]),
+    return Doc(nlp().vocab, words=words, spaces=space.astype(bool).tolist()).from_array(list(_memo_attrs()[:4]),
                                                                                         arr[:, :4])
 
 
-def parse_once(model: Language, texts: Sequence[str], batch_size: int) -> Iterator[Doc]:
-    """:func:`parse`, each text parsed once per process while it is among the ``PARSE_MEMO`` texts
-    parsed last; a repeat (also within ``texts``) gets a Doc rebuilt with the same tokens, tags and tree."""
+def parse_once(texts: Sequence[str], batch_size: int) -> Iterator[Doc]:
+    """:func:`parse` with :func:`nlp` (the only model the memo holds parses of), each text parsed once per
+    process while it is among the ``PARSE_MEMO`` texts parsed last; a repeat (also within ``texts``) gets
+    a Doc rebuilt with the same tokens, tags and tree."""
     hit = {t: _parsed[t] for t in texts if t in _parsed}
-    fresh = parse(model, list(dict.fromkeys(t for t in texts if t not in hit)), batch_size)
+    fresh = parse(nlp(), list(dict.fromkeys(t for t in texts if t not in hit)), batch_size)
     for t in texts:
         arr = hit.get(t)
         if arr is None:
             doc = next(fresh)
             hit[t] = arr = doc.to_array(list(_memo_attrs()))
         else:
-            doc = _rebuilt(model, t, arr)
+            doc = _rebuilt(t, arr)
         _parsed[t] = arr
         _parsed.move_to_end(t)
         if len(_parsed) > PARSE_MEMO:
@@ -2181,7 +2182,7 @@ def extract_many(texts: Sequence[str], *, batch_size: int = 256) -> list[Parsed]
     last_par: dict[int, tuple[int, int]] = {}  # text index -> the last paragraph parsed
     straight = [straighten(c) for c in chunks]
     shrunk = [shrink(c, quote_spans(c)) for c, _m in straight]
-    docs = parse_once(nlp(), [t for t, _q, _r in shrunk], batch_size)
+    docs = parse_once([t for t, _q, _r in shrunk], batch_size)
     for (n, off, ps, pe), chunk, (ptext, quotes, regions), (_s, marks), doc in zip(
             jobs, chunks, shrunk, straight, docs, strict=True):
         text = texts[n]
