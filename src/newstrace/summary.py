@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from .attribute.extract import parse
+from .attribute.extract import load_model, parse
 from .model import Article, Story
 
 KEEP = 5
@@ -35,8 +35,6 @@ _EDGE = re.compile(r"^(?:the|a|an)\s+|['’]s$|[\s.,;:'\"“”‘’()\[\]-]+$|
 @lru_cache(maxsize=1)
 def _nlp() -> Any:
     """The entity recogniser alone (with the token vectors it listens to), loaded once per process."""
-    from .attribute.extract import load_model
-
     return load_model(exclude=["tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
 
 
