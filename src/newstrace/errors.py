@@ -55,6 +55,16 @@ class W(Enum):
         return f"[{self.name}] " + self.value.format(**{k: one_line(v) for k, v in kw.items()})
 
 
+def unattributed(detail: str) -> str:
+    """The message for an article the quote extractor failed on: it is stored, without quotes."""
+    return E.E014.format(detail=detail) + " (stored without quotes)"
+
+
+def stopped(command: str, exc: BaseException, kept: str) -> str:
+    """The one line for a run stopped by its environment (a model not installed, the disk), not by an input."""
+    return f"[E115] {command} stopped ({type(exc).__name__}: {one_line(str(exc))[:300]}); {kept}"
+
+
 @dataclass
 class Skip:
     """An input (a file, a line, a record) that could not be read, with the reason."""

@@ -19,6 +19,7 @@ from . import attribute, cluster, compare, dedup, incremental
 from .clean import boilerplate_candidates, clean, credit_of, is_chrome, line_key
 from .describe import describe, outlet_of
 from .errors import E, Skip, skip
+from .errors import unattributed as unattributed_message
 from .model import Analysis, Article
 from .parallel import ordered_map
 from .read.jsonl import row_to_article
@@ -236,7 +237,7 @@ def _unattributed(on_error: OnError, failed: list[str]) -> Callable[[Article, st
     and its id goes to ``failed`` (:func:`_retry_later`)."""
     def report(a: Article, detail: str) -> None:
         failed.append(a.id)
-        on_error(f"{a.origin}: id {a.ext_id!r}: {E.E014.format(detail=detail)} (stored without quotes)")
+        on_error(f"{a.origin}: id {a.ext_id!r}: {unattributed_message(detail)}")
     return report
 
 

@@ -191,6 +191,7 @@ def prepare(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
 
     from ..attribute import attribute_batch
     from ..errors import E, Skip, skip
+    from ..errors import unattributed as unattributed_message
     from ..pipeline import process
     from .stories import partition_day
 
@@ -228,7 +229,7 @@ def prepare(job: dict[str, Any]) -> tuple[list[Path], dict[str, Any]]:
     def unattributed(a: Article, detail: str) -> None:  # the article stays, without quotes
         if len(problems) < 100:
             problems.append({"input": a.origin, "code": "E014", "level": "warn",
-                             "message": E.E014.format(detail=detail) + " (stored without quotes)"})
+                             "message": unattributed_message(detail)})
 
     quotes = [{"article": q.article, "start": q.content[0], "end": q.content[1], "kind": q.kind, "text": q.text,
                "cue_start": q.cue[0] if q.cue else None, "cue_end": q.cue[1] if q.cue else None,

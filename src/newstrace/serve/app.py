@@ -22,7 +22,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
-from ..errors import NewstraceError
+from ..errors import NewstraceError, stopped
 from ..pipeline import analyse, ingest
 from ..read.jsonl import read_jsonl_stream
 from ..store import Store
@@ -237,6 +237,8 @@ def create_app(db: str | Path, *, token: str | None = None, max_body: int = DEFA
               responses={401: {"description": "missing or wrong token"},
                          403: {"description": "the server is read-only (started without NEWSTRACE_TOKEN)"},
                          413: {"description": "body over the size limit"},
+                         503: {"description": "stored, but the analysis could not run (`error`: "
+                                                "an [E115] line, e.g. the language model is missing)"},
                          422: {"description": "no article in the body could be read"}})
     async def api_ingest(request: Request, source: str | None = Query(None, description="outlet for articles "
                                                                                           "that name none"),
@@ -267,13 +269,17 @@ def create_app(db: str | Path, *, token: str | None = None, max_body: int = DEFA
             writer.finish_run(run_id, summary.read, summary.added, summary.n_skipped)
             counts = None
             unattributed: list[str] = []  # articles the quote extractor failed on: stored without quotes
+            error = None
             if then_analyse and summary.added:
                 # the totals are counted in the store: reading the whole analysis back costs seconds
-                analyse(writer, load=False, on_error=unattributed.append)
-                counts = {t: writer.count(t) for t in ("relations", "stories", "quotes", "discrepancies")}
-        status = 422 if summary.read == 0 else 200
-        return JSONResponse({"ingest": summary.to_dict(), "analysis": counts, "unattributed": unattributed},
-                            status_code=status)
+                try:
+                    analyse(writer, load=False, on_error=unattributed.append)
+                    counts = {t: writer.count(t) for t in ("relations", "stories", "quotes", "discrepancies")}
+                except (OSError, ImportError) as exc:  # the server's environment, not the body (errors.isolate)
+                    error = stopped("analyse", exc, "the articles are stored; the stored analysis is unchanged")
+        status = 422 if summary.read == 0 else 503 if error else 200
+        body = {"ingest": summary.to_dict(), "analysis": counts, "unattributed": unattributed}
+        return JSONResponse({**body, "error": error} if error else body, status_code=status)
 
     # ------------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
