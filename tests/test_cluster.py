@@ -141,7 +141,7 @@ def _pairwise_f1(stories, gold):
     return 2 * tp / (len(pred) + len(true))
 
 
-@pytest.mark.parametrize("name,floor", [("ecbplus/ecbplus_dev.jsonl", 0.85), ("basil/basil_dev.jsonl", 0.97)])
+@pytest.mark.parametrize("name,floor", [("ecbplus/ecbplus_dev.jsonl", 0.90), ("basil/basil_dev.jsonl", 0.97)])
 def test_event_clustering_on_gold_sets(name, floor):
     """Regression floor on the dev sets (make eval records the exact figures)."""
     path = need(SHARED / "data" / name)
@@ -245,3 +245,24 @@ def test_an_undated_article_needs_stronger_text_evidence_to_join_a_dated_story()
     strong = {(0, 1): 0.5, (0, 2): 0.2, (1, 2): 0.2}
     assert len(set(average_link(3, strong, [day, day, None]))) == 1
     assert len(set(average_link(3, weak, [None, None, None]))) == 1  # nothing dated: text alone decides
+
+
+def test_undated_articles_that_form_a_story_do_not_join_a_dated_one() -> None:
+    day = date(2024, 3, 1)
+    # 2 and 3 (undated) agree most, then 0 and 1 (dated); the two pairs are close enough to merge
+    edges = {(2, 3): 0.9, (0, 1): 0.8, (0, 2): 0.5, (1, 2): 0.5, (0, 3): 0.5, (1, 3): 0.5}
+    assert len(set(average_link(4, edges, [day, day, day, day]))) == 1
+    assert len(set(average_link(4, edges, [day, day, None, None]))) == 2  # maybe a look-alike of another year
+    # one undated article joins a dated story alone, and an undated copy comes with it (a reuse family)
+    assert len(set(average_link(3, {(0, 1): 0.8, (0, 2): 0.5, (1, 2): 0.5}, [day, day, None]))) == 1
+    assert len(set(average_link(4, edges, [day, day, None, None], groups=[[2, 3]]))) == 1
+
+
+def test_undated_reports_of_an_event_are_not_split_by_a_dated_look_alike():
+    """ECB+ topic 27: 17 undated reports of Microsoft's emergency IE patch of December 2008, and dated
+    reports of its look-alike of September 2013. The 2008 reports stay (nearly) one story, with no 2013 report."""
+    arts, gold = _load_rows(need(SHARED / "data" / "ecbplus" / "ecbplus_dev.jsonl"))
+    old = {a for a, c in gold.items() if c == "27_ecb"}
+    new = {a for a, c in gold.items() if c == "27_ecbplus"}
+    biggest = max((set(s.articles) for s in cluster(arts)), key=lambda s: len(s & old))
+    assert len(old) == 17 and len(biggest & old) >= 15 and not biggest & new
