@@ -19,6 +19,14 @@ def test_a_participle_with_its_adverb_is_the_reporters():
     assert rows == [("she would veto the budget if the council passed it", "The mayor")]
 
 
+def test_a_single_quotation_mark_opened_in_the_content_is_closed_in_it():
+    # seed 002's standfirst: the closing ’ stood outside the content, the opening ‘ inside
+    rows = contents("Russian leader says Moscow is willing to negotiate over Ukraine, slams West for trying to "
+                    "‘tear apart historical Russia’.")
+    assert ("West for trying to ‘tear apart historical Russia’", "Russian leader") in rows
+    assert contents("He said the party’s plan was dead.") == [("the party’s plan was dead", "He")]
+
+
 def test_a_comma_attached_to_the_verb_still_ends_the_content():
     # the parse hangs the comma and the participle on "called", outside the object's subtree
     rows = contents("The nurses' union called Ms. Ortiz a “true ally” of its members, citing her votes on "

@@ -1950,6 +1950,8 @@ def _add_content(p: _Par, att: Attribution, toks: list[Token], taken: list[tuple
             a, b = min(a, qs), max(b, qe)
     if p.text[b - 1:b] == "." and b < len(p.text) and p.text[b:b + 1] in _QUOTE_CHARS:
         b += 1
+    if p.text[b:b + 1] == "’" and p.text.rfind("‘", a, b) > p.text.rfind("’", a, b):
+        b += 1  # single quotation marks (British style) are no quotations here, but one opened is closed
     inner = [qe for qs, qe, _ in p.quotes if a <= qs and qe <= b]
     m = _ADJUNCT.match(p.text, inner[-1]) if inner else None
     if m is not None and not _paired_dash(p.text, m, b):
