@@ -22,7 +22,7 @@ from rich.progress import (
 
 from . import __version__
 from .cluster import WINDOW_DAYS
-from .errors import NewstraceError, Skip, stopped
+from .errors import ENVIRONMENT_ERRORS, NewstraceError, Skip, stopped
 from .pipeline import IngestSummary, analyse, ingest
 from .read import DEFAULT_MAX_BYTES, read_paths
 from .report import (
@@ -177,7 +177,7 @@ def _analyse(c: Ctx, store: Store, full: bool = False, load: bool = True):
             return analyse(store, full=full, load=load, on_error=report), len(failed)
         with c.err.status("analysing: relations, stories, quotes, discrepancies…"):
             return analyse(store, full=full, load=load, on_error=report), len(failed)
-    except (OSError, ImportError) as exc:  # no article's fault (errors.isolate): every article would fail
+    except ENVIRONMENT_ERRORS as exc:  # no article's fault: every article would fail
         _stopped(c, "analyse", exc, "the stories, quotes and discrepancies stored before are unchanged")
 
 
@@ -485,7 +485,7 @@ def quotes_cmd(c: Ctx, input_path: str | None, output: str, speaker: str | None,
                         continue
                     out.write(json.dumps(line, ensure_ascii=False) + "\n")
                     n += 1
-    except (OSError, ImportError) as exc:  # no article's fault (errors.isolate): every article would fail
+    except ENVIRONMENT_ERRORS as exc:  # no article's fault: every article would fail
         _stopped(c, "quotes", exc, f"{n} attributions were written before it")
     if not c.quiet:
         c.err.print(f"quotes: {n} attributions" + (f", {len(failed)} articles skipped" if failed else ""),

@@ -15,6 +15,10 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
+#: failures of the environment (a model not installed, a file or the disk failing), not of an input:
+#: they would fail every input alike, so a run stops on them (E115) instead of reporting each input
+ENVIRONMENT_ERRORS = (OSError, ImportError)
+
 
 def one_line(value: object) -> object:
     """Strings with their line breaks and runs of white space folded into one space."""
@@ -107,7 +111,7 @@ def isolate(items: Sequence[T], fn: Callable[[Sequence[T]], list[R]], on_error: 
     """
     try:
         return fn(items)
-    except (OSError, ImportError):
+    except ENVIRONMENT_ERRORS:
         raise
     except Exception as exc:  # any failure of one item must not stop a batch
         if len(items) <= 1:

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
-from ..errors import NewstraceError, stopped
+from ..errors import ENVIRONMENT_ERRORS, NewstraceError, stopped
 from ..pipeline import analyse, ingest
 from ..read.jsonl import read_jsonl_stream
 from ..store import Store
@@ -275,7 +275,7 @@ def create_app(db: str | Path, *, token: str | None = None, max_body: int = DEFA
                 try:
                     analyse(writer, load=False, on_error=unattributed.append)
                     counts = {t: writer.count(t) for t in ("relations", "stories", "quotes", "discrepancies")}
-                except (OSError, ImportError) as exc:  # the server's environment, not the body (errors.isolate)
+                except ENVIRONMENT_ERRORS as exc:  # the server's environment, not the body
                     error = stopped("analyse", exc, "the articles are stored; the stored analysis is unchanged")
         status = 422 if summary.read == 0 else 503 if error else 200
         body = {"ingest": summary.to_dict(), "analysis": counts, "unattributed": unattributed}
