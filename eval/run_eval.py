@@ -18,6 +18,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from newstrace.cluster import STORY_DAYS, WINDOW_DAYS
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "eval" / "out"
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
@@ -57,14 +59,15 @@ def eval_clusters(shared: Path) -> tuple[str, str] | None:
         if not missing:
             systems += [("TF-IDF + average link, tuned", "tfidf", "tfidf"),
                         ("MiniLM embeddings + average link, tuned", "embedding", "embedding")]
-        systems.append(("gold cut into 7-day stories (bound for the time rule)", "bound", "bound"))
+        systems.append(("gold cut by the time rule (its bound)", "bound", "bound"))
         for label, tag, method in systems:
             pred = OUT / f"{path.stem}.{tag}.stories.jsonl"
             t = time.perf_counter()
             if method == "bound":
                 _time_bound(path, pred)
-                shown = f"gold stories of {rel(path)} cut greedily into stretches of at most 7 days"
-                setting = "not a system: the best a clusterer can do that keeps the 7-day rule"
+                shown = (f"gold stories of {rel(path)} cut at pauses over {WINDOW_DAYS} days and into stretches of "
+                         f"at most {STORY_DAYS} days")
+                setting = "not a system: the best a clusterer can do that keeps the time rule"
             elif method is None:
                 cluster_cmd = [NEWSTRACE, "--quiet", "cluster", rel(path), "-o", rel(pred)]
                 run(cluster_cmd)
@@ -88,10 +91,10 @@ def eval_clusters(shared: Path) -> tuple[str, str] | None:
             "Targets: pairwise F1 ≥ 0.95 on ECB+ and ≥ 0.98 on BASIL. The baselines are given their best "
             "threshold on the set they are scored on (an upper bound for them); newstrace runs with one "
             "configuration for all data. Seconds include loading the model and the whole grid. The last row of each "
-            "set is not a system: it is the gold stories cut into stretches of at most 7 days (the issue's "
-            "'bounded stretch of time', which newstrace keeps), the ceiling for any clusterer that keeps that rule: "
-            "on ECB+ it is below the 0.95 target, because ECB+ gold events run for weeks, months or years "
-            "(a rehab check-in and the release six weeks later; a patch in 2012 and in 2013).", "",
+            f"set is not a system: it is the gold stories cut wherever their reports pause for more than {WINDOW_DAYS} "
+            f"days and into stretches of at most {STORY_DAYS} days (newstrace's time rule: the issue's 'bounded "
+            "stretch of time'), the ceiling for any clusterer that keeps that rule. ECB+ gold events run for weeks, "
+            "months or years (a rehab check-in and the release six weeks later; a patch in 2012 and in 2013).", "",
             "| data | system | docs | gold stories | predicted | pairwise P | pairwise R | pairwise F1 | BCubed F1 "
             "| ARI | s | setting |",
             "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|", *rows, ""]
@@ -102,44 +105,52 @@ def eval_clusters(shared: Path) -> tuple[str, str] | None:
     return "clusters", "\n".join(body)
 
 
-TIME_RULE_DAYS = (7, 10, 14, 30, 60)
+#: (longest pause, longest span) in days; the setting is (WINDOW_DAYS, STORY_DAYS)
+TIME_RULES = ((7, 7), (7, 14), (7, 30), (14, 14), (30, 30), (60, 60))
 
 
 def _time_rule(shared: Path) -> list[str]:
-    """What the time rule costs and buys: newstrace with stories of at most N days (``cluster
-    --story-days N``) beside the gold cut into N-day stretches (the ceiling for that rule), on both sets."""
+    """What the time rule costs and buys: newstrace with stories whose reports pause for at most P days
+    and span at most N (``cluster --pause-days P --story-days N``) beside the gold cut by the same rule
+    (the ceiling for it), on both sets."""
     sets = [(name, path) for name, path in (("ECB+ dev", shared / "data/ecbplus/ecbplus_dev.jsonl"),
                                              ("BASIL dev", shared / "data/basil/basil_dev.jsonl")) if path.exists()]
     if not sets:
         return []
     rows = []
-    for days in TIME_RULE_DAYS:
+    for pause, days in TIME_RULES:
         cells = []
         for _name, path in sets:
-            pred, bound = OUT / f"{path.stem}.days{days}.stories.jsonl", OUT / f"{path.stem}.bound{days}.stories.jsonl"
-            run([NEWSTRACE, "--quiet", "cluster", rel(path), "-o", rel(pred), "--story-days", str(days)])
-            _time_bound(path, bound, days)
+            tag = f"p{pause}d{days}"
+            pred, bound = OUT / f"{path.stem}.{tag}.stories.jsonl", OUT / f"{path.stem}.bound{tag}.stories.jsonl"
+            run([NEWSTRACE, "--quiet", "cluster", rel(path), "-o", rel(pred), "--pause-days", str(pause),
+                 "--story-days", str(days)])
+            _time_bound(path, bound, pause, days)
             for f in (pred, bound):
                 s = json.loads(run([sys.executable, rel(shared / "eval/score_clusters.py"), rel(f), rel(path), "--json"]))
                 cells.append(f"{s['pairwise_f1']:.3f}")
-        rows.append(f"| {days}{' (the setting)' if days == 7 else ''} | " + " | ".join(cells) + " |")
+        setting = " (the setting)" if (pause, days) == (WINDOW_DAYS, STORY_DAYS) else ""
+        rows.append(f"| {pause} | {days}{setting} | " + " | ".join(cells) + " |")
     head = " | ".join(f"{name}: newstrace | {name}: gold cut (ceiling)" for name, _ in sets)
-    return ["### The time rule: what a longer story span buys on ECB+ and costs on BASIL", "",
-            "Pairwise F1 with stories of at most N days (`newstrace cluster IN -o OUT --story-days N`), beside the "
-            "gold stories cut into N-day stretches (the ceiling for a clusterer keeping that span). A wider span "
-            "raises ECB+'s ceiling, whose gold events run for weeks or years, but merges BASIL's distinct events "
-            "with the same actors a week or a month apart (Perry's endorsement by Arpaio and his ad 8 days later; "
-            "Clinton's e-mail use and the Benghazi panel's request 4 weeks later). The two targets (0.95 and "
-            "0.98) cannot both be met by any one span with this model; newstrace keeps 7 days, and storylines "
-            "link the stories of one matter over any time.", "",
-            f"| N days | {head} |", "|--:|" + "--:|" * (2 * len(sets)), *rows, "",
+    return ["### The time rule: what longer stories buy on ECB+ and cost on BASIL", "",
+            "Pairwise F1 with stories whose reports pause for at most P days and span at most N days "
+            "(`newstrace cluster IN -o OUT --pause-days P --story-days N`), beside the gold stories cut by the "
+            "same rule (the ceiling for a clusterer keeping it). A longer pause raises ECB+'s ceiling, whose gold "
+            "events run for weeks or years, but merges BASIL's distinct events with the same actors a week or a "
+            "month apart (Perry's endorsement by Arpaio and his ad 8 days later; Clinton's e-mail use and the "
+            "Benghazi panel's request 4 weeks later); a longer span with a 7-day pause keeps those apart, as a "
+            "story whose reports stop for over a week has ended. The setting's ceiling is above both targets "
+            "(0.95 and 0.98); longer matters are storylines, which link the stories of one matter over any "
+            "time.", "",
+            f"| P days | N days | {head} |", "|--:|--:|" + "--:|" * (2 * len(sets)), *rows, "",
             "Command: `eval/run_eval.py --only clusters` (each row runs the command above and "
             "../shared/eval/score_clusters.py).", ""]
 
 
-def _time_bound(gold: Path, out: Path, days: int = 7) -> None:
-    """Gold stories cut into stretches of at most ``days`` (greedily from the first date), the undated
-    members joining the largest piece: what a clusterer obeying the time rule could at best return."""
+def _time_bound(gold: Path, out: Path, pause: int = WINDOW_DAYS, days: int = STORY_DAYS) -> None:
+    """Gold stories cut wherever their dated reports pause for more than ``pause`` days, and greedily into
+    stretches of at most ``days``, the undated members joining the largest piece: what a clusterer
+    obeying the time rule could at best return."""
     from datetime import date
     stories: dict[str, list[dict]] = {}
     for line in gold.open(encoding="utf-8"):
@@ -148,12 +159,13 @@ def _time_bound(gold: Path, out: Path, days: int = 7) -> None:
     with out.open("w", encoding="utf-8") as f:
         for name, rows in stories.items():
             pieces: list[list[dict]] = []
-            start = None
+            start = prev = None
             for r in sorted((r for r in rows if r.get("date")), key=lambda r: r["date"]):
                 d = date.fromisoformat(r["date"][:10])
-                if start is None or (d - start).days > days:
+                if start is None or (d - prev).days > pause or (d - start).days > days:
                     pieces.append([])
                     start = d
+                prev = d
                 pieces[-1].append(r)
             if not pieces:
                 pieces = [[]]

@@ -10,6 +10,7 @@ import pytest
 
 from newstrace.batch import LocalEngine, run_batch
 from newstrace.batch import stories as st
+from newstrace.cluster import STORY_DAYS
 
 from .conftest import SEEDS, need
 from .test_batch import reference_storylines, snapshot
@@ -22,7 +23,8 @@ def day(s: str) -> int:
 
 def test_plan_windows_by_density():
     """Windows only where they hold enough articles for their term statistics; undated input: one pass."""
-    dense = {day("2024-01-01") + i: 300 for i in range(30)}  # ~4,200 articles a window
+    first = (day("2024-01-01") // st.STEP_DAYS + 1) * st.STEP_DAYS  # the first day of a window
+    dense = {first + i: 300 for i in range(5 * st.STEP_DAYS)}  # 5 windows' heads, ~6,300 articles a window
     sparse = {day("2004-07-29"): 3, day("2008-12-11"): 4, day("2013-09-17"): 2}  # ECB+-like: years apart
     assert len(st.plan_windows(dense, 0)) == 5  # the window before the first day would own nothing and st.plan_windows(dense, 5)[-1] == st.UNDATED
     assert st.plan_windows(sparse, 0) == [] and st.plan_windows(sparse, 0, "on") != []
@@ -31,11 +33,14 @@ def test_plan_windows_by_density():
         st.plan_windows(dense, 0, "sometimes")
 
 
-def test_each_story_of_seven_days_fits_the_window_it_starts_in():
-    """A story starting on any day d spans to d + 7 at most: window d // 7 covers [7w, 7w + 14)."""
-    for d in range(day("2024-01-01"), day("2024-01-01") + 14):
+def test_each_story_fits_the_window_it_starts_in():
+    """A story starting on any day d spans to d + STORY_DAYS at most: window w = d // S holds every day
+    of it, and only w owns it; every day lies in 1 + BACK_WINDOWS windows, the earliest first."""
+    for d in range(day("2024-01-01"), day("2024-01-01") + 2 * st.STEP_DAYS):
         w = d // st.STEP_DAYS
-        assert w in st.windows_of(d) and w in st.windows_of(d + st.STEP_DAYS)
+        assert all(w in st.windows_of(x) for x in range(d, d + STORY_DAYS + 1))
+        assert [x for x in st.windows_of(d) if st.owns(x, [d, d + STORY_DAYS])] == [w]
+        assert len(st.windows_of(d)) == 1 + st.BACK_WINDOWS and list(st.windows_of(d)) == sorted(st.windows_of(d))
 
 
 def test_stitch_earlier_window_wins_and_families_go_whole():
@@ -49,6 +54,11 @@ def test_stitch_earlier_window_wins_and_families_go_whole():
     assert (win[5], idx[5]) == (10, 0)
     with pytest.raises(ValueError, match="owned story"):
         st.stitch(7, claims, (np.zeros(0, np.int64), np.zeros(0, np.int64)))  # rank 6 claimed by nobody
+    # rank 3 in three windows' stories (a story of window 10 running through 11's head into 12's): the
+    # earliest claim wins, whatever order the claims come in
+    three = [(12, [3, 6], [2]), *claims]
+    win, idx = st.stitch(7, three, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    assert (win[3], idx[3]) == (10, 1) and (win[6], idx[6]) == (12, 0)
 
 
 def test_seed_versions_across_a_window_edge(tmp_path):
@@ -56,7 +66,7 @@ def test_seed_versions_across_a_window_edge(tmp_path):
     published five weeks later: by windows as in one pass, one story."""
     need(SEEDS)
     texts = {p.name[:3]: p.read_text() for p in sorted(SEEDS.glob("*.txt"))}
-    edge = (day("2024-03-01") // 7 + 1) * 7  # the first day of a window
+    edge = (day("2024-03-01") // st.STEP_DAYS + 1) * st.STEP_DAYS  # the first day of a window
     when = {"000": edge - 9, "001": edge - 3, "004": edge - 1, "002": edge, "003": edge + 2}
     rows = [{"id": k, "text": t, "date": date.fromordinal(when[k]).isoformat(), "source": f"s{k}.example"}
             for k, t in texts.items()]
@@ -99,4 +109,4 @@ def test_undated_articles_with_no_date_before_them_form_their_own_partition(tmp_
     groups = sorted(sorted(ext[a] for a in s["articles"]) for s in snap["stories"])
     assert ["002", "003", "004"] in groups  # 002, undated, carried to March 4: with its versions
     assert {p.name for p in (tmp_path / "o" / "stories").glob("*.parquet")} == \
-        {"part-undated.parquet", f"part-{st.window_name(date(2024, 3, 4).toordinal() // 7)}.parquet"}
+        {"part-undated.parquet", f"part-{st.window_name(date(2024, 3, 4).toordinal() // st.STEP_DAYS)}.parquet"}

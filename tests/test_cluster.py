@@ -47,9 +47,10 @@ def test_same_kind_of_event_elsewhere_or_later_is_another_story():
     assert frozenset({a.id, b.id}) in together and frozenset({c.id}) in together
 
 
-def test_the_story_span_is_a_setting(tmp_path):
-    """Reports of one quake 12 days apart: two stories within the default 7 days, one within 14 (the
-    batch command's --story-days)."""
+def test_the_time_rule_is_a_pause_and_a_span(tmp_path):
+    """Reports of one quake on days 0 and 12: two stories, as coverage that stops for over a week has
+    ended, unless --pause-days allows the pause. A report on day 6 bridges them: one story within the
+    14-day span, two within --story-days 7."""
     from click.testing import CliRunner
 
     from newstrace.cli import main
@@ -59,14 +60,30 @@ def test_the_story_span_is_a_setting(tmp_path):
     b = art("Izmir is still counting the dead of Monday's magnitude 6.1 earthquake: 14 people were killed and "
             "hundreds of homes destroyed. Governor Ali Demir kept the state of emergency as rescue teams cleared "
             "the rubble of the collapsed buildings in Izmir.", "2024-01-20", "other.example")
-    assert len(cluster([a, b])) == 2 and len(cluster([a, b], window=14)) == 1
-    rows = [{"id": x.ext_id, "title": None, "text": x.raw, "date": x.date, "source": x.source} for x in (a, b)]
-    src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    for days, n in (("7", 2), ("14", 1)):
-        out = tmp_path / f"out{days}.jsonl"
-        assert CliRunner().invoke(main, ["-q", "cluster", str(src), "-o", str(out), "--story-days", days]).exit_code == 0
-        assert len({json.loads(line)["story"] for line in out.read_text().splitlines()}) == n
+    c = art("Rescue teams in Izmir searched the rubble of collapsed buildings after Monday's magnitude 6.1 "
+            "earthquake, which killed at least 13 people and destroyed hundreds of homes; Governor Ali Demir kept "
+            "the state of emergency.", "2024-01-14", "third.example")
+    # other news of those days, so that the quake's words weigh what they would in a crawl
+    other = [art(t, f"2024-01-{9 + k:02d}") for k, t in enumerate(OTHER_NEWS)]
+    quake = {a.id, b.id, c.id}
+
+    def counted(stories) -> int:  # the stories holding a quake report
+        return sum(1 for s in stories if quake & set(s.articles))
+
+    assert counted(cluster([a, b, *other])) == 2 and counted(cluster([a, b, *other], window=14)) == 1
+    assert counted(cluster([a, b, c, *other])) == 1 and counted(cluster([a, b, c, *other], span=7)) == 2
+
+    def stories(arts, *opts):
+        rows = [{"id": x.ext_id, "title": None, "text": x.raw, "date": x.date, "source": x.source}
+                for x in [*arts, *other]]
+        src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+        src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        assert CliRunner().invoke(main, ["-q", "cluster", str(src), "-o", str(out), *opts]).exit_code == 0
+        ext = {x.ext_id for x in arts}
+        return len({r["story"] for r in map(json.loads, out.read_text().splitlines()) if r["id"] in ext})
+
+    assert stories([a, b]) == 2 and stories([a, b], "--pause-days", "14") == 1
+    assert stories([a, b, c]) == 1 and stories([a, b, c], "--story-days", "7") == 2
 
 
 def test_reuse_relation_joins_origin_story():

@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from . import __version__
-from .cluster import WINDOW_DAYS
+from .cluster import STORY_DAYS, WINDOW_DAYS
 from .errors import ENVIRONMENT_ERRORS, NewstraceError, Skip, stopped
 from .pipeline import IngestSummary, analyse, ingest
 from .read import DEFAULT_MAX_BYTES, read_paths
@@ -368,15 +368,19 @@ def dedup_cmd(c: Ctx, input_path: str, output: str, workers: int) -> None:
 @click.option("-o", "--output", default="-", show_default=True, help="Where to write the JSONL assignments.")
 @click.option("--workers", "-j", type=int, default=1, show_default=True,
               help="Processes that clean and describe the articles before clustering.")
-@click.option("--story-days", type=click.IntRange(min=0), default=WINDOW_DAYS, show_default=True,
+@click.option("--story-days", type=click.IntRange(min=0), default=STORY_DAYS, show_default=True,
               help="The longest stretch of time one story may span, in days.")
+@click.option("--pause-days", type=click.IntRange(min=0), default=WINDOW_DAYS, show_default=True,
+              help="The longest pause between two reports of one story, in days (and how far apart in time "
+                   "two articles may be to count as neighbours).")
 @click.pass_obj
-def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int, story_days: int) -> None:
+def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int, story_days: int, pause_days: int) -> None:
     """Batch story clustering: writes {"id", "story"} for every input article. Needs no store.
 
     Input fields: id, title, text, date (may be null), source (may be null). An article that copies,
     excerpts or edits an earlier one (the one-pass dedup) is put in that one's story. A story spans at
-    most --story-days; longer-running matters are storylines (the store's `report`), not stories.
+    most --story-days, with no pause longer than --pause-days; longer-running matters are storylines
+    (the store's `report`), not stories.
     """
     from itertools import islice
 
@@ -395,7 +399,7 @@ def cluster_cmd(c: Ctx, input_path: str, output: str, workers: int, story_days: 
 
     families = [Relation(d.duplicate_of, d.id, d.relation or "copy", d.score)
                 for d in dedup_rows({"id": a.id, "text": a.text} for a in arts) if d.duplicate_of]
-    stories = cluster(arts, families, window=story_days)
+    stories = cluster(arts, families, window=pause_days, span=story_days)
     story_of = {aid: s.id for s in stories for aid in s.articles}
     with _open_out(output) as out:
         for a in arts:

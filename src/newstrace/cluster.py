@@ -8,16 +8,15 @@ Three steps, each deterministic:
    or dated within ``WINDOW_DAYS``), found through an inverted index over each article's heaviest
    terms, so the cost per article does not grow with the number of stories.
 3. **Average link** over the neighbour graph: an edge weighs the cosine similarity raised by the
-   share of nearest neighbours both ends have (Jarvis & Patrick), which tells "the same event" from "the same
-   kind of event" better than the cosine alone, because articles about one event share their
-   neighbours while look-alike events only share vocabulary. Clusters merge while the average
-   weight over all their pairs (non-neighbours count 0) reaches ``THRESHOLD`` and the dated span of
-   the merged story stays within ``WINDOW_DAYS``: a story is a bounded stretch of time (an undated
-   article joins a dated story alone, on strong evidence; undated articles that form a story of their
-   own keep it). Two
-   clusters whose core names (those in half their articles) are disjoint do not merge: another
-   actor or place is another event. A reuse relation puts the derived article in its origin's
-   story before anything else.
+   share of nearest neighbours both ends have (Jarvis & Patrick), which tells "the same event" from
+   "the same kind of event" better than the cosine alone, because articles about one event share
+   their neighbours while look-alike events only share vocabulary. Clusters merge while the average
+   weight over all their pairs (non-neighbours count 0) reaches ``THRESHOLD`` and the merged story's
+   reports neither pause for more than ``WINDOW_DAYS`` nor span more than ``STORY_DAYS``: a story is
+   a bounded stretch of time (an undated article joins a dated story alone, on strong evidence;
+   undated articles that form a story of their own keep it). Two clusters whose core names (those in
+   half their articles) are disjoint do not merge: another actor or place is another event. A reuse
+   relation puts the derived article in its origin's story before anything else.
 
 The answer depends only on the set of articles (not on their arrival order). Storylines link
 stories that share their key names and part of their vocabulary, whatever the time between them.
@@ -41,7 +40,11 @@ from scipy import sparse
 from .model import Article, Relation, Story
 
 THRESHOLD = 0.05  # average edge weight over all pairs of a story (non-neighbour pairs count 0)
+# A story runs on while its reports keep coming: no pause of more than WINDOW_DAYS between two of them
+# (the neighbour search looks that far too), and it covers at most STORY_DAYS in all: coverage that
+# stops for over a week, or runs on for weeks, is a storyline of several stories, not one.
 WINDOW_DAYS = 7
+STORY_DAYS = 14
 # Partial reuse puts two articles in one story only when the shared passages are a fifth of one of
 # them (what the one-pass dedup calls partial reuse, dedup.stream.PARTIAL_SHARE): a single line may be
 # a stock paragraph or a widely quoted sentence (measured on ECB+ dev through the store: 7 of the 9
@@ -417,17 +420,17 @@ def edge_arrays(ptr: np.ndarray, j: np.ndarray, sim: np.ndarray, k: int = K,
 def average_link(n: int, edges: dict[tuple[int, int], float] | tuple[np.ndarray, np.ndarray, np.ndarray],
                  days: Sequence[date | None], groups: Sequence[Sequence[int]] = (),
                  names: Sequence[Iterable[Hashable]] | None = None,
-                 threshold: float = THRESHOLD, window: int = WINDOW_DAYS) -> list[int]:
+                 threshold: float = THRESHOLD, window: int = WINDOW_DAYS, span: int = STORY_DAYS) -> list[int]:
     """Cluster label (a member index) of each of ``n`` items, by average link over the sparse ``edges``
     (a dict keyed by index pairs, or :func:`edge_arrays`' arrays).
 
-    ``groups`` are merged first, whatever their weights (reuse families). Two clusters merge when
-    the sum of their edge weights over the product of their sizes reaches ``threshold`` (``UNDATED_EVIDENCE``
-    times it when one is dated and the other not, and never when the undated one already merged undated
-    clusters on their text), their dated span together stays within ``window``
-    days, and (given the distinct ``names`` of each item: strings or any other keys) they do not each
-    have ``CORE_NAMES`` names in half their members with none in common: the same kind of event with
-    other actors and places is another story.
+    ``groups`` are merged first, whatever their weights and dates (reuse families). Two clusters merge
+    when the sum of their edge weights over the product of their sizes reaches ``threshold``
+    (``UNDATED_EVIDENCE`` times it when one is dated and the other not, and never when the undated one
+    already merged undated clusters on their text), their dated reports together leave no pause longer
+    than ``window`` days and span at most ``span`` days, and (given the distinct ``names`` of each item:
+    strings or any other keys) they do not each have ``CORE_NAMES`` names in half their members with
+    none in common: the same kind of event with other actors and places is another story.
     """
     parent = list(range(n))
     # the name counts of a cluster, made at its first merge: an item alone holds each of its names once
@@ -444,7 +447,7 @@ def average_link(n: int, edges: dict[tuple[int, int], float] | tuple[np.ndarray,
         return len(a) >= CORE_NAMES and len(b) >= CORE_NAMES and not a & b
 
     size = [1] * n
-    span: list[tuple[date | None, date | None]] = [(d, d) for d in days]
+    span_of: list[tuple[date | None, date | None]] = [(d, d) for d in days]
     # an undated cluster that holds two undated clusters joined by text (not a reuse family): a story of its own
     undated_story = [False] * n
     adj: list[dict[int, float]] = [{} for _ in range(n)]
@@ -455,13 +458,21 @@ def average_link(n: int, edges: dict[tuple[int, int], float] | tuple[np.ndarray,
         adj[j][i] = adj[j].get(i, 0.0) + w
 
     def joined(i: int, j: int) -> tuple[date | None, date | None]:
-        firsts = [d for d in (span[i][0], span[j][0]) if d]
-        lasts = [d for d in (span[i][1], span[j][1]) if d]
+        firsts = [d for d in (span_of[i][0], span_of[j][0]) if d]
+        lasts = [d for d in (span_of[i][1], span_of[j][1]) if d]
         return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
+    def in_time(i: int, j: int) -> bool:
+        # each cluster has no pause over `window` inside it, so the union has none unless their dated
+        # spans lie apart by more than that
+        (fi, li), (fj, lj) = span_of[i], span_of[j]
+        if fi is None or fj is None:
+            return True
+        return (max(li, lj) - min(fi, fj)).days <= span and (max(fi, fj) - min(li, lj)).days <= window
 
     def merge(i: int, j: int) -> None:  # j into i
         parent[j] = i
-        span[i] = joined(i, j)
+        span_of[i] = joined(i, j)
         size[i] += size[j]
         if names is not None:
             h = held[i] if held[i] is not None else Counter(names[i])
@@ -498,12 +509,11 @@ def average_link(n: int, edges: dict[tuple[int, int], float] | tuple[np.ndarray,
             continue  # stale: the sizes or weights changed since this entry was pushed
         if avg < threshold:
             break
-        undated_i, undated_j = span[i][0] is None, span[j][0] is None
+        undated_i, undated_j = span_of[i][0] is None, span_of[j][0] is None
         if undated_i != undated_j and (avg < threshold * UNDATED_EVIDENCE
                                        or undated_story[i if undated_i else j]):
             continue
-        first, last = joined(i, j)
-        if (first and last and (last - first).days > window) or other_actors(i, j):
+        if not in_time(i, j) or other_actors(i, j):
             continue
         merge(i, j)
         undated_story[i] = undated_i and undated_j
@@ -532,14 +542,16 @@ def publication_index(dates: Iterable[str | None]) -> list[int]:
     return [i for _, i in sorted(keys)]
 
 
-def cluster(articles: Sequence[Article], relations: Sequence[Relation] = (), window: int = WINDOW_DAYS) -> list[Story]:
-    """Stories over ``articles``; a reuse relation puts the derived one in its origin's story. A story
-    spans at most ``window`` days (neighbours are sought within it too)."""
+def cluster(articles: Sequence[Article], relations: Sequence[Relation] = (), window: int = WINDOW_DAYS,
+            span: int = STORY_DAYS) -> list[Story]:
+    """Stories over ``articles``; a reuse relation puts the derived one in its origin's story. A story's
+    reports pause for at most ``window`` days (neighbours are sought that far too) and span at most
+    ``span`` days."""
     ordered = publication_order(articles)
     vecs = vectors(ordered)
     days = [_day(a.date) for a in ordered]
     groups, stories = link(ordered, vecs, edge_weights(neighbours(vecs, days, window=window)), days, relations,
-                           window)
+                           window, span)
     # story centroids: the sum of their members' rows
     owner = np.zeros(len(ordered), dtype=np.int64)
     for k, idx in enumerate(groups):
@@ -554,14 +566,14 @@ def cluster(articles: Sequence[Article], relations: Sequence[Relation] = (), win
 
 def link(ordered: Sequence[Article], vecs: Vectors, edges: dict[tuple[int, int], float],
          days: Sequence[date | None], relations: Sequence[Relation],
-         window: int = WINDOW_DAYS) -> tuple[list[list[int]], list[Story]]:
+         window: int = WINDOW_DAYS, span: int = STORY_DAYS) -> tuple[list[list[int]], list[Story]]:
     """Average link over the neighbour graph of ``ordered`` (reuse families first): the groups, as
     sorted lists of indexes, and the story summarising each."""
     index = {a.id: i for i, a in enumerate(ordered)}
     families = [[index[r.origin], index[r.derived]] for r in relations
                 if binds(r) and r.origin in index and r.derived in index]
     names = [set(vecs.names([i])) for i in range(len(ordered))]
-    groups = groups_of(average_link(len(ordered), edges, days, families, names, window=window))
+    groups = groups_of(average_link(len(ordered), edges, days, families, names, window=window, span=span))
     derived_ids = {r.derived for r in relations}
     origin_ids = {r.origin for r in relations}
     stories = []

@@ -14,7 +14,7 @@ whatever the size of the store.
 Then only the stories reached by a changed edge are linked again: the stories of the new articles'
 neighbours, of every article whose neighbour list changed, of the articles that list those, and of
 their reuse partners. Their members (plus the new articles) go through :func:`cluster.average_link`
-with the same rules as a full run (edge weights from :func:`cluster.edge_weights`, the 7-day span,
+with the same rules as a full run (edge weights from :func:`cluster.edge_weights`, the time rule,
 core-name blocking, reuse families first). A story whose members come out unchanged keeps its id.
 
 A full run (:func:`full_state` then :func:`Clusterer.relink` over everything) gives the same stories

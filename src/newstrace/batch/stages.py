@@ -38,9 +38,9 @@ Per shard, then per bucket, then per shard (the origin shuffle, :mod:`.parcels`)
   relate      each pair with :func:`newstrace.dedup.relate_pair`: the relation kind, direction and
               reused passages (relations/)
 Stories, by time window (:mod:`.stories`; when the windows are too sparse, one ``cluster`` task instead):
-  story_windows per window of 14 days starting every 7: :func:`newstrace.cluster.cluster` over its
-              articles; the stories that start in its first half (_work/story_windows/)
-  stitch      once, on ranks only: an article claimed by two windows stays with the earlier; reuse
+  story_windows per window of 21 days starting every 7: :func:`newstrace.cluster.cluster` over its
+              articles; the stories that start in its first 7 days (_work/story_windows/)
+  stitch      once, on ranks only: an article claimed by several windows stays with the earliest; reuse
               families are moved whole into their earliest article's story (_work/stitch/)
   story_summaries per window: the final stories it owns summarised, with centroids (_work/story_summaries/)
   storylines  once, on summaries: storylines over the centroids (stories/)

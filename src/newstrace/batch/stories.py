@@ -1,22 +1,23 @@
 """Stories over overlapping time windows: the clustering stage cut by time, then stitched.
 
-:func:`newstrace.cluster.cluster` bounds both an article's neighbours and a story's dated span to
-``WINDOW_DAYS`` (S = 7 days). So the time line is cut into windows of 2S days that start every S days
-(window ``w`` holds the days ``[w*S, w*S + 2S)``, days counted from year 1, so the windows do not depend
-on the input), and each window is clustered on its own, in parallel. An article falls in two windows:
-the first half of ``day // S`` and the second half of the one before.
+:func:`newstrace.cluster.cluster` bounds a story's dated span to ``STORY_DAYS`` (D = 14 days; its
+reports also pause for at most ``WINDOW_DAYS``, and an article's neighbours lie that close in time). So
+the time line is cut into windows that start every S = ``STEP_DAYS`` days (7) and run for
+``(1 + B) * S`` days, B = ``ceil(D / S)`` (2: windows of 21 days; window ``w`` holds the days
+``[w*S, (w + 1 + B) * S)``, days counted from year 1, so the windows do not depend on the input), and
+each window is clustered on its own, in parallel. An article of day ``d`` falls in ``1 + B`` windows:
+``d // S``, in whose *head* (its first S days) it lies, and the B before.
 
 1. **window** (per window): :func:`cluster`'s stories over the window's articles and the relations
    between them, computed lean (:func:`window_job`: terms counted as the rows are read, the text dropped,
    NumPy arrays, no summaries; the same stories as :func:`window_stories`, which runs :func:`cluster`).
-   The window keeps only the stories it *owns*: those whose earliest article falls in its first half.
-   Such a story spans at most S dated days, so it ends inside the window: the window saw every article
-   that could belong to it. A story that starts in the second half is left to the next window, which
-   sees it whole.
-2. **stitch** (once, on article ranks only): every article is in an owned story of the window where it
-   falls in the first half (that story starts in that half), and may also be in one of the window before
-   (a story that started there and runs on). The earlier window's claim wins: its story began first, and
-   the later window saw only the tail of it. Then each reuse family (articles connected by relations)
+   The window keeps only the stories it *owns*: those whose earliest article falls in its head. Such a
+   story spans at most D dated days, so it ends inside the window: the window saw every article that
+   could belong to it. A story that starts later is left to a later window, which sees it whole.
+2. **stitch** (once, on article ranks only): every article is in an owned story of the window whose
+   head it falls in (that story starts there), and may also be in one of the windows before (a story
+   that started there and runs on). The earliest window's claim wins: its story began first, and the
+   later windows saw only the tail of it. Then each reuse family (articles connected by relations)
    goes whole into the story of its earliest article, as :func:`cluster` merges families before anything
    else (a copy published weeks after its origin lies in no common window).
 3. **summaries** (per window): each final story is summarised (headline, span, outlets, key names) by
@@ -32,7 +33,7 @@ files) form one more partition, ``undated``, clustered together as one window th
 on wholly undated input this is exactly the single pass.
 
 What differs from the single pass over everything: document frequencies are counted per window (a
-term's weight is its rarity in those two weeks), an article near a window's edge misses its neighbours
+term's weight is its rarity in those three weeks), an article near a window's edge misses its neighbours
 beyond the edge, and undated articles join only stories of their own windows. docs/SCALING.md measures
 how far the two results are apart.
 """
@@ -48,6 +49,7 @@ import numpy as np
 
 from ..cluster import (
     FAMILY_SHARE,
+    STORY_DAYS,
     WINDOW_DAYS,
     NameRows,
     TermRows,
@@ -63,8 +65,11 @@ from ..cluster import (
 from ..model import Article, Relation, Story
 from ..summary import key_entities
 
-#: S: windows start every S days and span 2S; a story spans at most WINDOW_DAYS
+#: S: windows start every S days and run for (1 + BACK_WINDOWS) S, at least S + STORY_DAYS. A smaller
+#: step means smaller windows (less memory per task) but more windows per article (more work in all)
 STEP_DAYS = WINDOW_DAYS
+#: B: the windows before an article's own that also hold it, ceil(STORY_DAYS / S)
+BACK_WINDOWS = -(-STORY_DAYS // STEP_DAYS)
 #: the key of the partition of articles with no date before them
 UNDATED = -1
 #: terms of a story's centroid kept for the storylines (the heaviest): the centroids of every story are
@@ -83,11 +88,12 @@ def partition_day(order_date: str | None) -> int | None:
 
 
 def windows_of(day: int | None) -> tuple[int, ...]:
-    """The windows holding an article of ``day``: the one before (second half), its own (first half)."""
+    """The windows holding an article of ``day``, earliest first: the ``BACK_WINDOWS`` before its own,
+    then its own (in whose head it lies)."""
     if day is None:
         return (UNDATED,)
     w = day // STEP_DAYS
-    return (w - 1, w)
+    return tuple(range(w - BACK_WINDOWS, w + 1))
 
 
 def window_name(w: int) -> str:
@@ -108,7 +114,7 @@ def carried_days(ordered: Sequence[Article]) -> list[int | None]:
 
 def owns(window: int, days: Sequence[int | None]) -> bool:
     """Whether ``window`` owns a story whose members have these partition ``days``: it starts in the
-    window's first half (the undated partition, whose days are None, owns all its stories)."""
+    window's head, its first S days (the undated partition, whose days are None, owns all its stories)."""
     return window == UNDATED or min(days) // STEP_DAYS == window
 
 
@@ -162,8 +168,8 @@ def story_codes(n: int, claims: Iterable[tuple[int, Sequence[int], Sequence[int]
 
     ``claims``: each window's owned stories as (window, members, sizes), the form story_windows writes
     (the stories' ranks one story after another, and each story's size), taken one window at a time;
-    ``stories``: how many in all (:func:`first_codes`). An article claimed by two windows stays with
-    the earlier: with the codes in window order that is the least code (then the lesser story number,
+    ``stories``: how many in all (:func:`first_codes`). An article claimed by several windows stays with
+    the earliest: with the codes in window order that is the least code (then the lesser story number,
     had a window claimed an article twice). Then each article of a reuse family moves to the story of
     its family's earliest member: ``families`` is (articles, their heads), from :func:`family_heads`.
     What is held is one int32 code per article."""
@@ -209,9 +215,9 @@ def stitch(n: int, claims: Sequence[tuple[int, Sequence[int], Sequence[int]]],
     """The final story of each of ``n`` articles (by rank), as (window, story number in that window).
 
     ``claims``: each window's owned stories as (window, members, sizes): the ranks one story after
-    another, and each story's size. An article claimed by two windows stays with the earlier; then each
-    connected family of ``family_edges`` (origin ranks, derived ranks) moves to the story of its earliest
-    member (:func:`story_codes`)."""
+    another, and each story's size. An article claimed by several windows stays with the earliest; then
+    each connected family of ``family_edges`` (origin ranks, derived ranks) moves to the story of its
+    earliest member (:func:`story_codes`)."""
     first, stories = first_codes({w: len(s) for w, _m, s in claims})
     code = story_codes(n, claims, first, stories, family_heads(*(np.asarray(x) for x in family_edges)))
     windows = np.array(sorted(first), np.int64)
@@ -333,7 +339,7 @@ def plan_windows(day_counts: dict[int, int], undated: int, mode: str = "auto") -
     for d, c in day_counts.items():
         for w in windows_of(d):
             sizes[w] += c
-    # a window owns only stories starting in its first half: one with no article there has nothing to do
+    # a window owns only stories starting in its head: one with no article there has nothing to do
     starts = {d // STEP_DAYS for d in day_counts}
     sizes = {w: c for w, c in sizes.items() if w in starts}
     if mode == "off" or not sizes or (mode == "auto" and (
