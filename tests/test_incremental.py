@@ -278,3 +278,37 @@ def test_cli_analyse_and_analyse_full(tmp_path):
     assert streamed == counts("analyse", "--json")  # nothing new: the same
     assert streamed["stories"] == len(_groups(Store.open(db)))
     assert counts("analyse", "--full", "--json") == streamed
+
+
+def test_a_store_analysed_by_other_rules_is_analysed_again_once(tmp_path):
+    """After an upgrade that changes the rules (pipeline.ANALYSIS_RULES), the next analyse redoes
+    everything: an incremental one would keep the old stories and quotes of every article it does not
+    reach. Here the stored analysis is tampered with (as an older newstrace could have left it)."""
+    from click.testing import CliRunner
+
+    from newstrace import pipeline
+    from newstrace.cli import main
+
+    db = tmp_path / "u.db"
+    rows = _rows()
+    with Store.open(db) as store:
+        _ingest(store, rows)
+        analyse(store)
+        assert not pipeline.rules_changed(store)
+        good = _state(store)
+        with store.conn:
+            store.conn.execute("UPDATE stories SET headline = 'stale headline'")
+            store.conn.execute("DELETE FROM quotes")
+            Store.set_state(store.conn, "analysis_rules", "2020-01-01")
+        assert pipeline.rules_changed(store)
+        analyse(store)  # nothing new: an incremental analysis would change nothing
+        assert _state(store) == good and not pipeline.rules_changed(store)
+        with store.conn:
+            store.conn.execute("UPDATE stories SET headline = 'stale headline'")
+            store.conn.execute("DELETE FROM state WHERE k = 'analysis_rules'")  # a store from before the stamp
+    done = CliRunner().invoke(main, ["--db", str(db), "analyse"])
+    assert done.exit_code == 0 and "analysed by an earlier newstrace's rules" in done.output
+    with Store.open(db) as store:
+        assert _state(store) == good
+    again = CliRunner().invoke(main, ["--db", str(db), "analyse"])
+    assert again.exit_code == 0 and "earlier newstrace" not in again.output

@@ -23,7 +23,7 @@ from rich.progress import (
 from . import __version__
 from .cluster import STORY_DAYS, WINDOW_DAYS
 from .errors import ENVIRONMENT_ERRORS, NewstraceError, Skip, stopped
-from .pipeline import IngestSummary, analyse, ingest
+from .pipeline import IngestSummary, analyse, ingest, rules_changed
 from .read import DEFAULT_MAX_BYTES, read_paths
 from .report import (
     article_detail,
@@ -172,6 +172,9 @@ def _analyse(c: Ctx, store: Store, full: bool = False, load: bool = True):
         c.err.print(f"[yellow]warn[/] {msg}", highlight=False, soft_wrap=True)
         failed.append(msg)
 
+    if not full and not c.quiet and rules_changed(store):
+        c.err.print("[cyan]note[/] this store was analysed by an earlier newstrace's rules: every article is "
+                    "analysed again, once", highlight=False, soft_wrap=True)
     try:
         if c.quiet:
             return analyse(store, full=full, load=load, on_error=report), len(failed)

@@ -29,6 +29,11 @@ from .summary import key_entities
 #: a short line seen in this many articles of one outlet is that outlet's chrome
 BOILERPLATE_MIN_ARTICLES = 4
 BATCH_SIZE = 500
+#: the rules an analysis is made by. Bumped with every change to newstrace that changes what an analysis
+#: stores for the same articles (the time rule of stories, the quote extractor, ...): an incremental
+#: analysis re-does only what is new, so a store analysed under other rules is analysed again from
+#: scratch, once, by the next ``analyse`` (a store from before this stamp has none)
+ANALYSIS_RULES = "2026-11-25"
 
 
 @dataclass
@@ -254,16 +259,22 @@ def analyse(store: Store, *, full: bool = False, load: bool = True, on_error: On
 
     Relations are always incremental (:func:`dedup.relate_new`). Stories, quotes and discrepancies are
     too (:func:`analyse_new`) once a clustering state is stored; ``full`` (and the first analysis of a
-    store without that state) clusters, attributes and compares every stored article from scratch. An
+    store without that state, or of one analysed under other rules: :func:`rules_changed`) clusters,
+    attributes and compares every stored article from scratch. An
     article the quote extractor fails on gets one line to ``on_error`` and no quotes; the analysis goes on,
     and the next one attributes that article again.
     """
-    if full or not incremental.ready(store):
+    if full or not incremental.ready(store) or rules_changed(store):
         dedup.relate_new(store)
         result = analyse_full(store, on_error=on_error)
         return result if load else None
     analyse_new(store, on_error=on_error)
     return store.load_analysis() if load else None
+
+
+def rules_changed(store: Store) -> bool:
+    """Whether the store holds an analysis made by other rules than this newstrace's (ANALYSIS_RULES)."""
+    return incremental.ready(store) and store.get_state("analysis_rules") != ANALYSIS_RULES
 
 
 def analyse_full(store: Store, *, quotes: bool = True, on_error: OnError = _to_stderr) -> Analysis:
@@ -292,6 +303,7 @@ def analyse_full(store: Store, *, quotes: bool = True, on_error: OnError = _to_s
 
     def also(c: sqlite3.Connection) -> None:
         incremental.write_full_state(store, c, state, len(ordered), last)
+        store.set_state(c, "analysis_rules", ANALYSIS_RULES)
         _retry_later(c, (seq_of[aid] for aid in failed))
 
     store.save_analysis(result, also=also)
