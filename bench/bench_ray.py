@@ -184,6 +184,9 @@ def run(ctx: Context) -> StageResult:
     secs = b.get("stage_seconds", {})
     total_task = sum(secs.values()) or 1.0
     sizes = {k: _dir_bytes(outs["ray2"] / k) for k in ("articles", "relations", "stories", "quotes", "verdicts")}
+    from newstrace.batch.stories import BACK_WINDOWS, STEP_DAYS
+
+    window_days = (1 + BACK_WINDOWS) * STEP_DAYS
     figures = [
         f"Input: {ctx.n:,} articles, {ctx.stream_bytes / MB:,.1f} MB of JSONL (seed {ctx.seed}), split into "
         f"{b.get('shards', 0)} shards of {SHARD_MB} MiB.",
@@ -210,9 +213,9 @@ def run(ctx: Context) -> StageResult:
         "(pair, anchor) rows); anchor map side "
         f"{d.get('anchor_shuffle_bytes', 0) / n:,.0f} B/article; key candidates {d.get('candidates_bytes', 0) / n:,.1f} "
         "B/article.",
-        f"Story windows: {b.get('windows', 0)} windows of 14 days, {b.get('story_windows', {}).get('window_articles', 0):,} "
-        f"(article, window) rows, {b.get('story_windows', {}).get('claims_dropped', 0):,} overlap claims given to the "
-        f"earlier window. Against one pass over everything ({single.wall_s:,.1f} s wall for the story task alone): "
+        f"Story windows: {b.get('windows', 0)} windows of {window_days} days, "
+        f"{b.get('story_windows', {}).get('window_articles', 0):,} (article, window) rows, "
+        f"{b.get('story_windows', {}).get('claims_dropped', 0):,} overlap claims given to the earliest window. Against one pass over everything ({single.wall_s:,.1f} s wall for the story task alone): "
         + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in agree.items()) + ".",
         f"Throughput against the in-repo baseline (dedup alone, 2 workers, {base.items_per_s:,.0f}/s): "
         f"the whole batch pipeline on Ray with 2 workers runs at {ray2.items_per_s / base.items_per_s:.3f}x "

@@ -206,3 +206,19 @@ def test_statements_of_one_passage_that_share_words_are_told_apart_by_place():
                       "person")]
 
     assert compare(stories, arts, [rel], quotes("a") + quotes("b")) == []
+
+
+def test_every_article_that_misspells_a_name_is_flagged_beside_its_origin():
+    """Five versions of one story, two of them copies that misspell the mayor: each copy is flagged,
+    beside the article it was copied from, not once for the whole story; the usual spelling is the one
+    most versions use."""
+    from newstrace.model import Relation
+
+    text = "Mayor {n} opened the new bridge on Monday. {n} said the city had waited ten years for it."
+    arts = {k: art(k, text.format(n=n)) for k, n in (("w1", "Anna Keller"), ("w2", "Anna Keller"),
+                                                      ("c1", "Anna Keler"), ("c2", "Anna Keler"),
+                                                      ("o", "Anna Keller"))}
+    rels = [Relation("w1", "c1", "edited", 0.95), Relation("w2", "c2", "edited", 0.95)]
+    out = compare([Story("s", list(arts))], arts, rels, ())
+    flags = sorted((d.a, d.b, d.a_text, d.b_text) for d in out if d.kind == "name_variant")
+    assert flags == [("w1", "c1", "Anna Keller", "Anna Keler"), ("w2", "c2", "Anna Keller", "Anna Keler")]

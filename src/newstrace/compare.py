@@ -278,32 +278,43 @@ def passage_discrepancies(story: str, rel: Relation, origin: Article, derived: A
     return out
 
 
-def name_variants(story: Story, articles: dict[str, Article]) -> list[Discrepancy]:
-    """A person's name spelt differently in two articles of a story (same first name, near surname)."""
+def name_variants(story: Story, articles: dict[str, Article],
+                  related: set[frozenset[str]] = frozenset()) -> list[Discrepancy]:
+    """A person's name spelt differently in the articles of a story (same first name, near surname).
+
+    The spelling more of the story's articles use is the usual one (on a tie, the earlier article's);
+    every article that uses only the other is flagged, beside an article with the usual spelling: one
+    it is ``related`` to (its origin or a copy of it: pairs of article ids) if any, else the first. So
+    each outlet that misspells a name is named, not only the first."""
     out: list[Discrepancy] = []
     # a possessive is the name's ("Hillary Clinton’s" is Hillary Clinton)
     names = {a: {(first, _POSSESSIVE.sub("", sur)) for first, sur in _FULL_NAME.findall(articles[a].text)}
              for a in story.articles if a in articles}
-    all_names = {n for ns in names.values() for n in ns}
-    seen: set[tuple[str, ...]] = set()
+    order = {a: k for k, a in enumerate(names)}
+    users: dict[tuple[str, str], list[str]] = defaultdict(list)
     for a, ns in names.items():
-        for first, sur in sorted(ns):
-            if first.lower() in _STOP or first.lower() in OPENERS:
-                continue  # "When Clinton …": a sentence's first word, not a first name
-            for b, other in names.items():
-                if b == a:
+        for n in ns:
+            users[n].append(a)
+    by_first: dict[str, list[str]] = defaultdict(list)
+    for first, sur in sorted(users):
+        if first.lower() not in _STOP and first.lower() not in OPENERS:  # "When Clinton …": not a first name
+            by_first[first].append(sur)
+    for first, surs in by_first.items():
+        for i, sur in enumerate(surs):
+            for sur2 in surs[i + 1:]:
+                ratio = SequenceMatcher(None, sur, sur2).ratio()
+                p, q = (first, sur), (first, sur2)
+                only_p = [a for a in users[p] if q not in names[a]]
+                only_q = [a for a in users[q] if p not in names[a]]
+                if ratio < 0.7 or not only_p or not only_q:
                     continue
-                for first2, sur2 in sorted(other):
-                    if first2 != first or sur2 == sur or (first, sur2) in names[a]:
-                        continue
-                    ratio = SequenceMatcher(None, sur, sur2).ratio()
-                    key = tuple(sorted((f"{first} {sur}", f"{first2} {sur2}")))
-                    if ratio >= 0.7 and key not in seen and (first, sur) in all_names:
-                        seen.add(key)
-                        kind = ("transliteration variant" if fold(sur) == fold(sur2)
-                                else "probable misspelling")
-                        out.append(Discrepancy(story.id, "name_variant", a, b, f"{first} {sur}", f"{first2} {sur2}",
-                                               f"{kind}, similarity {ratio:.2f}"))
+                if (len(users[q]), -order[users[q][0]]) > (len(users[p]), -order[users[p][0]]):
+                    p, q, only_p, only_q = q, p, only_q, only_p
+                kind = "transliteration variant" if fold(p[1]) == fold(q[1]) else "probable misspelling"
+                for b in only_q:
+                    a = next((x for x in only_p if frozenset((x, b)) in related), only_p[0])
+                    out.append(Discrepancy(story.id, "name_variant", a, b, " ".join(p), " ".join(q),
+                                           f"{kind}, similarity {ratio:.2f}"))
     return out
 
 
@@ -325,7 +336,8 @@ def compare(stories: Sequence[Story], articles: dict[str, Article],
         if len(story.articles) < 2:
             continue
         story_quotes = {a: by_article[a] for a in story.articles if by_article.get(a)}
-        found = name_variants(story, articles)
+        found = name_variants(story, articles,
+                              {frozenset((r.origin, r.derived)) for r in rels_of.get(story.id, [])})
         # a misspelt surname once per story, as the text scan reports it (a full name with its first name)
         seen = {frozenset((d.a_text.split()[-1], d.b_text.split()[-1])) for d in found}
         for d in quote_discrepancies(story, story_quotes, rels_of.get(story.id, []), articles):
