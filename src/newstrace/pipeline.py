@@ -33,7 +33,7 @@ BATCH_SIZE = 500
 #: stores for the same articles (the time rule of stories, the quote extractor, ...): an incremental
 #: analysis re-does only what is new, so a store analysed under other rules is analysed again from
 #: scratch, once, by the next ``analyse`` (a store from before this stamp has none)
-ANALYSIS_RULES = "2026-11-25"
+ANALYSIS_RULES = "2026-11-25.2"
 
 
 @dataclass
