@@ -338,7 +338,8 @@ def compare(stories: Sequence[Story], articles: dict[str, Article],
         story_quotes = {a: by_article[a] for a in story.articles if by_article.get(a)}
         found = name_variants(story, articles,
                               {frozenset((r.origin, r.derived)) for r in rels_of.get(story.id, [])})
-        # a misspelt surname once per story, as the text scan reports it (a full name with its first name)
+        # a misspelt surname the text scan found (a full name with its first name) is not told again
+        # from the quotes' speakers
         seen = {frozenset((d.a_text.split()[-1], d.b_text.split()[-1])) for d in found}
         for d in quote_discrepancies(story, story_quotes, rels_of.get(story.id, []), articles):
             if d.kind == "name_variant":

@@ -260,9 +260,9 @@ def analyse(store: Store, *, full: bool = False, load: bool = True, on_error: On
     Relations are always incremental (:func:`dedup.relate_new`). Stories, quotes and discrepancies are
     too (:func:`analyse_new`) once a clustering state is stored; ``full`` (and the first analysis of a
     store without that state, or of one analysed under other rules: :func:`rules_changed`) clusters,
-    attributes and compares every stored article from scratch. An
-    article the quote extractor fails on gets one line to ``on_error`` and no quotes; the analysis goes on,
-    and the next one attributes that article again.
+    attributes and compares every stored article from scratch. An article the quote extractor fails on
+    gets one line to ``on_error`` and no quotes; the analysis goes on, and the next one attributes that
+    article again.
     """
     if full or not incremental.ready(store) or rules_changed(store):
         dedup.relate_new(store)
