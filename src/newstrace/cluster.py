@@ -463,8 +463,9 @@ def average_link(n: int, edges: dict[tuple[int, int], float] | tuple[np.ndarray,
         return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
     def in_time(i: int, j: int) -> bool:
-        # each cluster has no pause over `window` inside it, so the union has none unless their dated
-        # spans lie apart by more than that
+        # a cluster merged by this rule has no pause over `window` inside it, so the union has none unless
+        # their dated spans lie apart by more than that (a reuse family, merged first whatever its dates,
+        # may hold one already: a merge into it keeps that pause and adds none)
         (fi, li), (fj, lj) = span_of[i], span_of[j]
         if fi is None or fj is None:
             return True
